@@ -1,0 +1,10 @@
+using System.Text.Json;
+
+namespace Ingest.Status;
+
+/// <summary>What a recorder needs to create a batch.</summary>
+/// <param name="Id">The batch id.</param>
+/// <param name="DatasetId">The dataset the batch loads into.</param>
+/// <param name="Format">The format object as given (<c>{"csv": {...}}</c>).</param>
+/// <param name="Source">The source object (<c>{"urls": [...]}</c>); URLs are redacted before they are stored.</param>
+public sealed record NewBatch(Guid Id, string DatasetId, JsonElement? Format, JsonElement? Source);

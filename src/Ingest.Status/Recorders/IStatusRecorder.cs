@@ -1,0 +1,64 @@
+namespace Ingest.Status;
+
+/// <summary>
+/// Keeps the timeline of import batches (SPEC §3). Implementations are thread-safe; the in-memory
+/// recorder serves one process, the PostgreSQL recorder lets several processes share batches
+/// (status from one, abort from another).
+/// </summary>
+/// <remarks>
+/// Timeline entries are appended only on status changes (and, while <c>started</c>, as periodic
+/// snapshots chosen by the caller). Live counts and log go through <see cref="UpdateProgressAsync"/>,
+/// which updates the batch record without adding a timeline entry, so a running batch can publish its
+/// counts often without flooding the timeline.
+/// </remarks>
+public interface IStatusRecorder
+{
+    /// <summary>Creates the batch and its <c>created</c> entry (log <see langword="null"/>).</summary>
+    /// <exception cref="InvalidOperationException">A batch with that id already exists.</exception>
+    ValueTask<StatusRecord> CreateBatchAsync(NewBatch batch, CancellationToken cancellationToken = default);
+
+    /// <summary>Appends a timeline entry and makes it the batch's current status, counts and log.</summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    ValueTask<StatusRecord> AppendStatusAsync(
+        Guid batchId,
+        BatchStatus status,
+        long insertCount,
+        long invalidCount,
+        string? log,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Updates the live counts and log of the batch record without adding a timeline entry.</summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    ValueTask UpdateProgressAsync(
+        Guid batchId,
+        long insertCount,
+        long invalidCount,
+        string? log,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The batch's timeline, newest first.</summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    ValueTask<IReadOnlyList<StatusRecord>> GetTimelineAsync(Guid batchId, CancellationToken cancellationToken = default);
+
+    /// <summary>The batch record, with live counts and log.</summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    ValueTask<BatchRecord> GetBatchAsync(Guid batchId, CancellationToken cancellationToken = default);
+
+    /// <summary>The batch record, or <see langword="null"/> when the batch is unknown.</summary>
+    ValueTask<BatchRecord?> TryGetBatchAsync(Guid batchId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Asks for the batch to be aborted. A <c>created</c> batch is marked <c>aborted</c> at once; a
+    /// <c>started</c> one is flagged, and the process running it stops and records <c>aborted</c>.
+    /// </summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    ValueTask<AbortOutcome> RequestAbortAsync(Guid batchId, CancellationToken cancellationToken = default);
+
+    /// <summary>True once an abort was requested for the batch (from this or any other process).</summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    ValueTask<bool> IsAbortRequestedAsync(Guid batchId, CancellationToken cancellationToken = default);
+
+    /// <summary>Clears a pending abort request, so that a batch resumed later runs again.</summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    ValueTask ClearAbortRequestAsync(Guid batchId, CancellationToken cancellationToken = default);
+}
