@@ -1,0 +1,89 @@
+using System.Text.Json;
+
+namespace Ingest.Status;
+
+/// <summary>What both recorders do the same way: redaction, time precision, the abort log lines.</summary>
+internal static class RecorderShared
+{
+    /// <summary>
+    /// A copy of the source object with every string in <c>urls</c> passed through
+    /// <see cref="Redactor.RedactUrl"/>: presigned signatures and user info are credentials and must
+    /// not be kept in a store that anyone with status access can read.
+    /// </summary>
+    public static JsonElement? RedactSource(JsonElement? source)
+    {
+        if (source is not { ValueKind: JsonValueKind.Object } value)
+        {
+            return source?.Clone();
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var property in value.EnumerateObject())
+            {
+                if (property.NameEquals("urls") && property.Value.ValueKind == JsonValueKind.Array)
+                {
+                    writer.WriteStartArray(property.Name);
+                    foreach (var item in property.Value.EnumerateArray())
+                    {
+                        if (item.ValueKind == JsonValueKind.String)
+                        {
+                            writer.WriteStringValue(Redactor.RedactUrl(item.GetString()!));
+                        }
+                        else
+                        {
+                            item.WriteTo(writer);
+                        }
+                    }
+
+                    writer.WriteEndArray();
+                }
+                else
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>
+    /// The current UTC time cut to whole milliseconds: the JSON shows milliseconds, and PostgreSQL
+    /// keeps microseconds, so cutting first makes what is stored equal to what is returned.
+    /// </summary>
+    public static DateTimeOffset Now(TimeProvider time) => TruncateToMilliseconds(time.GetUtcNow());
+
+    /// <summary><paramref name="value"/> in UTC, cut to whole milliseconds.</summary>
+    public static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value)
+    {
+        var ticks = value.UtcTicks;
+        return new DateTimeOffset(ticks - (ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+    }
+
+    /// <summary>The log of a batch aborted before it started: its log so far plus the two abort lines.</summary>
+    public static string AbortedLog(string? existing, TimeProvider time)
+    {
+        var log = new BatchLog(existing, time);
+        log.Info("Received abort instruction");
+        log.Info("Batch job aborted");
+        return log.Text!;
+    }
+
+    /// <summary>What an abort request does to a batch in <paramref name="status"/>.</summary>
+    public static AbortOutcome AbortOutcomeFor(BatchStatus status) => status switch
+    {
+        BatchStatus.Created => AbortOutcome.AbortedNow,
+        BatchStatus.Started => AbortOutcome.Requested,
+        BatchStatus.Aborted => AbortOutcome.AlreadyAborted,
+        _ => AbortOutcome.AlreadyEnded,
+    };
+
+    public static InvalidOperationException DuplicateBatch(Guid id) =>
+        new($"A batch with id {id} already exists. Use a new id, or resume the existing batch.");
+}
