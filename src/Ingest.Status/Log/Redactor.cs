@@ -10,26 +10,36 @@ public static partial class Redactor
 {
     /// <summary>
     /// The URL without user info, query string or fragment (<c>https://u:p@host/a.csv?sig=x</c> becomes
-    /// <c>https://host/a.csv</c>). Local paths are returned unchanged. This is also a file's key in the ledger.
+    /// <c>https://host/a.csv</c>). Local paths, and URLs with nothing to remove, are returned unchanged.
+    /// This is also a file's key in the ledger.
     /// </summary>
     public static string RedactUrl(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.IsFile || uri.IsUnc)
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
-            return url;
+            if (uri.IsFile || uri.IsUnc
+                || (uri.UserInfo.Length == 0 && url.AsSpan().IndexOfAny('?', '#') < 0))
+            {
+                return url;
+            }
+
+            var builder = new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty, Query = string.Empty, Fragment = string.Empty };
+            return builder.Uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
         }
 
-        var builder = new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty, Query = string.Empty, Fragment = string.Empty };
-        var text = builder.Uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
-        return text;
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        return scheme > 0 ? StripByHand(url, scheme + 3) : url;
     }
 
-    /// <summary>Removes the password (and any other secret key) from a connection string.</summary>
+    /// <summary>
+    /// Removes the password (and any other secret key) from a connection string. An unquoted value
+    /// runs to the next <c>;</c>, as in the connection string itself.
+    /// </summary>
     public static string RedactConnectionString(string connectionString)
     {
         ArgumentNullException.ThrowIfNull(connectionString);
-        return ConnectionSecret().Replace(connectionString, "$1=***");
+        return ConnectionStringSecret().Replace(connectionString, "$1=***");
     }
 
     /// <summary>
@@ -45,52 +55,52 @@ public static partial class Redactor
         }
 
         var result = UrlInText().Replace(text, static m => RedactUrlInText(m.Value));
-        result = ConnectionSecret().Replace(result, "$1=***");
+        result = TextSecret().Replace(result, "$1=***");
         result = UriPassword().Replace(result, "$1***@");
         return result;
     }
 
     private static string RedactUrlInText(string url)
     {
-        // Keep a trailing sentence punctuation outside of the URL.
+        // Keep a trailing sentence punctuation or closing quote outside of the URL.
         var end = url.Length;
-        while (end > 0 && url[end - 1] is '.' or ',' or ')' or '\'' or '"' or ';')
+        while (end > 0 && url[end - 1] is '.' or ',' or ')' or ']' or '\'' or '"' or ';' or ':')
         {
             end--;
         }
 
-        var core = url[..end];
-        var redacted = RedactUrl(core);
-        if (ReferenceEquals(redacted, core) || redacted == core)
-        {
-            // Not parseable as a URI: strip user info and the query by hand.
-            var q = core.IndexOfAny(['?', '#']);
-            if (q >= 0)
-            {
-                core = core[..q];
-            }
-
-            var scheme = core.IndexOf("://", StringComparison.Ordinal);
-            var at = core.IndexOf('@', StringComparison.Ordinal);
-            var slash = scheme >= 0 ? core.IndexOf('/', scheme + 3) : -1;
-            if (scheme >= 0 && at > scheme && (slash < 0 || at < slash))
-            {
-                core = string.Concat(core.AsSpan(0, scheme + 3), core.AsSpan(at + 1));
-            }
-
-            redacted = core;
-        }
-
-        return string.Concat(redacted, url.AsSpan(end));
+        return string.Concat(RedactUrl(url[..end]), url.AsSpan(end));
     }
 
-    [GeneratedRegex(@"\b(?:https?|ftp|s3|gs)://[^\s<>""']+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // For text that System.Uri rejects (a password holding an unescaped '/' or '@', a bad port):
+    // cut the query and fragment, and treat everything up to the last '@' as user info. Removing too
+    // much of a broken URL is better than keeping a secret.
+    private static string StripByHand(string url, int authorityStart)
+    {
+        var core = url.AsSpan();
+        var q = core.IndexOfAny('?', '#');
+        if (q >= 0)
+        {
+            core = core[..q];
+        }
+
+        var at = core.LastIndexOf('@');
+        return at >= authorityStart
+            ? string.Concat(core[..authorityStart], core[(at + 1)..])
+            : core.ToString();
+    }
+
+    // Any scheme: https, s3, gs, but also postgres:// and friends, whose user info is a secret too.
+    [GeneratedRegex(@"\b[a-z][a-z0-9+.-]*://[^\s<>""]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex UrlInText();
 
     [GeneratedRegex(@"\b(password|pwd|passwd|secret|token|api[_-]?key|access[_-]?key|sslpassword)\s*=\s*(?:'[^']*'|""[^""]*""|[^;\s]*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex ConnectionSecret();
+    private static partial Regex TextSecret();
 
-    // postgres://user:secret@host URIs (libpq style), which the URL rule above does not cover.
-    [GeneratedRegex(@"(\b[a-z][a-z0-9+.-]*://[^:/\s@]+:)[^@\s/]+@", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(password|pwd|passwd|secret|token|api[_-]?key|access[_-]?key|sslpassword)\s*=\s*(?:'[^']*'|""[^""]*""|[^;]*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ConnectionStringSecret();
+
+    // Last line of defence for user:password@ left in a URL-like token the rules above did not parse.
+    [GeneratedRegex(@"(\b[a-z][a-z0-9+.-]*://[^:/\s@]+:)\S*@", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex UriPassword();
 }
