@@ -1,0 +1,63 @@
+namespace Ingest.LocalPostgres;
+
+internal sealed partial class LocalCluster
+{
+    /// <summary>The port the embedded default asks for first.</summary>
+    public const int PreferredEmbeddedPort = 54329;
+
+    /// <summary>
+    /// The default folder of the persistent cluster: the user's data folder, or <c>/var/lib/ingest/postgres</c>
+    /// for root, whose home the postgres user cannot enter.
+    /// </summary>
+    public static string DefaultPersistentRoot() =>
+        ProcessRunner.RunAsPostgresUser
+            ? "/var/lib/ingest/postgres"
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "ingest", "postgres");
+
+    /// <summary>
+    /// Opens the cluster under <paramref name="root"/>: creates it on first use, starts it when it is not
+    /// running, and leaves it running. Two processes doing this at once are serialized by a lock file.
+    /// </summary>
+    public static async Task<LocalCluster> StartPersistentAsync(
+        string binDirectory, string root, int preferredPort, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(root);
+        await FileOwnership.GiveToPostgresAsync(root, cancellationToken).ConfigureAwait(false);
+        var clusterLock = await ClusterLock.AcquireAsync(Path.Combine(root, "ingest.lock"), cancellationToken).ConfigureAwait(false);
+        await using var releaseLock = clusterLock.ConfigureAwait(false);
+
+        var cluster = new LocalCluster(binDirectory, root);
+        if (!cluster.IsInitialized)
+        {
+            if (Directory.Exists(cluster.DataDirectory))
+            {
+                // An initdb that died half-way: its folder is useless and would make initdb refuse.
+                Directory.Delete(cluster.DataDirectory, recursive: true);
+            }
+
+            await cluster.InitializeAsync(durable: true, cancellationToken).ConfigureAwait(false);
+            await cluster.WriteSettingsAsync(FreePort.Prefer(preferredPort), [], cancellationToken).ConfigureAwait(false);
+        }
+        else if (!cluster.TryReadPort())
+        {
+            await cluster.WriteSettingsAsync(FreePort.Prefer(preferredPort), [], cancellationToken).ConfigureAwait(false);
+        }
+
+        cluster.RemoveStalePidFile();
+        if (!await cluster.IsRunningAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!FreePort.IsFree(cluster.Port))
+            {
+                // Someone else took our port since last time: move (later processes read the new one from the config).
+                await cluster.WriteSettingsAsync(FreePort.Prefer(preferredPort), [], cancellationToken).ConfigureAwait(false);
+            }
+
+            await cluster.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await ServerReadiness.WaitAsync(cluster.ConnectionString("postgres"), cancellationToken).ConfigureAwait(false);
+        await ServerReadiness.EnsureDatabaseAsync(cluster.ConnectionString("postgres"), PostgresServer.EmbeddedDatabase, cancellationToken)
+            .ConfigureAwait(false);
+        return cluster;
+    }
+}
