@@ -1,0 +1,93 @@
+using Ingest.Testing;
+using Npgsql;
+
+namespace Ingest.Status.Tests.Recorders;
+
+public sealed class PostgresStatusRecorderTests : StatusRecorderContract
+{
+    private string? _connectionString;
+
+    protected override async Task<IStatusRecorder> CreateStoreAsync(TimeProvider? time)
+    {
+        _connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
+        return PostgresStatusRecorder.Create(_connectionString, time);
+    }
+
+    // A new data source and recorder on the same database: what another process would have.
+    protected override IStatusRecorder OpenSameStore() =>
+        PostgresStatusRecorder.Create(_connectionString ?? throw new InvalidOperationException("Create a store first."));
+
+    [SkippableFact]
+    public async Task Schema_is_created_once_when_many_recorders_start_together()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
+        var recorders = Enumerable.Range(0, 8).Select(_ => Own(PostgresStatusRecorder.Create(connectionString))).ToList();
+
+        await Task.WhenAll(recorders.Select(r => Task.Run(() => r.EnsureSchemaAsync())));
+        await recorders[0].EnsureSchemaAsync();
+
+        Assert.Equal(["import_batch", "import_batch_status"], await TablesInIngestSchemaAsync(connectionString));
+    }
+
+    [SkippableFact]
+    public async Task First_calls_of_many_recorders_at_once_all_succeed()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
+        var recorders = Enumerable.Range(0, 8).Select(_ => Own(PostgresStatusRecorder.Create(connectionString))).ToList();
+
+        var created = await Task.WhenAll(recorders.Select(r => Task.Run(async () =>
+        {
+            var batch = NewBatch();
+            await r.CreateBatchAsync(batch);
+            return batch.Id;
+        })));
+
+        foreach (var id in created)
+        {
+            Assert.Single(await recorders[0].GetTimelineAsync(id));
+        }
+    }
+
+    [SkippableFact]
+    public async Task Recorder_leaves_the_file_ledger_to_the_engine()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
+        var recorder = Own(PostgresStatusRecorder.Create(connectionString));
+
+        await recorder.EnsureSchemaAsync();
+
+        Assert.DoesNotContain("import_file", await TablesInIngestSchemaAsync(connectionString));
+    }
+
+    [SkippableFact]
+    public async Task Recorder_works_on_a_data_source_it_does_not_own()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var batch = NewBatch();
+
+        await using (var recorder = new PostgresStatusRecorder(dataSource))
+        {
+            await recorder.CreateBatchAsync(batch);
+        }
+
+        // Disposing the recorder left the caller's data source usable.
+        await using var again = new PostgresStatusRecorder(dataSource);
+        Assert.Equal(BatchStatus.Created, (await again.GetBatchAsync(batch.Id)).Status);
+    }
+
+    private static async Task<List<string>> TablesInIngestSchemaAsync(string connectionString)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var command = dataSource.CreateCommand(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ingest' ORDER BY table_name");
+        await using var reader = await command.ExecuteReaderAsync();
+        var names = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+}
