@@ -1,0 +1,22 @@
+namespace Ingest.Sources;
+
+/// <summary>Delays between attempts: exponential, capped, with jitter so parallel streams do not retry in step.</summary>
+internal static class Backoff
+{
+    /// <summary>The delay before attempt <paramref name="failures"/> + 1, after that many failures (1 or more).</summary>
+    public static TimeSpan Delay(SourceOptions options, int failures, TimeSpan? retryAfter = null)
+    {
+        // A server's own Retry-After wins when it is short; a long one would stall the batch, so it is capped.
+        if (retryAfter is { } asked && asked >= TimeSpan.Zero && asked <= options.MaxBackoff)
+        {
+            return asked;
+        }
+
+        var exponent = Math.Min(failures - 1, 30);
+        var ceiling = Math.Min(options.InitialBackoff.TotalMilliseconds * Math.Pow(2, exponent), options.MaxBackoff.TotalMilliseconds);
+
+        // "Equal jitter": at least half the step, so the backoff still grows.
+        var milliseconds = ceiling / 2 + (Random.Shared.NextDouble() * ceiling / 2);
+        return TimeSpan.FromMilliseconds(milliseconds);
+    }
+}

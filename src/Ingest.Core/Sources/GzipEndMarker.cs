@@ -1,0 +1,74 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+
+namespace Ingest.Sources;
+
+/// <summary>
+/// Detects a truncated gzip stream, which <see cref="GZipStream"/> ends silently as if it were whole.
+/// After the raw bytes we feed one more gzip member holding a random marker. A whole stream decodes
+/// it as a next member, so the output ends with the marker; a cut one swallows the member's bytes as
+/// the rest of its own data, which fails or yields bytes that do not end with the marker. The marker
+/// is random per process, so a file cannot forge it.
+/// </summary>
+internal static class GzipEndMarker
+{
+    public const int Length = 16;
+
+    public static ReadOnlyMemory<byte> Marker { get; } = RandomNumberGenerator.GetBytes(Length);
+
+    private static readonly byte[] Member = Compress(Marker.Span);
+
+    /// <summary>The raw stream, then the marker member.</summary>
+    public static Stream Append(Stream raw) => new Appended(raw);
+
+    private static byte[] Compress(ReadOnlySpan<byte> payload)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(payload);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private sealed class Appended(Stream raw) : ReadOnlyStream
+    {
+        private int _memberOffset = -1;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_memberOffset < 0)
+            {
+                var read = await raw.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (read > 0 || buffer.IsEmpty)
+                {
+                    return read;
+                }
+
+                _memberOffset = 0;
+            }
+
+            var count = Math.Min(buffer.Length, Member.Length - _memberOffset);
+            Member.AsSpan(_memberOffset, count).CopyTo(buffer.Span);
+            _memberOffset += count;
+            return count;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                raw.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await raw.DisposeAsync().ConfigureAwait(false);
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

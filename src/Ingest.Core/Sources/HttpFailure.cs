@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Ingest.Status;
+
+namespace Ingest.Sources;
+
+/// <summary>
+/// Sorts HTTP answers and network faults into "try again" and "the file is bad", and words the reason
+/// so it says what to fix. Reasons never hold the URL: errors name the file by its key.
+/// </summary>
+internal static class HttpFailure
+{
+    /// <summary>5xx, 408 Request Timeout and 429 Too Many Requests may pass; other 4xx will not.</summary>
+    public static bool IsRetryable(HttpStatusCode status) =>
+        (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+
+    /// <summary>True for a redirect the handler did not follow (too many of them, or https to http).</summary>
+    public static bool IsUnfollowedRedirect(HttpResponseMessage response) =>
+        (int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is not null;
+
+    /// <summary>The reason for a status that is not retried.</summary>
+    public static string Describe(HttpStatusCode status) => status switch
+    {
+        HttpStatusCode.NotFound => "HTTP 404 Not Found: check the URL",
+        HttpStatusCode.Forbidden => "HTTP 403 Forbidden: the URL's signature may have expired, or access is denied",
+        HttpStatusCode.Unauthorized => "HTTP 401 Unauthorized: the server needs credentials",
+        HttpStatusCode.Gone => "HTTP 410 Gone: the file was removed",
+        _ => $"HTTP {(int)status} {Phrase(status)}",
+    };
+
+    /// <summary>The server's Retry-After, as a delay from now, when it sent one.</summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        return header?.Date is { } date ? date - DateTimeOffset.UtcNow : null;
+    }
+
+    /// <summary>True for network faults that may pass on another attempt.</summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        // A certificate that fails validation will fail again.
+        HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } => false,
+        HttpRequestException or IOException or SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    /// <summary>A short reason for a network fault, redacted in case a message quotes a URL.</summary>
+    public static string Describe(Exception exception)
+    {
+        var kind = exception switch
+        {
+            HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => "host name not resolved",
+            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => "connection failed",
+            HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } => "TLS handshake failed",
+            HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } => "connection lost",
+            HttpRequestException => "request failed",
+            IOException or SocketException => "connection lost",
+            _ => "network error",
+        };
+        return $"{kind} ({Redactor.RedactText(exception.Message)})";
+    }
+
+    /// <summary>The Content-Encoding of a response when it is gzip; throws for another compression.</summary>
+    public static bool IsGzipEncoded(HttpContentHeaders headers, string key)
+    {
+        var gzip = false;
+        foreach (var encoding in headers.ContentEncoding)
+        {
+            if (encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) || encoding.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
+            {
+                gzip = true;
+            }
+            else if (!encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new FileErrorException(key, $"the server sent Content-Encoding '{encoding}', which is not supported (only gzip)");
+            }
+        }
+
+        return gzip;
+    }
+
+    private static string Phrase(HttpStatusCode status)
+    {
+        var text = status.ToString();
+        return int.TryParse(text, out _) ? "(unknown status)" : SplitWords(text);
+    }
+
+    private static string SplitWords(string pascal)
+    {
+        var builder = new System.Text.StringBuilder(pascal.Length + 8);
+        foreach (var c in pascal)
+        {
+            if (char.IsUpper(c) && builder.Length > 0)
+            {
+                builder.Append(' ');
+            }
+
+            builder.Append(c);
+        }
+
+        return builder.ToString();
+    }
+}

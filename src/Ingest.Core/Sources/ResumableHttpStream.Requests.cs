@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Ingest.Sources;
+
+/// <summary>The requests of <see cref="ResumableHttpStream"/> and the checks on their answers.</summary>
+internal sealed partial class ResumableHttpStream
+{
+    private async Task<HttpResponseMessage> SendAsync(CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, RequestUri(_file.Uri!, out var credentials));
+        if (credentials is not null)
+        {
+            request.Headers.Authorization = credentials;
+        }
+
+        if (_position > 0)
+        {
+            request.Headers.Range = new RangeHeaderValue(_position, null);
+            request.Headers.IfRange = _etag is not null ? new RangeConditionHeaderValue(_etag) : new RangeConditionHeaderValue(_lastModified!.Value);
+        }
+
+        // Bounds the wait for the response headers; the body's reads have their own stall timer.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConnectTimeout + _options.StallTimeout);
+        return await _opener.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+    }
+
+    // User info in the URL becomes Basic credentials, as curl does; the request URL itself carries none.
+    private static Uri RequestUri(Uri uri, out AuthenticationHeaderValue? credentials)
+    {
+        credentials = null;
+        if (uri.UserInfo.Length == 0)
+        {
+            return uri;
+        }
+
+        var userInfo = Uri.UnescapeDataString(uri.UserInfo);
+        credentials = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(userInfo)));
+        return new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty }.Uri;
+    }
+
+    private async Task AcceptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_position == 0)
+            {
+                AcceptFirst(response);
+            }
+            else
+            {
+                AcceptResumed(response);
+            }
+
+            _body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            _response = response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    private void AcceptFirst(HttpResponseMessage response)
+    {
+        ThrowIfFinalFailure(response);
+        if (response.StatusCode == HttpStatusCode.PartialContent)
+        {
+            throw new FileErrorException(Key, "HTTP 206 Partial Content to a request for the whole file") { IsTransient = true };
+        }
+
+        var content = response.Content.Headers;
+        if (string.Equals(content.ContentType?.MediaType, "text/html", StringComparison.OrdinalIgnoreCase)
+            && !_file.Uri!.AbsolutePath.EndsWith(".htm", StringComparison.OrdinalIgnoreCase)
+            && !_file.Uri.AbsolutePath.EndsWith(".html", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FileErrorException(Key, "the server answered with an HTML page, not CSV: check the URL");
+        }
+
+        IsGzipEncoded = HttpFailure.IsGzipEncoded(content, Key);
+        _length = content.ContentLength;
+        _etag = response.Headers.ETag is { IsWeak: false } etag ? etag : null;
+        _lastModified = content.LastModified;
+    }
+
+    private void AcceptResumed(HttpResponseMessage response)
+    {
+        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable || response.IsSuccessStatusCode)
+        {
+            var range = response.Content.Headers.ContentRange;
+            if (response.StatusCode == HttpStatusCode.PartialContent && range is { HasRange: true } && range.Unit == "bytes" && range.From == _position)
+            {
+                return;
+            }
+
+            // A 200 is the whole (maybe changed) file; a 206 elsewhere is not the rest we asked for.
+            throw new SourceRestartRequiredException(Key, string.Create(
+                CultureInfo.InvariantCulture,
+                $"the connection broke at byte {_position} and the server answered HTTP {(int)response.StatusCode} to a request for the rest: the file must be read again from its start"));
+        }
+
+        ThrowIfFinalFailure(response);
+    }
+
+    private void ThrowIfFinalFailure(HttpResponseMessage response)
+    {
+        if (HttpFailure.IsUnfollowedRedirect(response))
+        {
+            throw new FileErrorException(Key, string.Create(
+                CultureInfo.InvariantCulture,
+                $"too many redirects: HTTP {(int)response.StatusCode} was not followed (more than {SourceOpener.MaxRedirects} redirects in a row, or a redirect from https to http)"));
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new FileErrorException(Key, HttpFailure.Describe(response.StatusCode));
+        }
+    }
+}

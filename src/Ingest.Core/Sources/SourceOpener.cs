@@ -1,0 +1,82 @@
+namespace Ingest.Sources;
+
+/// <summary>
+/// Opens the decompressed byte stream of a <see cref="SourceFile"/>: local files from disk, http(s)
+/// files streamed (never buffered whole) with retries and mid-body resume. One opener serves a whole
+/// batch, so its connections are pooled across files.
+/// </summary>
+internal sealed class SourceOpener : IDisposable
+{
+    public const int MaxRedirects = 5;
+
+    private readonly HttpClient _client;
+
+    /// <summary>
+    /// Creates the opener. Unless <paramref name="handler"/> is given it owns a
+    /// <see cref="SocketsHttpHandler"/> with <see cref="SourceOptions.ConnectTimeout"/> and no automatic
+    /// decompression: gzip is decoded here, so Range offsets count the raw bytes on the wire.
+    /// </summary>
+    public SourceOpener(SourceOptions options, HttpMessageHandler? handler = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        var owned = handler is null;
+        handler ??= new SocketsHttpHandler
+        {
+            ConnectTimeout = options.ConnectTimeout,
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            AllowAutoRedirect = true,
+            MaxAutomaticRedirections = MaxRedirects,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        };
+        _client = new HttpClient(handler, disposeHandler: owned) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>One message per retry, naming the file by its key only, e.g. <c>Retrying https://host/f.csv (attempt 2 of 5) after HTTP 503 Service Unavailable in 0.4 s</c>.</summary>
+    public event Action<string>? Retrying;
+
+    public SourceOptions Options { get; }
+
+    internal HttpClient Client => _client;
+
+    /// <summary>
+    /// Opens the file's decompressed bytes (gzip when the path ends with <c>.gz</c> or the server sends
+    /// <c>Content-Encoding: gzip</c>). Faults surface as <see cref="FileErrorException"/> naming the file's key.
+    /// </summary>
+    public async ValueTask<Stream> OpenAsync(SourceFile file, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (!file.IsHttp)
+        {
+            return GuardedDecompressionStream.Wrap(OpenLocal(file), file, file.IsGzip, Options);
+        }
+
+        var raw = await ResumableHttpStream.OpenAsync(this, file, cancellationToken).ConfigureAwait(false);
+        return GuardedDecompressionStream.Wrap(raw, file, file.IsGzip || raw.IsGzipEncoded, Options);
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    internal void OnRetrying(string message) => Retrying?.Invoke(message);
+
+    private FileStream OpenLocal(SourceFile file)
+    {
+        try
+        {
+            return new FileStream(file.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, Options.BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new FileErrorException(file.Key, "file not found", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new FileErrorException(file.Key, "access denied: check the file's permissions", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new FileErrorException(file.Key, $"cannot open the file: {ex.Message}", ex) { IsTransient = true };
+        }
+    }
+}
