@@ -34,6 +34,7 @@ internal sealed partial class LocalCluster
         {
             await File.WriteAllTextAsync(
                 Path.Combine(root, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+            OrphanWatchdog.Watch(root);
             await FileOwnership.GiveToPostgresAsync(root, cancellationToken).ConfigureAwait(false);
             await cluster.InitializeAsync(durable: false, cancellationToken).ConfigureAwait(false);
 

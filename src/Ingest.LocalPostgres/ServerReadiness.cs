@@ -36,7 +36,8 @@ internal static class ServerReadiness
     /// <summary>Creates <paramref name="database"/> unless it exists (also when another process creates it at the same time).</summary>
     public static async Task EnsureDatabaseAsync(string connectionString, string database, CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(connectionString);
+        // Unpooled: after a restart of the server, pooled connections of this process are dead.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         await using var disposeConnection = connection.ConfigureAwait(false);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection);

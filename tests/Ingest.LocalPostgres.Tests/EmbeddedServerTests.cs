@@ -1,0 +1,99 @@
+namespace Ingest.LocalPostgres.Tests;
+
+/// <summary>The persistent cluster of the sample hosts, in a folder of its own under /tmp (never the real one).</summary>
+public sealed class EmbeddedServerTests : IAsyncLifetime
+{
+    private readonly string _root = Path.Combine("/tmp", "ingest-embedded-test-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private DiscoveryOptions Options => new()
+    {
+        Variable = "INGEST_CONNECTION",
+        TryDocker = false,
+        DataRoot = _root,
+        PreferredPort = 0,
+    };
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        var bin = PostgresBinaries.FindBinDirectory();
+        if (bin is not null)
+        {
+            // Unlike a throwaway one, the persistent cluster is left running on dispose: stop it here.
+            await new LocalCluster(bin, _root).DestroyAsync(default);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Second_start_finds_the_same_server_and_data()
+    {
+        Skip.If(PostgresBinaries.FindBinDirectory() is null, "PostgreSQL's binaries are not installed.");
+
+        await using (var first = await PostgresServer.StartEmbeddedAsync(Options, default))
+        {
+            Assert.Equal("ingest", await Sql.ScalarAsync(first.ConnectionString, "SELECT current_database()"));
+            Assert.Equal("on", await Sql.ScalarAsync(first.ConnectionString, "SHOW fsync"));
+            await Sql.ExecuteAsync(first.ConnectionString, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')");
+        }
+
+        // Left running on dispose, so a later process (here: a later start) connects to it as it is.
+        await using var second = await PostgresServer.StartEmbeddedAsync(Options, default);
+        Assert.Equal("still here", await Sql.ScalarAsync(second.ConnectionString, "SELECT v FROM kept"));
+    }
+
+    [SkippableFact]
+    public async Task Stopped_cluster_is_started_again_on_its_recorded_port()
+    {
+        var bin = PostgresBinaries.FindBinDirectory();
+        Skip.If(bin is null, "PostgreSQL's binaries are not installed.");
+
+        string firstConnection;
+        await using (var first = await PostgresServer.StartEmbeddedAsync(Options, default))
+        {
+            firstConnection = first.ConnectionString;
+            await Sql.ExecuteAsync(first.ConnectionString, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)");
+            await first.Cluster!.StopAsync(immediate: false, default);
+        }
+
+        await using var second = await PostgresServer.StartEmbeddedAsync(Options, default);
+        Assert.Equal(firstConnection, second.ConnectionString);
+        Assert.Equal(42, await Sql.ScalarAsync(second.ConnectionString, "SELECT v FROM kept"));
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_starts_share_one_cluster()
+    {
+        Skip.If(PostgresBinaries.FindBinDirectory() is null, "PostgreSQL's binaries are not installed.");
+
+        var servers = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => PostgresServer.StartEmbeddedAsync(Options, default)));
+
+        Assert.Single(servers.Select(s => s.ConnectionString).Distinct());
+        foreach (var server in servers)
+        {
+            Assert.Equal(1, await Sql.ScalarAsync(server.ConnectionString, "SELECT 1"));
+            await server.DisposeAsync();
+        }
+    }
+
+    [SkippableFact]
+    public async Task Stale_pid_file_does_not_stop_a_start()
+    {
+        Skip.If(PostgresBinaries.FindBinDirectory() is null, "PostgreSQL's binaries are not installed.");
+        Skip.IfNot(OperatingSystem.IsLinux(), "The stale-PID check reads /proc.");
+
+        LocalCluster cluster;
+        await using (var first = await PostgresServer.StartEmbeddedAsync(Options, default))
+        {
+            cluster = first.Cluster!;
+            await cluster.StopAsync(immediate: false, default);
+        }
+
+        // A postmaster.pid naming a live process that is not a postgres (this test host), as after a crash and PID reuse.
+        var pidFile = Path.Combine(cluster.DataDirectory, "postmaster.pid");
+        await File.WriteAllTextAsync(pidFile, $"{Environment.ProcessId}\n{cluster.DataDirectory}\n0\n{cluster.Port}\n\n127.0.0.1\n0 0\nready\n");
+
+        await using var second = await PostgresServer.StartEmbeddedAsync(Options, default);
+        Assert.Equal(1, await Sql.ScalarAsync(second.ConnectionString, "SELECT 1"));
+    }
+}
