@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.IO.Compression;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Ingest.Core.Tests.Infrastructure;
+
+/// <summary>
+/// A real HTTP server (Kestrel) on 127.0.0.1 and a free port that serves in-memory files by path,
+/// each with its own <see cref="HttpFault"/>s, and records every request it answers.
+/// <code>
+/// await using var server = await LoopbackHttpServer.StartAsync();
+/// server.AddFile("/a.csv", bytes, new HttpFault { FailFirst = 2 });
+/// Uri url = server.Url("/a.csv");
+/// </code>
+/// </summary>
+public sealed partial class LoopbackHttpServer : IAsyncDisposable
+{
+    private static readonly DateTimeOffset LastModified = new(2024, 1, 25, 15, 27, 52, TimeSpan.Zero);
+
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _unknown = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly WebApplication _app;
+
+    private LoopbackHttpServer(WebApplication app, Uri baseUri)
+    {
+        _app = app;
+        BaseUri = baseUri;
+    }
+
+    /// <summary>The server's root, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
+    public Uri BaseUri { get; }
+
+    /// <summary>Starts a server on a free loopback port.</summary>
+    public static async Task<LoopbackHttpServer> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        LoopbackHttpServer? server = null;
+        app.Run(context => server!.ServeAsync(context));
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        server = new LoopbackHttpServer(app, new Uri(address.EndsWith('/') ? address : address + "/"));
+        return server;
+    }
+
+    /// <summary>The absolute URL of <paramref name="pathAndQuery"/> (e.g. <c>/a.csv?sig=x</c>) on this server.</summary>
+    public Uri Url(string pathAndQuery) => new(BaseUri, pathAndQuery);
+
+    /// <summary>Serves <paramref name="content"/> at <paramref name="path"/> (replacing what was there).</summary>
+    public void AddFile(string path, byte[] content, HttpFault? fault = null)
+    {
+        fault ??= new HttpFault();
+        var body = fault.GzipEncoded ? Gzip(content) : content;
+        var etag = "\"" + Convert.ToHexString(SHA256.HashData(body), 0, 8) + "\"";
+        _entries[path] = new Entry(body, fault, etag, null);
+    }
+
+    /// <summary>Answers <paramref name="path"/> with <c>302 Found</c> to <paramref name="location"/> (a path or URL); a path to itself is a loop.</summary>
+    public void AddRedirect(string path, string location) => _entries[path] = new Entry([], new HttpFault(), null, location);
+
+    /// <summary>How many requests for <paramref name="path"/> (any query) the server answered.</summary>
+    public int RequestCount(string path) => Requests(path).Count;
+
+    /// <summary>The requests for <paramref name="path"/> the server answered, in order.</summary>
+    public IReadOnlyList<HttpServedRequest> Requests(string path) =>
+        _entries.TryGetValue(path, out var entry) ? entry.Served.ToArray() : _unknown.TryGetValue(path, out var count) ? Enumerable.Repeat(new HttpServedRequest(404, null, null, null, string.Empty), count).ToArray() : [];
+
+    /// <summary>Stops the server, releasing requests held by a stall.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(timeout.Token);
+        await _app.DisposeAsync();
+        _stopping.Dispose();
+    }
+
+    /// <summary>Gzip-compresses <paramref name="content"/>; for tests that serve <c>.gz</c> files.</summary>
+    public static byte[] Gzip(byte[] content)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(content);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private sealed class Entry(byte[] body, HttpFault fault, string? etag, string? redirect)
+    {
+        private int _requests;
+        private int _bodies;
+
+        public byte[] Body { get; } = body;
+
+        public HttpFault Fault { get; } = fault;
+
+        public string? ETag { get; } = etag;
+
+        public string? Redirect { get; } = redirect;
+
+        public ConcurrentQueue<HttpServedRequest> Served { get; } = new();
+
+        /// <summary>The 0-based index of this request among all requests for the path.</summary>
+        public int NextRequest() => Interlocked.Increment(ref _requests) - 1;
+
+        /// <summary>The 0-based index of this response among those that send a body.</summary>
+        public int NextBody() => Interlocked.Increment(ref _bodies) - 1;
+    }
+}

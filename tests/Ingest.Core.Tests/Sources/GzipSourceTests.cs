@@ -1,0 +1,85 @@
+using Ingest.Core.Tests.Infrastructure;
+using static Ingest.Core.Tests.Sources.SourceTestKit;
+
+namespace Ingest.Core.Tests.Sources;
+
+public sealed class GzipSourceTests
+{
+    [Fact]
+    public async Task Gz_file_and_gzip_content_encoding_are_both_decompressed()
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var content = CsvBytes();
+        server.AddFile("/a.csv.gz", LoopbackHttpServer.Gzip(content));
+        server.AddFile("/b.csv", content, new HttpFault { GzipEncoded = true });
+        using var opener = Opener([]);
+
+        Assert.Equal(content, await ReadAllAsync(opener, server.Url("/a.csv.gz?sig=x")));
+        Assert.Equal(content, await ReadAllAsync(opener, server.Url("/b.csv")));
+    }
+
+    [Fact]
+    public async Task Concatenated_gzip_members_are_read_whole()
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var first = CsvBytes(1000);
+        var second = CsvBytes(3000);
+        server.AddFile("/a.csv.gz", [.. LoopbackHttpServer.Gzip(first), .. LoopbackHttpServer.Gzip(second)]);
+        using var opener = Opener([]);
+
+        byte[] expected = [.. first, .. second];
+        Assert.Equal(expected, await ReadAllAsync(opener, server.Url("/a.csv.gz")));
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.999)]
+    [InlineData(0.0005)]
+    public async Task Truncated_gzip_is_a_file_error_that_retrying_will_not_fix(double keep)
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var gzip = LoopbackHttpServer.Gzip(CsvBytes());
+        server.AddFile("/a.csv.gz", gzip[..Math.Max(1, (int)(gzip.Length * keep))]);
+        using var opener = Opener([]);
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/a.csv.gz")));
+        Assert.False(error.IsTransient);
+        Assert.Contains("broken gzip stream", error.Message, StringComparison.Ordinal);
+        Assert.Equal(server.Url("/a.csv.gz").ToString(), error.FileKey);
+    }
+
+    [Fact]
+    public async Task Truncated_gzip_by_one_trailer_byte_is_a_file_error()
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var gzip = LoopbackHttpServer.Gzip(CsvBytes());
+        server.AddFile("/a.csv.gz", gzip[..^1]);
+        using var opener = Opener([]);
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/a.csv.gz")));
+        Assert.Contains("broken gzip stream", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gzip_bomb_over_the_decompressed_cap_is_a_file_error()
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/bomb.csv.gz", LoopbackHttpServer.Gzip(new byte[20 * 1024 * 1024]));
+        using var opener = Opener([], Fast with { MaxDecompressedBytes = 1024 * 1024 });
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/bomb.csv.gz")));
+        Assert.False(error.IsTransient);
+        Assert.Contains("decompressed size exceeds the cap of 1048576 bytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gzip_at_exactly_the_cap_is_read()
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var content = CsvBytes(1000);
+        server.AddFile("/a.csv.gz", LoopbackHttpServer.Gzip(content));
+        using var opener = Opener([], Fast with { MaxDecompressedBytes = content.Length });
+
+        Assert.Equal(content, await ReadAllAsync(opener, server.Url("/a.csv.gz")));
+    }
+}
