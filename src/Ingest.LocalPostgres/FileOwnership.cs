@@ -11,7 +11,7 @@ internal static class FileOwnership
         }
 
         var result = await ProcessRunner.RunAsync(
-            "chown", [$"{ProcessRunner.PostgresUser}:", path], workingDirectory: null, TimeSpan.FromSeconds(30), cancellationToken)
+            ProcessRunner.FindSystemTool("chown"), [$"{ProcessRunner.PostgresUser}:", path], workingDirectory: null, TimeSpan.FromSeconds(30), cancellationToken)
             .ConfigureAwait(false);
         if (!result.Succeeded)
         {

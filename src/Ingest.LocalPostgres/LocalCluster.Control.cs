@@ -7,7 +7,16 @@ internal sealed partial class LocalCluster
     {
         var result = await ProcessRunner.RunPostgresToolAsync(
             Tool("pg_ctl"), ["status", "-D", DataDirectory], RootDirectory, ToolTimeout, cancellationToken).ConfigureAwait(false);
-        return result.ExitCode == 0;
+
+        // 3 is pg_ctl's "no server running"; anything else (the tool failing) must not pass for it,
+        // or a running server's port would look taken by someone else and be moved.
+        return result.ExitCode switch
+        {
+            0 => true,
+            3 => false,
+            _ => throw new InvalidOperationException(
+                $"pg_ctl status -D {DataDirectory} failed with exit code {result.ExitCode}{AsUser()}: {result.Output}"),
+        };
     }
 
     /// <summary>Starts the server and waits until pg_ctl sees it accept connections.</summary>

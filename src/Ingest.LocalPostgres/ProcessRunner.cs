@@ -30,8 +30,26 @@ internal static class ProcessRunner
 
         var wrapped = new List<string>(arguments.Count + 4) { "-u", PostgresUser, "--", tool };
         wrapped.AddRange(arguments);
-        return RunAsync("runuser", wrapped, workingDirectory, timeout, cancellationToken);
+        return RunAsync(FindSystemTool("runuser"), wrapped, workingDirectory, timeout, cancellationToken);
     }
+
+    /// <summary>The full path of a system tool, also when PATH lacks the sbin folders (as it often does for services).</summary>
+    public static string FindSystemTool(string name)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        foreach (var directory in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Concat(SystemFolders))
+        {
+            var candidate = Path.Combine(directory, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return name;
+    }
+
+    private static readonly string[] SystemFolders = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 
     /// <summary>Runs a process to its end (or kills it after <paramref name="timeout"/>) and captures both streams.</summary>
     public static async Task<ProcessResult> RunAsync(
