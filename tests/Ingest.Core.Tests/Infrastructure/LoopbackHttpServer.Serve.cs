@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -14,9 +15,10 @@ public sealed partial class LoopbackHttpServer
         var request = context.Request;
         var response = context.Response;
         var path = request.Path.Value ?? "/";
+        var served = _served.GetOrAdd(path, static _ => new ConcurrentQueue<HttpServedRequest>());
         if (!_entries.TryGetValue(path, out var entry))
         {
-            _unknown.AddOrUpdate(path, 1, (_, count) => count + 1);
+            served.Enqueue(Record(request, StatusCodes.Status404NotFound));
             response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
@@ -24,8 +26,7 @@ public sealed partial class LoopbackHttpServer
         var index = entry.NextRequest();
         var fault = entry.Fault;
         var status = Decide(entry, request, index, out var from);
-        entry.Served.Enqueue(new HttpServedRequest(
-            status, Header(request, HeaderNames.Range), Header(request, HeaderNames.IfRange), Header(request, HeaderNames.Authorization), request.QueryString.Value ?? string.Empty));
+        served.Enqueue(Record(request, status));
         response.StatusCode = status;
         if (entry.Redirect is { } location)
         {
@@ -167,6 +168,9 @@ public sealed partial class LoopbackHttpServer
             context.Abort(); // the client went away (or the server stops): nothing more to send
         }
     }
+
+    private static HttpServedRequest Record(HttpRequest request, int status) => new(
+        status, Header(request, HeaderNames.Range), Header(request, HeaderNames.IfRange), Header(request, HeaderNames.Authorization), request.QueryString.Value ?? string.Empty);
 
     private static string? Header(HttpRequest request, string name) =>
         request.Headers.TryGetValue(name, out var values) ? values.ToString() : null;

@@ -25,7 +25,7 @@ public sealed partial class LoopbackHttpServer : IAsyncDisposable
     private static readonly DateTimeOffset LastModified = new(2024, 1, 25, 15, 27, 52, TimeSpan.Zero);
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _unknown = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<HttpServedRequest>> _served = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly WebApplication _app;
 
@@ -72,8 +72,7 @@ public sealed partial class LoopbackHttpServer : IAsyncDisposable
     public int RequestCount(string path) => Requests(path).Count;
 
     /// <summary>The requests for <paramref name="path"/> the server answered, in order.</summary>
-    public IReadOnlyList<HttpServedRequest> Requests(string path) =>
-        _entries.TryGetValue(path, out var entry) ? entry.Served.ToArray() : _unknown.TryGetValue(path, out var count) ? Enumerable.Repeat(new HttpServedRequest(404, null, null, null, string.Empty), count).ToArray() : [];
+    public IReadOnlyList<HttpServedRequest> Requests(string path) => _served.TryGetValue(path, out var served) ? served.ToArray() : [];
 
     /// <summary>Stops the server, releasing requests held by a stall.</summary>
     public async ValueTask DisposeAsync()
@@ -109,8 +108,6 @@ public sealed partial class LoopbackHttpServer : IAsyncDisposable
         public string? ETag { get; } = etag;
 
         public string? Redirect { get; } = redirect;
-
-        public ConcurrentQueue<HttpServedRequest> Served { get; } = new();
 
         /// <summary>The 0-based index of this request among all requests for the path.</summary>
         public int NextRequest() => Interlocked.Increment(ref _requests) - 1;
