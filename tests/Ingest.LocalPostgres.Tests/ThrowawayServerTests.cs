@@ -81,6 +81,37 @@ public sealed class ThrowawayServerTests
         Assert.Contains("apt-get install postgresql", error.Message, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task Failing_initdb_shows_its_stderr()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new SkipException("Uses a shell script as a fake initdb.");
+        }
+
+        var bin = Directory.CreateTempSubdirectory("ingest-fake-bin-").FullName;
+        try
+        {
+            File.SetUnixFileMode(bin, (UnixFileMode)0b111_101_101);
+            foreach (var tool in new[] { "initdb", "pg_ctl" })
+            {
+                var path = Path.Combine(bin, tool);
+                await File.WriteAllTextAsync(path, "#!/bin/sh\necho \"fake failure from $0\" >&2\nexit 1\n");
+                File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+            }
+
+            var error = await Assert.ThrowsAsync<PostgresUnavailableException>(
+                () => PostgresServer.StartThrowawayAsync(LocalOnly with { BinDirectory = bin }, default));
+
+            Assert.Contains("initdb", error.Message, StringComparison.Ordinal);
+            Assert.Contains("fake failure from", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(bin, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Bad_connection_string_is_reported_as_such()
     {
