@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Ingest.Cli.Commands;
+using Ingest.Schema;
+using Ingest.Status;
+using Npgsql;
+
+namespace Ingest.Cli;
+
+/// <summary>The <c>ingest</c> command line (SPEC §5).</summary>
+internal static class CliApp
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        var io = new CliIO(stdout, stderr);
+        var root = new RootCommand("Ingest: load batches of CSV files into PostgreSQL as fast as the server can take them.")
+        {
+            ImportCommand.Create(io),
+            DryRunCommand.Create(io),
+            BatchCommands.Status(io),
+            BatchCommands.Batch(io),
+            BatchCommands.Abort(io),
+            DemoCommand.Create(io),
+        };
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await stderr.WriteLineAsync($"ingest: {error.Message}").ConfigureAwait(false);
+            }
+
+            await stderr.WriteLineAsync("Run 'ingest --help' or 'ingest <command> --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancel.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is UsageException or SchemaException or ArgumentException or BatchNotFoundException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            await stderr.WriteLineAsync($"ingest: {Redactor.RedactText(ex.Message)}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or Ingest.LocalPostgres.PostgresUnavailableException)
+        {
+            await stderr.WriteLineAsync($"ingest: cannot use the database: {Redactor.RedactText(ex.Message)}").ConfigureAwait(false);
+            await stderr.WriteLineAsync("Give a reachable PostgreSQL with --connection or INGEST_CONNECTION.").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await stderr.WriteLineAsync($"ingest: failed: {Redactor.RedactText(ex.Message)}").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}
+
+/// <summary>Standard output (JSON only, for the commands that print JSON) and standard error (everything else).</summary>
+internal sealed record CliIO(TextWriter Out, TextWriter Error);

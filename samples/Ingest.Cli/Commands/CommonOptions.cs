@@ -1,0 +1,106 @@
+using System.CommandLine;
+using Ingest.LocalPostgres;
+using Ingest.Schema;
+
+namespace Ingest.Cli.Commands;
+
+/// <summary>Options shared by several commands, and reading what they name.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Connection() => new("--connection")
+    {
+        Description = "PostgreSQL connection string. Default: $INGEST_CONNECTION, else a local PostgreSQL kept under the user's data folder.",
+    };
+
+    public static Option<string> Dataset() => new("--dataset")
+    {
+        Description = "The dataset (table) to load into: name or schema.name.",
+        Required = true,
+    };
+
+    public static Option<string> Schema() => new("--schema")
+    {
+        Description = "The dataset document (a JSON file, or inline JSON) with dataDescription.metadataSchema.",
+        Required = true,
+    };
+
+    public static Option<string> Format() => new("--format")
+    {
+        Description = "The CSV format: a JSON file or inline JSON such as {\"csv\": {\"entityId\": 0, \"timestamp\": 1, \"longitude\": 2, \"latitude\": 3}}.",
+        Required = true,
+    };
+
+    public static Option<int> HeaderLines() => new("--header-lines")
+    {
+        Description = "Lines to skip at the top of every file (header rows). Default 0.",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static Option<int> MaxRecordSize() => new("--max-record-size")
+    {
+        Description = "The longest record allowed, in characters; a longer one is a file error. Default 1048576.",
+        DefaultValueFactory = _ => 1024 * 1024,
+    };
+
+    public static Argument<string[]> Sources() => new("sources")
+    {
+        Description = "CSV files: http(s) URLs, file:// URLs or local paths (.gz is decompressed).",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    public static Argument<string> BatchId() => new("batch-id") { Description = "The batch id (a UUID)." };
+
+    public static Guid ParseBatchId(string text) =>
+        Guid.TryParse(text, out var id) ? id : throw new UsageException($"'{text}' is not a batch id: expected a UUID such as 3c1243c4-a532-4487-9662-5655a23dec3a.");
+
+    /// <summary>Reads JSON given inline (starting with '{') or as a file path.</summary>
+    public static string ReadJson(string value, string option)
+    {
+        var trimmed = value.TrimStart();
+        if (trimmed.StartsWith('{') || trimmed.StartsWith('['))
+        {
+            return value;
+        }
+
+        if (!File.Exists(value))
+        {
+            throw new UsageException($"{option}: the file '{value}' does not exist (give a JSON file or inline JSON).");
+        }
+
+        return File.ReadAllText(value);
+    }
+
+    public static ImportRequest Request(string dataset, string schema, string format, string[] sources, Guid? batchId = null)
+    {
+        var datasetSchema = DatasetSchema.Parse(ReadJson(schema, "--schema"), dataset);
+        var csvFormat = CsvFormat.Parse(ReadJson(format, "--format"));
+        return new ImportRequest(datasetSchema, csvFormat, sources) { BatchId = batchId };
+    }
+
+    /// <summary>--connection, else $INGEST_CONNECTION, else the embedded local PostgreSQL (started on demand).</summary>
+    public static async Task<Connection> ConnectAsync(string? flag, CliIO io, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrWhiteSpace(flag))
+        {
+            return new Connection(flag, null);
+        }
+
+        var environment = Environment.GetEnvironmentVariable("INGEST_CONNECTION");
+        if (!string.IsNullOrWhiteSpace(environment))
+        {
+            return new Connection(environment, null);
+        }
+
+        var server = await PostgresServer.StartEmbeddedAsync(cancellationToken).ConfigureAwait(false);
+        await io.Error.WriteLineAsync($"Using {server.Description}").ConfigureAwait(false);
+        return new Connection(server.ConnectionString, server);
+    }
+}
+
+/// <summary>A connection string, and the embedded server behind it when there is one (left running on dispose).</summary>
+internal sealed class Connection(string connectionString, PostgresServer? server) : IAsyncDisposable
+{
+    public string ConnectionString { get; } = connectionString;
+
+    public ValueTask DisposeAsync() => server?.DisposeAsync() ?? ValueTask.CompletedTask;
+}

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace Ingest.Cli.Commands;
+
+/// <summary><c>ingest dry-run</c>: checks the first rows of each file; prints the SPEC §4 result as JSON.</summary>
+internal static class DryRunCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Command Create(CliIO io)
+    {
+        var dataset = CommonOptions.Dataset();
+        var schema = CommonOptions.Schema();
+        var format = CommonOptions.Format();
+        var rows = new Option<int>("--rows") { Description = "Rows of each file to check. Default 100.", DefaultValueFactory = _ => 100 };
+        var connection = CommonOptions.Connection();
+        var headerLines = CommonOptions.HeaderLines();
+        var maxRecord = CommonOptions.MaxRecordSize();
+        var sources = CommonOptions.Sources();
+        var command = new Command("dry-run", "Check the first rows of each file against the dataset; write nothing. Prints JSON.")
+        {
+            dataset, schema, format, rows, connection, headerLines, maxRecord, sources,
+        };
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            // The dry run reads files only; --connection is accepted for symmetry with import and not needed.
+            var request = CommonOptions.Request(parse.GetValue(dataset)!, parse.GetValue(schema)!, parse.GetValue(format)!, parse.GetValue(sources)!);
+            var options = new IngestOptions
+            {
+                DryRunRows = parse.GetValue(rows),
+                HeaderLines = parse.GetValue(headerLines),
+                MaxRecordSize = parse.GetValue(maxRecord),
+            };
+            options.Validate();
+            var result = await IngestEngine.DryRunAsync(request, options, cancellationToken).ConfigureAwait(false);
+            await io.Out.WriteLineAsync(JsonSerializer.Serialize(result, Indented)).ConfigureAwait(false);
+            return result.Succeeded ? ExitCodes.Success : ExitCodes.Failed;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using Ingest.Status;
+
+namespace Ingest.Cli.Commands;
+
+/// <summary><c>ingest import</c>: runs a batch to its end and prints its outcome.</summary>
+internal static class ImportCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var dataset = CommonOptions.Dataset();
+        var schema = CommonOptions.Schema();
+        var format = CommonOptions.Format();
+        var streams = new Option<int>("--streams") { Description = "Parallel streams (PostgreSQL connections). Default 3.", DefaultValueFactory = _ => 3 };
+        var batchId = new Option<string?>("--batch-id") { Description = "The batch id; an existing batch is resumed, loading only its files not yet loaded. Default: a new id." };
+        var connection = CommonOptions.Connection();
+        var headerLines = CommonOptions.HeaderLines();
+        var maxRecord = CommonOptions.MaxRecordSize();
+        var sources = CommonOptions.Sources();
+        var command = new Command("import", "Load CSV files into a dataset and print the batch's outcome.")
+        {
+            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, sources,
+        };
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var id = parse.GetValue(batchId) is { } text ? CommonOptions.ParseBatchId(text) : (Guid?)null;
+            var request = CommonOptions.Request(parse.GetValue(dataset)!, parse.GetValue(schema)!, parse.GetValue(format)!, parse.GetValue(sources)!, id);
+            var options = new IngestOptions
+            {
+                Streams = parse.GetValue(streams),
+                HeaderLines = parse.GetValue(headerLines),
+                MaxRecordSize = parse.GetValue(maxRecord),
+            };
+            options.Validate();
+            var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
+            await using (conn.ConfigureAwait(false))
+            {
+                var engine = IngestEngine.Create(conn.ConnectionString, options);
+                await using (engine.ConfigureAwait(false))
+                {
+                    var progress = new ProgressPrinter(io.Error);
+                    var result = await engine.ImportAsync(request, progress, cancellationToken).ConfigureAwait(false);
+                    progress.Done();
+                    await io.Error.WriteLineAsync(
+                        $"Batch {result.BatchId} {result.Status.ToWord()}: {result.InsertCount} rows inserted, {result.InvalidCount} invalid, {result.FilesLoaded} of {result.FilesTotal} files loaded.").ConfigureAwait(false);
+                    if (result.Error is not null)
+                    {
+                        await io.Error.WriteLineAsync($"Error: {result.Error}").ConfigureAwait(false);
+                    }
+
+                    foreach (var rowError in result.RowErrors.Take(5))
+                    {
+                        await io.Error.WriteLineAsync($"  invalid row: {rowError}").ConfigureAwait(false);
+                    }
+
+                    await io.Out.WriteLineAsync(result.BatchId.ToString()).ConfigureAwait(false);
+                    return result.Status == BatchStatus.Finished ? ExitCodes.Success : ExitCodes.Failed;
+                }
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,232 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using Ingest.Schema;
+using Ingest.Validation;
+
+namespace Ingest.Copy;
+
+/// <summary>
+/// Validates one CSV record against the dataset and encodes it as a PostgreSQL binary COPY tuple,
+/// straight into a byte span: no string, boxing or allocation per row or value.
+/// </summary>
+internal sealed class RowEncoder
+{
+    private readonly ColumnPlan[] _plans;
+
+    public RowEncoder(DatasetSchema schema, CsvFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(format);
+        format.Validate(schema);
+        _plans = new ColumnPlan[schema.Fields.Count];
+        var max = 2;
+        for (var i = 0; i < _plans.Length; i++)
+        {
+            var field = schema.Fields[i];
+            _plans[i] = new ColumnPlan(field, format.Columns.TryGetValue(field.Name, out var column) ? column : -1);
+            max += 4 + _plans[i].MaxValueBytes;
+        }
+
+        MaxRowBytes = max;
+        Schema = schema;
+    }
+
+    public DatasetSchema Schema { get; }
+
+    /// <summary>The most bytes one encoded tuple can take: a buffer with this much room always fits the next row.</summary>
+    public int MaxRowBytes { get; }
+
+    /// <summary>Number of table columns in each tuple.</summary>
+    public int ColumnCount => _plans.Length;
+
+    /// <summary>The field of table column <paramref name="index"/>.</summary>
+    public DatasetField FieldAt(int index) => _plans[index].Field;
+
+    /// <summary>The CSV column that feeds table column <paramref name="index"/> (-1 when unmapped).</summary>
+    public int SourceAt(int index) => _plans[index].Source;
+
+    /// <summary>
+    /// Encodes the row into <paramref name="destination"/> (at least <see cref="MaxRowBytes"/> long).
+    /// Returns the bytes written, or -1 when the row is invalid: then <paramref name="failedColumn"/> and
+    /// <paramref name="kind"/> say which column failed and why (bytes written so far are garbage).
+    /// </summary>
+    public int Encode<TRow>(ref TRow row, Span<byte> destination, out int failedColumn, out RowErrorKind kind)
+        where TRow : struct, IRowSource
+    {
+        var plans = _plans;
+        BinaryPrimitives.WriteInt16BigEndian(destination, (short)plans.Length);
+        var pos = 2;
+        var fieldCount = row.FieldCount;
+        for (var i = 0; i < plans.Length; i++)
+        {
+            ref readonly var plan = ref plans[i];
+            if (plan.Source < 0)
+            {
+                WriteNull(destination, ref pos);
+                continue;
+            }
+
+            if (plan.Source >= fieldCount)
+            {
+                return Fail(i, RowErrorKind.MissingColumn, out failedColumn, out kind);
+            }
+
+            var value = row.GetField(plan.Source);
+            if (plan.Kind != FieldKind.Enum)
+            {
+                value = value.Trim();
+            }
+
+            if (value.IsEmpty)
+            {
+                if (!plan.Nullable)
+                {
+                    return Fail(i, RowErrorKind.NullNotAllowed, out failedColumn, out kind);
+                }
+
+                WriteNull(destination, ref pos);
+                continue;
+            }
+
+            var error = WriteValue(in plan, value, destination, ref pos);
+            if (error != OkMarker)
+            {
+                return Fail(i, error, out failedColumn, out kind);
+            }
+        }
+
+        failedColumn = -1;
+        kind = default;
+        return pos;
+    }
+
+    private const RowErrorKind OkMarker = (RowErrorKind)(-1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static RowErrorKind WriteValue(in ColumnPlan plan, ReadOnlySpan<char> value, Span<byte> destination, ref int pos)
+    {
+        switch (plan.Kind)
+        {
+            case FieldKind.Uuid:
+                if (!ValueParsers.TryParseUuid(value, out var guid))
+                {
+                    return RowErrorKind.NotParsable;
+                }
+
+                BinaryPrimitives.WriteInt32BigEndian(destination[pos..], 16);
+                guid.TryWriteBytes(destination.Slice(pos + 4, 16), bigEndian: true, out _);
+                pos += 20;
+                return OkMarker;
+
+            case FieldKind.Timestamp:
+                if (!ValueParsers.TryParseTimestamp(value, out var micros))
+                {
+                    return RowErrorKind.NotParsable;
+                }
+
+                WriteInt64(destination, ref pos, micros);
+                return OkMarker;
+
+            case FieldKind.Double:
+                if (!ValueParsers.TryParseDouble(value, out var number))
+                {
+                    return RowErrorKind.NotParsable;
+                }
+
+                if (number < plan.Min || number > plan.Max)
+                {
+                    return RowErrorKind.OutOfRange;
+                }
+
+                BinaryPrimitives.WriteInt32BigEndian(destination[pos..], 8);
+                BinaryPrimitives.WriteDoubleBigEndian(destination[(pos + 4)..], number);
+                pos += 12;
+                return OkMarker;
+
+            case FieldKind.SignedNumber:
+            case FieldKind.UnsignedNumber:
+                return WriteInteger(in plan, value, destination, ref pos);
+
+            case FieldKind.IPv4:
+                if (!ValueParsers.TryParseIPv4(value, out var address))
+                {
+                    return RowErrorKind.BadIPv4;
+                }
+
+                // inet binary: family (PGSQL_AF_INET = 2), bits, is_cidr, address length, address.
+                BinaryPrimitives.WriteInt32BigEndian(destination[pos..], 8);
+                destination[pos + 4] = 2;
+                destination[pos + 5] = 32;
+                destination[pos + 6] = 0;
+                destination[pos + 7] = 4;
+                BinaryPrimitives.WriteUInt32BigEndian(destination[(pos + 8)..], address);
+                pos += 12;
+                return OkMarker;
+
+            case FieldKind.Enum:
+                if (!plan.EnumValues.TryGetValue(value, out var bytes))
+                {
+                    return RowErrorKind.NotInEnum;
+                }
+
+                BinaryPrimitives.WriteInt32BigEndian(destination[pos..], bytes.Length);
+                bytes.CopyTo(destination[(pos + 4)..]);
+                pos += 4 + bytes.Length;
+                return OkMarker;
+
+            default:
+                return RowErrorKind.NotParsable;
+        }
+    }
+
+    private static RowErrorKind WriteInteger(in ColumnPlan plan, ReadOnlySpan<char> value, Span<byte> destination, ref int pos)
+    {
+        if (!ValueParsers.TryParseInteger(value, out var integer))
+        {
+            return ValueParsers.IsOverlongInteger(value) ? RowErrorKind.OutOfRange : RowErrorKind.NotParsable;
+        }
+
+        if (plan.Kind == FieldKind.SignedNumber)
+        {
+            if (integer is < int.MinValue or > int.MaxValue)
+            {
+                return RowErrorKind.OutOfRange;
+            }
+
+            BinaryPrimitives.WriteInt32BigEndian(destination[pos..], 4);
+            BinaryPrimitives.WriteInt32BigEndian(destination[(pos + 4)..], (int)integer);
+            pos += 8;
+            return OkMarker;
+        }
+
+        if (integer is < 0 or > uint.MaxValue)
+        {
+            return RowErrorKind.OutOfRange;
+        }
+
+        WriteInt64(destination, ref pos, integer);
+        return OkMarker;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteInt64(Span<byte> destination, ref int pos, long value)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(destination[pos..], 8);
+        BinaryPrimitives.WriteInt64BigEndian(destination[(pos + 4)..], value);
+        pos += 12;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteNull(Span<byte> destination, ref int pos)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(destination[pos..], -1);
+        pos += 4;
+    }
+
+    private static int Fail(int column, RowErrorKind error, out int failedColumn, out RowErrorKind kind)
+    {
+        failedColumn = column;
+        kind = error;
+        return -1;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Text;
+using Ingest.Schema;
+using Npgsql;
+
+namespace Ingest.Copy;
+
+/// <summary>
+/// The dataset's table in PostgreSQL (SPEC §1): creates it when missing, checks an existing one
+/// column by column, and gives the binary COPY command. Every identifier is quoted.
+/// </summary>
+internal sealed class TableLayout
+{
+    public TableLayout(DatasetSchema schema)
+    {
+        Schema = schema;
+        QualifiedName = schema.TableSchema is null ? Sql.Quote(schema.TableName) : $"{Sql.Quote(schema.TableSchema)}.{Sql.Quote(schema.TableName)}";
+        var columns = string.Join(", ", schema.Fields.Select(f => Sql.Quote(f.ColumnName)));
+        CopyCommand = $"COPY {QualifiedName} ({columns}) FROM STDIN (FORMAT BINARY)";
+    }
+
+    public DatasetSchema Schema { get; }
+
+    /// <summary>The quoted, schema-qualified table name.</summary>
+    public string QualifiedName { get; }
+
+    /// <summary>The binary COPY command for the table's columns in dataset order.</summary>
+    public string CopyCommand { get; }
+
+    public string CreateTableSql()
+    {
+        var sql = new StringBuilder();
+        sql.Append("CREATE TABLE IF NOT EXISTS ").Append(QualifiedName).Append(" (");
+        for (var i = 0; i < Schema.Fields.Count; i++)
+        {
+            var field = Schema.Fields[i];
+            sql.Append(i == 0 ? string.Empty : ", ").Append(Sql.Quote(field.ColumnName)).Append(' ').Append(field.SqlType);
+            if (!field.Nullable)
+            {
+                sql.Append(" NOT NULL");
+            }
+        }
+
+        return sql.Append(')').ToString();
+    }
+
+    /// <summary>Creates the table if it is missing, then checks that its columns are the dataset's.</summary>
+    /// <exception cref="SchemaException">The existing table does not match; the message lists each difference.</exception>
+    public async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await Sql.RetryCreateRaceAsync(async () =>
+        {
+            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", connection, transaction))
+                    {
+                        lockCommand.Parameters.AddWithValue(QualifiedName);
+                        await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (Schema.TableSchema is not null)
+                    {
+                        using var schemaCommand = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {Sql.Quote(Schema.TableSchema)}", connection, transaction);
+                        await schemaCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    using (var create = new NpgsqlCommand(CreateTableSql(), connection, transaction))
+                    {
+                        await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await CheckAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
+    }
+
+    private async Task CheckAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        const string Query = """
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
+            FROM pg_attribute a
+            WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+            """;
+        var actual = new Dictionary<string, (string Type, bool NotNull, bool HasDefault)>(StringComparer.Ordinal);
+        using (var command = new NpgsqlCommand(Query, connection))
+        {
+            command.Parameters.AddWithValue(QualifiedName);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    actual[reader.GetString(0)] = (reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3));
+                }
+            }
+        }
+
+        var problems = new List<string>();
+        foreach (var field in Schema.Fields)
+        {
+            if (!actual.Remove(field.ColumnName, out var column))
+            {
+                problems.Add($"column \"{field.ColumnName}\" is missing (expected {field.SqlType}{(field.Nullable ? string.Empty : " not null")})");
+                continue;
+            }
+
+            if (column.Type != field.SqlType)
+            {
+                problems.Add($"column \"{field.ColumnName}\" is {column.Type}, expected {field.SqlType}");
+            }
+
+            if (column.NotNull != !field.Nullable)
+            {
+                problems.Add($"column \"{field.ColumnName}\" is {(column.NotNull ? "not null" : "nullable")}, expected {(field.Nullable ? "nullable" : "not null")}");
+            }
+        }
+
+        foreach (var (name, column) in actual)
+        {
+            if (column.NotNull && !column.HasDefault)
+            {
+                problems.Add($"column \"{name}\" is not in the dataset, and is not null without a default, so no row could be loaded");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new SchemaException(
+                $"Table {QualifiedName} exists but does not match dataset '{Schema.Name}': {string.Join("; ", problems)}. " +
+                "Fix or drop the table, or load into another dataset name.");
+        }
+    }
+}

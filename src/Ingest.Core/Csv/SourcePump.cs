@@ -1,0 +1,52 @@
+using System.IO.Pipelines;
+
+namespace Ingest.Csv;
+
+/// <summary>
+/// Copies a source stream into a <see cref="Pipe"/> on its own task, so the network (or disk) read of
+/// a file overlaps the parsing of the bytes already read. A failure of the source completes the pipe
+/// with that exception, so it surfaces on the parsing side.
+/// </summary>
+internal static class SourcePump
+{
+    private const int SegmentSize = 64 * 1024;
+
+    public static PipeOptions Options { get; } = new(
+        pauseWriterThreshold: 4 * 1024 * 1024,
+        resumeWriterThreshold: 2 * 1024 * 1024,
+        minimumSegmentSize: SegmentSize,
+        useSynchronizationContext: false);
+
+    public static async Task RunAsync(Stream source, PipeWriter writer, Action<int>? bytesRead, CancellationToken cancellationToken)
+    {
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory(SegmentSize);
+                var read = await source.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                writer.Advance(read);
+                bytesRead?.Invoke(read);
+                var flush = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            await writer.CompleteAsync(error).ConfigureAwait(false);
+        }
+    }
+}

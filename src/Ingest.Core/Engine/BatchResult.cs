@@ -1,0 +1,35 @@
+using Ingest.Status;
+using Ingest.Validation;
+
+namespace Ingest;
+
+/// <summary>How a batch ended.</summary>
+public sealed record BatchResult
+{
+    /// <summary>The batch id (give it again to resume the batch).</summary>
+    public required Guid BatchId { get; init; }
+
+    /// <summary><c>finished</c>, <c>error</c> or <c>aborted</c>.</summary>
+    public required BatchStatus Status { get; init; }
+
+    /// <summary>Rows in the table from this batch: exactly the sum over its loaded files.</summary>
+    public required long InsertCount { get; init; }
+
+    /// <summary>Invalid rows skipped in the batch's loaded files.</summary>
+    public required long InvalidCount { get; init; }
+
+    /// <summary>Files of the batch that are loaded (now or by an earlier run).</summary>
+    public required int FilesLoaded { get; init; }
+
+    /// <summary>Files in the batch.</summary>
+    public required int FilesTotal { get; init; }
+
+    /// <summary>The first invalid rows (up to <see cref="IngestOptions.MaxRowErrorsKept"/>), with file, line, field and reason.</summary>
+    public required IReadOnlyList<RowError> RowErrors { get; init; }
+
+    /// <summary>What stopped the batch when it ended <c>error</c>; <see langword="null"/> otherwise.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>The batch log.</summary>
+    public string? Log { get; init; }
+}

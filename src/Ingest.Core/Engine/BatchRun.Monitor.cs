@@ -1,0 +1,80 @@
+using Ingest.Status;
+
+namespace Ingest.Engine;
+
+internal sealed partial class BatchRun
+{
+    /// <summary>
+    /// While the streams work: polls for an abort request (from any process sharing the recorder),
+    /// publishes live counts to the batch record and the caller's progress, and appends a <c>started</c>
+    /// snapshot to the timeline when counts changed and <see cref="IngestOptions.SnapshotInterval"/> passed.
+    /// </summary>
+    private async Task MonitorAsync(IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
+    {
+        var tick = _options.AbortPollInterval < _options.ProgressInterval ? _options.AbortPollInterval : _options.ProgressInterval;
+        var lastProgress = TimeSpan.Zero;
+        var lastSnapshot = _clock.Elapsed;
+        (long, long) lastSnapshotCounts = (Interlocked.Read(ref _inserted), Interlocked.Read(ref _invalid));
+        using var timer = new PeriodicTimer(tick);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await PollAbortAsync(cancellationToken).ConfigureAwait(false);
+                var now = _clock.Elapsed;
+                if (now - lastProgress < _options.ProgressInterval)
+                {
+                    continue;
+                }
+
+                lastProgress = now;
+                progress?.Report(Snapshot(BatchStatus.Started));
+                var counts = (Interlocked.Read(ref _inserted), Interlocked.Read(ref _invalid));
+                await TryRecordAsync(() => _recorder.UpdateProgressAsync(_batchId, counts.Item1, counts.Item2, _log.Text, cancellationToken)).ConfigureAwait(false);
+                if (now - lastSnapshot >= _options.SnapshotInterval && counts != lastSnapshotCounts && !_stop.IsCancellationRequested)
+                {
+                    lastSnapshot = now;
+                    lastSnapshotCounts = counts;
+                    await TryRecordAsync(async () => await AppendAsync(BatchStatus.Started, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The streams are done.
+        }
+    }
+
+    private async Task PollAbortAsync(CancellationToken cancellationToken)
+    {
+        if (_abortRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            if (await _recorder.IsAbortRequestedAsync(_batchId, cancellationToken).ConfigureAwait(false))
+            {
+                RequestStop(abort: true);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A status store blip must not stop the load; the next poll asks again.
+            _ = ex;
+        }
+    }
+
+    private async Task TryRecordAsync(Func<ValueTask> record)
+    {
+        try
+        {
+            await record().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _log.Warn($"Could not publish progress to the status store: {Describe(ex)}");
+        }
+    }
+}

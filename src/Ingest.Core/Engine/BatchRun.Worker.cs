@@ -1,0 +1,234 @@
+using System.Net.Sockets;
+using Ingest.Copy;
+using Ingest.Csv;
+using Ingest.Sources;
+using Ingest.Validation;
+using Npgsql;
+
+namespace Ingest.Engine;
+
+internal sealed partial class BatchRun
+{
+    // Live counts are published in chunks so the hot loop touches shared memory rarely.
+    private const int PublishEvery = 4096;
+
+    private enum FileOutcome
+    {
+        Loaded,
+        AlreadyLoaded,
+    }
+
+    /// <summary>One stream: a connection that loads files from the queue until it is empty or the batch stops.</summary>
+    private void WorkerLoop()
+    {
+        NpgsqlConnection? connection = null;
+        var token = _stop.Token;
+        SourceFile? current = null;
+        try
+        {
+            while (!token.IsCancellationRequested && _queue.TryDequeue(out var file))
+            {
+                current = file;
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        connection ??= Connect();
+                        if (LoadFile(connection, file, token) == FileOutcome.Loaded)
+                        {
+                            Interlocked.Increment(ref _filesDone);
+                        }
+
+                        break;
+                    }
+                    catch (Exception ex) when (!token.IsCancellationRequested && attempt < _options.FileAttempts && IsTransient(ex))
+                    {
+                        connection = DropIfBroken(connection);
+
+                        // A COMMIT lost with its connection may have happened: the ledger says, never a second load.
+                        if (FileLedger.IsLoadedAsync(_dataSource, _batchId, file.Key, token).GetAwaiter().GetResult())
+                        {
+                            _log.Info($"{file.Key} was committed before the connection was lost; not loading it again");
+                            Interlocked.Increment(ref _filesDone);
+                            break;
+                        }
+
+                        var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, attempt - 1)) * (0.5 + Random.Shared.NextDouble()));
+                        _log.Warn($"Retrying {file.Key} (attempt {attempt + 1} of {_options.FileAttempts}) in {delay.TotalSeconds:0.0} s after: {Describe(ex)}");
+                        token.WaitHandle.WaitOne(delay);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (token.IsCancellationRequested)
+        {
+            // The batch is stopping (abort or another stream's file error): this file rolled back.
+            _ = ex;
+        }
+        catch (Exception ex)
+        {
+            Fail(ex is FileErrorException || current is null ? ex : new FileErrorException(current.Key, Describe(ex), ex));
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
+    }
+
+    private NpgsqlConnection Connect()
+    {
+        var connection = _dataSource.OpenConnection();
+        if (Interlocked.Exchange(ref _connectedLogged, 1) == 0)
+        {
+            _log.Info($"Connected to database '{connection.Database}' at {connection.Host} with user '{connection.UserName}'");
+        }
+
+        return connection;
+    }
+
+    private FileOutcome LoadFile(NpgsqlConnection connection, SourceFile file, CancellationToken token)
+    {
+        using var transaction = connection.BeginTransaction();
+        if (!FileLedger.TryClaim(connection, transaction, _batchId, file.Key))
+        {
+            _log.Info($"{file.Key} is already loaded in this batch; skipped");
+            return FileOutcome.AlreadyLoaded;
+        }
+
+        _log.Info(file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
+        long inserted = 0, invalid = 0, publishedInserted = 0, publishedInvalid = 0;
+        try
+        {
+            using (var source = _opener.OpenAsync(file, token).AsTask().GetAwaiter().GetResult())
+            using (var reader = new CsvRecordReader(source, file.Key, _csvOptions, n => Interlocked.Add(ref _bytes, n), token))
+            {
+                var copy = connection.BeginRawBinaryCopy(_layout.CopyCommand);
+                try
+                {
+                    using var writer = new BinaryCopyWriter(copy, _encoder.MaxRowBytes);
+                    var encoder = _encoder;
+                    var sincePublish = 0;
+                    while (reader.Read())
+                    {
+                        var row = reader.Row;
+                        var written = encoder.Encode(ref row, writer.GetRowSpan(), out var failedColumn, out var kind);
+                        if (written >= 0)
+                        {
+                            writer.Advance(written);
+                            inserted++;
+                        }
+                        else
+                        {
+                            invalid++;
+                            OnInvalidRow(file, reader.Line, failedColumn, kind, ref row);
+                        }
+
+                        if (++sincePublish == PublishEvery)
+                        {
+                            sincePublish = 0;
+                            Publish(ref publishedInserted, inserted, ref publishedInvalid, invalid);
+                            token.ThrowIfCancellationRequested();
+                        }
+                    }
+
+                    writer.Complete();
+                }
+                catch
+                {
+                    TryCancel(copy);
+                    throw;
+                }
+
+                copy.Dispose();
+            }
+
+            token.ThrowIfCancellationRequested();
+            FileLedger.MarkLoaded(connection, transaction, _batchId, file.Key, inserted, invalid);
+            transaction.Commit();
+            Publish(ref publishedInserted, inserted, ref publishedInvalid, invalid);
+            _log.Info($"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid");
+            return FileOutcome.Loaded;
+        }
+        catch
+        {
+            // The file's rows never commit: take back the live counts it published.
+            Interlocked.Add(ref _inserted, -publishedInserted);
+            Interlocked.Add(ref _invalid, -publishedInvalid);
+            throw;
+        }
+    }
+
+    private void Publish(ref long publishedInserted, long inserted, ref long publishedInvalid, long invalid)
+    {
+        Interlocked.Add(ref _inserted, inserted - publishedInserted);
+        Interlocked.Add(ref _invalid, invalid - publishedInvalid);
+        publishedInserted = inserted;
+        publishedInvalid = invalid;
+    }
+
+    private void OnInvalidRow(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row)
+    {
+        var field = _encoder.FieldAt(column);
+        var source = _encoder.SourceAt(column);
+        var value = source >= 0 && source < row.FieldCount ? row.GetField(source) : [];
+        var error = new RowError(file.Key, line, field.Name, kind, RowError.Describe(kind, field, source, row.FieldCount, value));
+        bool log;
+        bool last;
+        lock (_gate)
+        {
+            if (_rowErrors.Count < _options.MaxRowErrorsKept)
+            {
+                _rowErrors.Add(error);
+            }
+
+            log = _rowErrorsLogged < _options.MaxRowErrorsLogged;
+            if (log)
+            {
+                _rowErrorsLogged++;
+            }
+
+            last = log && _rowErrorsLogged == _options.MaxRowErrorsLogged;
+        }
+
+        if (log)
+        {
+            _log.Warn($"Invalid row skipped: {error}");
+            if (last)
+            {
+                _log.Warn("Further invalid rows are skipped and counted without a log line each");
+            }
+        }
+    }
+
+    private static void TryCancel(NpgsqlRawCopyStream copy)
+    {
+        try
+        {
+            copy.Cancel();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection is gone or already failed: the transaction cannot commit either way.
+        }
+    }
+
+    private static NpgsqlConnection? DropIfBroken(NpgsqlConnection? connection)
+    {
+        if (connection is null || connection.FullState == System.Data.ConnectionState.Open)
+        {
+            return connection;
+        }
+
+        connection.Dispose();
+        return null;
+    }
+
+    private static bool IsTransient(Exception exception) => exception switch
+    {
+        FileErrorException fileError => fileError.IsTransient,
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState is "57P01" or "57P02" or "57P03" or "40001" or "40P01" or "53300",
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is IOException or SocketException or TimeoutException,
+        IOException or SocketException or TimeoutException => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Ingest.Copy;
+using Ingest.Csv;
+using Ingest.Sources;
+using Ingest.Status;
+using Ingest.Validation;
+using Npgsql;
+
+namespace Ingest.Engine;
+
+/// <summary>One run of one batch: the queue of files, the stream workers, live counts and the timeline.</summary>
+internal sealed partial class BatchRun
+{
+    private readonly IngestEngine _engine;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ImportRequest _request;
+    private readonly IngestOptions _options;
+    private readonly IStatusRecorder _recorder;
+    private readonly Guid _batchId;
+    private readonly ConcurrentQueue<SourceFile> _queue = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Lock _gate = new();
+    private readonly List<RowError> _rowErrors = [];
+    private CancellationTokenSource _stop = new();
+    private RowEncoder _encoder = null!;
+    private TableLayout _layout = null!;
+    private CsvReadOptions _csvOptions = null!;
+    private SourceOpener _opener = null!;
+    private BatchLog _log = null!;
+    private List<SourceFile> _files = [];
+    private long _inserted;
+    private long _invalid;
+    private long _bytes;
+    private int _filesDone;
+    private int _rowErrorsLogged;
+    private int _connectedLogged;
+    private Exception? _fatal;
+    private volatile bool _abortRequested;
+
+    public BatchRun(IngestEngine engine, NpgsqlDataSource dataSource, ImportRequest request)
+    {
+        _engine = engine;
+        _dataSource = dataSource;
+        _request = request;
+        _options = engine.Options;
+        _recorder = engine.Recorder;
+        _batchId = request.BatchId ?? Guid.NewGuid();
+    }
+
+    public async Task<BatchResult> RunAsync(IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
+    {
+        // Everything that can be wrong with the request is found before the batch exists or data moves.
+        _encoder = new RowEncoder(_request.Dataset, _request.Format);
+        _layout = _engine.Layout(_request);
+        _csvOptions = new CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
+        _files = DistinctFiles(_request.Sources);
+        await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        if (_recorder is PostgresStatusRecorder postgresRecorder)
+        {
+            await postgresRecorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var existing = await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
+        if (existing is not null && existing.DatasetId != _request.Dataset.Name)
+        {
+            throw new ArgumentException($"Batch {_batchId} belongs to dataset '{existing.DatasetId}', not '{_request.Dataset.Name}'; use a new batch id.");
+        }
+
+        var loaded = await FileLedger.LoadedAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
+        var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
+        _inserted = loaded.Values.Sum(v => v.Inserted);
+        _invalid = loaded.Values.Sum(v => v.Invalid);
+        _filesDone = _files.Count - pending.Count;
+
+        if (existing is { Status: BatchStatus.Finished } && pending.Count == 0)
+        {
+            return Result(existing.Status, existing.Log, error: null);
+        }
+
+        _log = new BatchLog(existing?.Log);
+        if (existing is null)
+        {
+            await _recorder.CreateBatchAsync(new NewBatch(_batchId, _request.Dataset.Name, IngestEngine.FormatJson(_request), IngestEngine.SourceJson(_request)), cancellationToken).ConfigureAwait(false);
+            _log.Info("Starting batch job");
+        }
+        else
+        {
+            await _recorder.ClearAbortRequestAsync(_batchId, cancellationToken).ConfigureAwait(false);
+            _log.Info($"Resuming batch job: {_filesDone} of {_files.Count} files already loaded, {pending.Count} to load");
+        }
+
+        await AppendAsync(BatchStatus.Started, CancellationToken.None).ConfigureAwait(false);
+        var streams = Math.Max(1, Math.Min(_options.Streams, pending.Count));
+        _log.Info($"Using {_options.Streams} parallel streams");
+        _log.Info("Starting import");
+        foreach (var file in pending)
+        {
+            _queue.Enqueue(file);
+        }
+
+        using var hostCancel = cancellationToken.Register(() => RequestStop(abort: true));
+        using (_opener = new SourceOpener(_options.Source))
+        {
+            _opener.Retrying += message => _log.Warn(message);
+            using var monitorStop = new CancellationTokenSource();
+            var monitor = MonitorAsync(progress, monitorStop.Token);
+            var workers = new Task[streams];
+            for (var i = 0; i < workers.Length; i++)
+            {
+                workers[i] = Task.Factory.StartNew(WorkerLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+
+            await Task.WhenAll(workers).ConfigureAwait(false);
+            await monitorStop.CancelAsync().ConfigureAwait(false);
+            await monitor.ConfigureAwait(false);
+        }
+
+        return await FinishAsync(progress).ConfigureAwait(false);
+    }
+
+    private async Task<BatchResult> FinishAsync(IProgress<BatchProgress>? progress)
+    {
+        // The ledger is the truth: counts of files that committed, whatever happened to the others.
+        var loaded = await FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None).ConfigureAwait(false);
+        _inserted = loaded.Values.Sum(v => v.Inserted);
+        _invalid = loaded.Values.Sum(v => v.Invalid);
+        _filesDone = _files.Count(f => loaded.ContainsKey(f.Key));
+        BatchStatus status;
+        string? error = null;
+        if (_abortRequested)
+        {
+            status = BatchStatus.Aborted;
+            _log.Info($"Batch job aborted. Inserted: {_inserted}, Invalid: {_invalid}; {_filesDone} of {_files.Count} files loaded, files in flight rolled back");
+        }
+        else if (_fatal is not null)
+        {
+            status = BatchStatus.Error;
+            error = Describe(_fatal);
+            _log.Error(error);
+            _log.Error($"Batch job failed. Inserted: {_inserted}, Invalid: {_invalid}; {_filesDone} of {_files.Count} files loaded. Fix the file and run the batch again with the same id to load the rest");
+        }
+        else
+        {
+            status = BatchStatus.Finished;
+            _log.Info($"Finished batch job. Inserted: {_inserted}, Invalid: {_invalid}");
+        }
+
+        await AppendAsync(status, CancellationToken.None).ConfigureAwait(false);
+        progress?.Report(Snapshot(status));
+        return Result(status, _log.Text, error);
+    }
+
+    private BatchResult Result(BatchStatus status, string? log, string? error)
+    {
+        lock (_gate)
+        {
+            return new BatchResult
+            {
+                BatchId = _batchId,
+                Status = status,
+                InsertCount = _inserted,
+                InvalidCount = _invalid,
+                FilesLoaded = _filesDone,
+                FilesTotal = _files.Count,
+                RowErrors = [.. _rowErrors],
+                Error = error,
+                Log = log,
+            };
+        }
+    }
+
+    private ValueTask<StatusRecord> AppendAsync(BatchStatus status, CancellationToken cancellationToken) =>
+        _recorder.AppendStatusAsync(_batchId, status, Interlocked.Read(ref _inserted), Interlocked.Read(ref _invalid), _log.Text, cancellationToken);
+
+    private BatchProgress Snapshot(BatchStatus status) => new(
+        _batchId, status, _files.Count, Volatile.Read(ref _filesDone), Interlocked.Read(ref _inserted), Interlocked.Read(ref _invalid), Interlocked.Read(ref _bytes), _clock.Elapsed);
+
+    private void RequestStop(bool abort)
+    {
+        if (abort && !_abortRequested && _fatal is null)
+        {
+            _abortRequested = true;
+            _log.Info("Received abort instruction");
+        }
+
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private void Fail(Exception exception)
+    {
+        lock (_gate)
+        {
+            if (_fatal is not null || _abortRequested)
+            {
+                return;
+            }
+
+            _fatal = exception;
+        }
+
+        RequestStop(abort: false);
+    }
+
+    private List<SourceFile> DistinctFiles(IReadOnlyList<string> sources)
+    {
+        if (sources.Count == 0)
+        {
+            throw new ArgumentException("The batch has no files: give at least one URL or path.");
+        }
+
+        var files = new List<SourceFile>(sources.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var source in sources)
+        {
+            var file = SourceFile.Parse(source);
+            if (seen.Add(file.Key))
+            {
+                files.Add(file);
+            }
+        }
+
+        return files;
+    }
+
+    internal static string Describe(Exception exception) => Redactor.RedactText(exception switch
+    {
+        FileErrorException fileError => fileError.Message,
+        PostgresException pg => $"PostgreSQL error {pg.SqlState}: {pg.MessageText}",
+        NpgsqlException npgsql => $"database connection failed: {npgsql.Message}",
+        _ => exception.Message,
+    });
+}

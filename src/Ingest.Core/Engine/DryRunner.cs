@@ -1,0 +1,163 @@
+using System.Text;
+using Ingest.Copy;
+using Ingest.Csv;
+using Ingest.Sources;
+using Ingest.Status;
+using Ingest.Validation;
+
+namespace Ingest.Engine;
+
+/// <summary>
+/// Checks the first rows of every file against the dataset without writing anything (SPEC §4). The
+/// same reader and encoder as a real load run, so a dry run finds exactly what a load would skip.
+/// </summary>
+internal static class DryRunner
+{
+    public static async Task<DryRunResult> RunAsync(IngestEngine engine, ImportRequest request, CancellationToken cancellationToken) =>
+        await RunAsync(request, engine.Options, cancellationToken).ConfigureAwait(false);
+
+    public static async Task<DryRunResult> RunAsync(ImportRequest request, IngestOptions options, CancellationToken cancellationToken)
+    {
+        var log = new BatchLog();
+        log.Info($"Starting dry run of {request.Sources.Count} file(s), first {options.DryRunRows} rows each");
+        var problems = request.Format.Check(request.Dataset);
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems)
+            {
+                log.Error(problem);
+            }
+
+            return new DryRunResult { Status = "error", Report = "Schema errors:\n" + string.Join("\n", problems), Log = log.Text ?? string.Empty };
+        }
+
+        var encoder = new RowEncoder(request.Dataset, request.Format);
+        var csvOptions = new CsvReadOptions(options.HeaderLines, options.MaxRecordSize);
+        var blocks = new List<string>();
+        var failed = false;
+        using var opener = new SourceOpener(options.Source);
+        opener.Retrying += log.Warn;
+        foreach (var location in request.Sources)
+        {
+            SourceFile file;
+            try
+            {
+                file = SourceFile.Parse(location);
+            }
+            catch (ArgumentException ex)
+            {
+                failed = true;
+                log.Error(ex.Message);
+                blocks.Add($"File: {Redactor.RedactUrl(location)}\nError: {Redactor.RedactText(ex.Message)}");
+                continue;
+            }
+
+            log.Info(file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
+            var block = await CheckFileAsync(file, opener, encoder, csvOptions, options.DryRunRows, cancellationToken).ConfigureAwait(false);
+            if (block.Error is not null)
+            {
+                failed = true;
+                log.Error(block.Error);
+            }
+            else
+            {
+                log.Info($"Checked {file.Key}: {block.Valid} valid, {block.Invalid} invalid rows");
+            }
+
+            blocks.Add(block.ToString());
+        }
+
+        log.Info($"Finished dry run: {(failed ? "error" : "success")}");
+        return new DryRunResult { Status = failed ? "error" : "success", Report = string.Join("\n\n", blocks), Log = log.Text ?? string.Empty };
+    }
+
+    private static async Task<FileReport> CheckFileAsync(SourceFile file, SourceOpener opener, RowEncoder encoder, CsvReadOptions csvOptions, int rows, CancellationToken cancellationToken)
+    {
+        var report = new FileReport(file.Key, encoder);
+        var scratch = new byte[encoder.MaxRowBytes];
+        try
+        {
+            var source = await opener.OpenAsync(file, cancellationToken).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                // Parsing is synchronous (it blocks on the pipe): keep it off the caller's thread.
+                await Task.Run(
+                    () =>
+                    {
+                        using var reader = new CsvRecordReader(source, file.Key, csvOptions, null, cancellationToken);
+                        while (report.Valid + report.Invalid < rows && reader.Read())
+                        {
+                            var row = reader.Row;
+                            if (encoder.Encode(ref row, scratch, out var column, out var kind) >= 0)
+                            {
+                                report.Valid++;
+                                continue;
+                            }
+
+                            var source = encoder.SourceAt(column);
+                            var value = source >= 0 && source < row.FieldCount ? row.GetField(source) : [];
+                            report.Add(reader.Line, column, RowError.Describe(kind, encoder.FieldAt(column), source, row.FieldCount, value));
+                        }
+                    },
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (FileErrorException ex)
+        {
+            report.Error = Redactor.RedactText(ex.Message);
+        }
+
+        return report;
+    }
+
+    private sealed class FileReport(string fileKey, RowEncoder encoder)
+    {
+        private readonly SortedDictionary<int, List<(long Line, string Reason)>> _byColumn = [];
+
+        public int Valid { get; set; }
+
+        public int Invalid { get; private set; }
+
+        public string? Error { get; set; }
+
+        public void Add(long line, int column, string reason)
+        {
+            Invalid++;
+            if (!_byColumn.TryGetValue(column, out var list))
+            {
+                _byColumn[column] = list = [];
+            }
+
+            list.Add((line, reason));
+        }
+
+        public override string ToString()
+        {
+            var text = new StringBuilder();
+            text.Append("File: ").Append(fileKey).Append('\n');
+            text.Append("Valid rows: ").Append(Valid).Append('\n');
+            text.Append("Invalid rows dropped: ").Append(Invalid).Append("\n\n");
+            text.Append("Errors:");
+            if (Error is not null)
+            {
+                text.Append("\nFile error: ").Append(Error);
+            }
+
+            if (_byColumn.Count == 0 && Error is null)
+            {
+                text.Append("\nnone");
+            }
+
+            foreach (var (column, list) in _byColumn)
+            {
+                text.Append('\n').Append(encoder.FieldAt(column).Name).Append(": lines ").Append(string.Join(", ", list.Select(e => e.Line)));
+                foreach (var (line, reason) in list)
+                {
+                    text.Append("\n  line ").Append(line).Append(": ").Append(reason);
+                }
+            }
+
+            return text.ToString();
+        }
+    }
+}

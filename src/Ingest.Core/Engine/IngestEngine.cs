@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Ingest.Copy;
+using Ingest.Engine;
+using Ingest.Status;
+using Npgsql;
+
+namespace Ingest;
+
+/// <summary>
+/// Loads import batches into PostgreSQL: streams each file, validates every row against the dataset,
+/// and binary-COPYs the valid rows over parallel streams, one transaction per file together with its
+/// ledger row. Keeps each batch's timeline in an <see cref="IStatusRecorder"/>. Thread-safe: one engine
+/// can run several batches at once.
+/// </summary>
+public sealed class IngestEngine : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+
+    /// <summary>Makes an engine on <paramref name="dataSource"/> (not disposed by the engine).</summary>
+    /// <param name="dataSource">The target database; the ledger <c>ingest.import_file</c> is kept there too.</param>
+    /// <param name="recorder">Where timelines go. Default: a <see cref="PostgresStatusRecorder"/> on the same database.</param>
+    /// <param name="options">Engine options. Default: <see cref="IngestOptions"/>'s defaults.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public IngestEngine(NpgsqlDataSource dataSource, IStatusRecorder? recorder = null, IngestOptions? options = null)
+        : this(dataSource, recorder, options, ownsDataSource: false)
+    {
+    }
+
+    private IngestEngine(NpgsqlDataSource dataSource, IStatusRecorder? recorder, IngestOptions? options, bool ownsDataSource)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        Options = options ?? new IngestOptions();
+        Options.Validate();
+        _dataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        Recorder = recorder ?? new PostgresStatusRecorder(dataSource);
+    }
+
+    /// <summary>Makes an engine that owns a data source for <paramref name="connectionString"/>, recording timelines in the same database.</summary>
+    /// <exception cref="ArgumentException">The connection string or an option is not valid.</exception>
+    public static IngestEngine Create(string connectionString, IngestOptions? options = null, IStatusRecorder? recorder = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        return new IngestEngine(NpgsqlDataSource.Create(connectionString), recorder, options, ownsDataSource: true);
+    }
+
+    /// <summary>The engine's options.</summary>
+    public IngestOptions Options { get; }
+
+    /// <summary>The recorder that keeps the timelines.</summary>
+    public IStatusRecorder Recorder { get; }
+
+    /// <summary>
+    /// Runs a batch to its end: <c>finished</c>, <c>error</c> (a file error; files loaded before it stay) or
+    /// <c>aborted</c> (an abort request from any process, or <paramref name="cancellationToken"/>). A batch id
+    /// seen before resumes that batch, loading only its files not yet loaded.
+    /// </summary>
+    /// <exception cref="Schema.SchemaException">The format does not fit the dataset, or the table exists with other columns. Nothing was written.</exception>
+    /// <exception cref="ArgumentException">A source is not a URL or path Ingest can read, or the batch id belongs to another dataset.</exception>
+    public async Task<BatchResult> ImportAsync(ImportRequest request, IProgress<BatchProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var run = new BatchRun(this, _dataSource, request);
+        return await run.RunAsync(progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Checks the first <see cref="IngestOptions.DryRunRows"/> rows of every file against the dataset and
+    /// reports per file; writes nothing anywhere.
+    /// </summary>
+    public Task<DryRunResult> DryRunAsync(ImportRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return DryRunner.RunAsync(this, request, cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks the first rows of every file against the dataset without an engine or a database: the dry
+    /// run of SPEC §4, for hosts that only validate.
+    /// </summary>
+    public static Task<DryRunResult> DryRunAsync(ImportRequest request, IngestOptions? options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        options ??= new IngestOptions();
+        options.Validate();
+        return DryRunner.RunAsync(request, options, cancellationToken);
+    }
+
+    /// <summary>Asks for a batch to be aborted (it may run in another process sharing the recorder).</summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    public ValueTask<AbortOutcome> AbortAsync(Guid batchId, CancellationToken cancellationToken = default) =>
+        Recorder.RequestAbortAsync(batchId, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    internal static JsonElement FormatJson(ImportRequest request) =>
+        JsonSerializer.SerializeToElement(new Dictionary<string, IReadOnlyDictionary<string, int>> { ["csv"] = request.Format.Columns });
+
+    internal static JsonElement SourceJson(ImportRequest request) =>
+        JsonSerializer.SerializeToElement(new Dictionary<string, IReadOnlyList<string>> { ["urls"] = request.Sources });
+
+    internal TableLayout Layout(ImportRequest request) => new(request.Dataset);
+}

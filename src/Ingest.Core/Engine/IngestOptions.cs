@@ -1,0 +1,70 @@
+using Ingest.Sources;
+
+namespace Ingest;
+
+/// <summary>
+/// How the engine loads batches. Immutable; use <c>with</c> to vary. Validated once when the engine is made.
+/// </summary>
+public sealed record IngestOptions
+{
+    /// <summary>Parallel streams: PostgreSQL connections each doing binary COPY of one file at a time. Default 3.</summary>
+    public int Streams { get; init; } = 3;
+
+    /// <summary>Lines at the top of every file to skip (header rows). Default 0: the files have no header.</summary>
+    public int HeaderLines { get; init; }
+
+    /// <summary>
+    /// The longest record (in characters) a file may hold; a longer one is a file error, so a broken file
+    /// cannot make the reader buffer without bound. Default 1,048,576 (1 Mi characters).
+    /// </summary>
+    public int MaxRecordSize { get; init; } = 1024 * 1024;
+
+    /// <summary>Rows of each file a dry run checks. Default 100.</summary>
+    public int DryRunRows { get; init; } = 100;
+
+    /// <summary>How many invalid rows a batch result keeps in full (file, line, field, reason). Default 1,000; all are counted.</summary>
+    public int MaxRowErrorsKept { get; init; } = 1000;
+
+    /// <summary>How many invalid rows are written to the batch log, one line each. Default 10.</summary>
+    public int MaxRowErrorsLogged { get; init; } = 10;
+
+    /// <summary>Attempts per file for faults that may pass (a dropped connection, a restarted server). Default 3.</summary>
+    public int FileAttempts { get; init; } = 3;
+
+    /// <summary>How often live counts and log reach the recorder's batch record. Default 1 s.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a running batch appends a <c>started</c> snapshot to its timeline (when counts changed). Default 5 s.</summary>
+    public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the recorder is asked whether an abort was requested (from any process). Default 250 ms.</summary>
+    public TimeSpan AbortPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How files are fetched: retries, timeouts, decompression caps. Default <see cref="SourceOptions"/>'s defaults.</summary>
+    public SourceOptions Source { get; init; } = new();
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        Check(Streams is >= 1 and <= 64, nameof(Streams), "must be 1 to 64");
+        Check(HeaderLines >= 0, nameof(HeaderLines), "must be 0 or more");
+        Check(MaxRecordSize >= 1024, nameof(MaxRecordSize), "must be at least 1024 characters");
+        Check(DryRunRows >= 1, nameof(DryRunRows), "must be at least 1");
+        Check(MaxRowErrorsKept >= 0, nameof(MaxRowErrorsKept), "must be 0 or more");
+        Check(MaxRowErrorsLogged >= 0, nameof(MaxRowErrorsLogged), "must be 0 or more");
+        Check(FileAttempts >= 1, nameof(FileAttempts), "must be at least 1");
+        Check(ProgressInterval > TimeSpan.Zero, nameof(ProgressInterval), "must be positive");
+        Check(SnapshotInterval > TimeSpan.Zero, nameof(SnapshotInterval), "must be positive");
+        Check(AbortPollInterval > TimeSpan.Zero, nameof(AbortPollInterval), "must be positive");
+        ArgumentNullException.ThrowIfNull(Source, nameof(Source));
+        Source.Validate();
+    }
+
+    private static void Check(bool ok, string name, string rule)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"IngestOptions.{name} {rule}.", name);
+        }
+    }
+}

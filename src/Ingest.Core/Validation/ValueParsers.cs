@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace Ingest.Validation;
+
+/// <summary>Span parsers for the field types of SPEC §1: no string per value, no allocation.</summary>
+internal static class ValueParsers
+{
+    /// <summary>PostgreSQL's timestamp epoch (2000-01-01T00:00:00Z) in .NET ticks.</summary>
+    private const long PgEpochTicks = 630822816000000000L;
+
+    /// <summary>Unix epoch in PostgreSQL microseconds (negative: 1970 is before 2000).</summary>
+    private const long UnixEpochPgMicros = -946684800000000L;
+
+    // Years 1..9999, the range both .NET and ISO-8601 four-digit years can spell.
+    private const long MinUnixMs = -62135596800000L;
+    private const long MaxUnixMs = 253402300799999L;
+
+    public static bool TryParseUuid(ReadOnlySpan<char> s, out Guid value) => Guid.TryParse(s, out value);
+
+    public static bool TryParseDouble(ReadOnlySpan<char> s, out double value) =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    /// <summary>Parses a signed integer of any size into a long (so out-of-range can be told from not-a-number).</summary>
+    public static bool TryParseInteger(ReadOnlySpan<char> s, out long value) =>
+        long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>True when <paramref name="s"/> is an integer too long for a long (so "out of range", not "not a number").</summary>
+    public static bool IsOverlongInteger(ReadOnlySpan<char> s)
+    {
+        if (s.Length > 0 && (s[0] == '-' || s[0] == '+'))
+        {
+            s = s[1..];
+        }
+
+        return s.Length > 18 && !s.ContainsAnyExceptInRange('0', '9');
+    }
+
+    /// <summary>
+    /// Parses a timestamp: an integer of Unix milliseconds, or ISO-8601 (<c>2024-01-25T15:27:52.302Z</c>,
+    /// <c>2024-01-25 15:27:52+01:00</c>, <c>2024-01-25</c>; no offset means UTC). Gives PostgreSQL
+    /// microseconds since 2000-01-01 UTC.
+    /// </summary>
+    public static bool TryParseTimestamp(ReadOnlySpan<char> s, out long pgMicros)
+    {
+        pgMicros = 0;
+        if (s.IsEmpty)
+        {
+            return false;
+        }
+
+        var digits = s[0] is '-' or '+' ? s[1..] : s;
+        if (!digits.IsEmpty && !digits.ContainsAnyExceptInRange('0', '9'))
+        {
+            if (!long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ms) || ms < MinUnixMs || ms > MaxUnixMs)
+            {
+                return false;
+            }
+
+            pgMicros = (ms * 1000) + UnixEpochPgMicros;
+            return true;
+        }
+
+        if (!TryParseIso(s, out var utcTicks))
+        {
+            return false;
+        }
+
+        pgMicros = FloorDiv(utcTicks - PgEpochTicks, TimeSpan.TicksPerMicrosecond);
+        return true;
+    }
+
+    private static long FloorDiv(long a, long b)
+    {
+        var q = a / b;
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+    }
+
+    private static bool TryParseIso(ReadOnlySpan<char> s, out long utcTicks)
+    {
+        utcTicks = 0;
+
+        // yyyy-MM-dd
+        if (s.Length < 10 || s[4] != '-' || s[7] != '-'
+            || !TwoDigits(s, 5, out var month) || !TwoDigits(s, 8, out var day)
+            || !TwoDigits(s, 0, out var c) || !TwoDigits(s, 2, out var y))
+        {
+            return false;
+        }
+
+        var year = (c * 100) + y;
+        if (year < 1 || month < 1 || month > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+        {
+            return false;
+        }
+
+        long ticks = new DateTime(year, month, day, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        var i = 10;
+        if (i < s.Length && (s[i] == 'T' || s[i] == 't' || s[i] == ' '))
+        {
+            i++;
+            if (!TwoDigits(s, i, out var hour) || i + 2 >= s.Length || s[i + 2] != ':' || !TwoDigits(s, i + 3, out var minute) || hour > 23 || minute > 59)
+            {
+                return false;
+            }
+
+            i += 5;
+            var second = 0;
+            if (i < s.Length && s[i] == ':')
+            {
+                if (!TwoDigits(s, i + 1, out second) || second > 59)
+                {
+                    return false;
+                }
+
+                i += 3;
+                if (i < s.Length && (s[i] == '.' || s[i] == ','))
+                {
+                    i++;
+                    var start = i;
+                    long fraction = 0;
+                    var scale = TimeSpan.TicksPerSecond;
+                    while (i < s.Length && char.IsAsciiDigit(s[i]))
+                    {
+                        if (scale > 1)
+                        {
+                            scale /= 10;
+                            fraction += (s[i] - '0') * scale;
+                        }
+
+                        i++;
+                    }
+
+                    if (i == start)
+                    {
+                        return false;
+                    }
+
+                    ticks += fraction;
+                }
+            }
+
+            ticks += (hour * TimeSpan.TicksPerHour) + (minute * TimeSpan.TicksPerMinute) + (second * TimeSpan.TicksPerSecond);
+        }
+
+        if (i < s.Length)
+        {
+            if (!TryParseOffset(s[i..], out var offsetTicks))
+            {
+                return false;
+            }
+
+            ticks -= offsetTicks;
+        }
+
+        utcTicks = ticks;
+        return true;
+    }
+
+    private static bool TryParseOffset(ReadOnlySpan<char> s, out long offsetTicks)
+    {
+        offsetTicks = 0;
+        if (s.Length == 1 && (s[0] == 'Z' || s[0] == 'z'))
+        {
+            return true;
+        }
+
+        if (s.Length < 3 || (s[0] != '+' && s[0] != '-') || !TwoDigits(s, 1, out var hours) || hours > 14)
+        {
+            return false;
+        }
+
+        var minutes = 0;
+        var rest = s[3..];
+        if (rest.Length == 3 && rest[0] == ':')
+        {
+            rest = rest[1..];
+        }
+
+        if (rest.Length == 2)
+        {
+            if (!TwoDigits(rest, 0, out minutes) || minutes > 59)
+            {
+                return false;
+            }
+        }
+        else if (rest.Length != 0)
+        {
+            return false;
+        }
+
+        offsetTicks = (hours * TimeSpan.TicksPerHour) + (minutes * TimeSpan.TicksPerMinute);
+        if (s[0] == '-')
+        {
+            offsetTicks = -offsetTicks;
+        }
+
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TwoDigits(ReadOnlySpan<char> s, int at, out int value)
+    {
+        value = 0;
+        if ((uint)(at + 1) >= (uint)s.Length)
+        {
+            return false;
+        }
+
+        var a = (uint)(s[at] - '0');
+        var b = (uint)(s[at + 1] - '0');
+        if (a > 9 || b > 9)
+        {
+            return false;
+        }
+
+        value = (int)((a * 10) + b);
+        return true;
+    }
+
+    /// <summary>Parses a dotted-quad IPv4 address (<c>192.168.0.1</c>; each part 0..255, at most 3 digits).</summary>
+    public static bool TryParseIPv4(ReadOnlySpan<char> s, out uint address)
+    {
+        address = 0;
+        var part = 0;
+        var digits = 0;
+        var value = 0;
+        foreach (var ch in s)
+        {
+            if (ch == '.')
+            {
+                if (digits == 0 || part == 3)
+                {
+                    return false;
+                }
+
+                address = (address << 8) | (uint)value;
+                part++;
+                digits = 0;
+                value = 0;
+                continue;
+            }
+
+            var d = (uint)(ch - '0');
+            if (d > 9 || ++digits > 3)
+            {
+                return false;
+            }
+
+            value = (value * 10) + (int)d;
+            if (value > 255)
+            {
+                return false;
+            }
+        }
+
+        if (part != 3 || digits == 0)
+        {
+            return false;
+        }
+
+        address = (address << 8) | (uint)value;
+        return true;
+    }
+}

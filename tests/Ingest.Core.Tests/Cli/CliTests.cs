@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Ingest.Cli;
+using Ingest.Core.Tests.Copy;
+using Ingest.Core.Tests.Engine;
+
+namespace Ingest.Core.Tests.Cli;
+
+public sealed class CliTests
+{
+    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await CliApp.RunAsync(args, stdout, stderr);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [SkippableFact]
+    public async Task Import_then_status_and_batch_print_the_spec_json_and_exit_0()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(20) + "x,0,1,2,,5,,,\n");
+        var id = Guid.NewGuid().ToString();
+
+        var import = await RunAsync("import", "--dataset", "cli_plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat,
+            "--streams", "2", "--batch-id", id, "--connection", f.ConnectionString, file);
+        var status = await RunAsync("status", id, "--connection", f.ConnectionString);
+        var batch = await RunAsync("batch", id, "--connection", f.ConnectionString);
+
+        Assert.True(import.Exit == 0, import.Err);
+        Assert.Equal(0, status.Exit);
+        using var timeline = JsonDocument.Parse(status.Out);
+        var newest = timeline.RootElement[0];
+        Assert.Equal(["id", "status", "insertCount", "invalidCount", "log", "updatedAt"], newest.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("finished", newest.GetProperty("status").GetString());
+        Assert.Equal(20, newest.GetProperty("insertCount").GetInt64());
+        Assert.Equal(1, newest.GetProperty("invalidCount").GetInt64());
+        Assert.Equal("created", timeline.RootElement[timeline.RootElement.GetArrayLength() - 1].GetProperty("status").GetString());
+        Assert.Equal(0, batch.Exit);
+        using var record = JsonDocument.Parse(batch.Out);
+        Assert.Equal(id, record.RootElement.GetProperty("id").GetString());
+        Assert.Equal("cli_plants", record.RootElement.GetProperty("datasetId").GetString());
+        Assert.Equal(20, record.RootElement.GetProperty("insertCount").GetInt64());
+        Assert.Equal(20, await f.ScalarAsync("SELECT count(*) FROM cli_plants"));
+    }
+
+    [SkippableFact]
+    public async Task Abort_of_a_finished_batch_is_refused_with_exit_1()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var result = await f.ImportAsync([f.WriteFile("a.csv", EngineFixture.Rows(3))]);
+
+        var abort = await RunAsync("abort", result.BatchId.ToString(), "--connection", f.ConnectionString);
+
+        Assert.Equal(1, abort.Exit);
+        Assert.Contains("cannot be aborted", abort.Err, StringComparison.Ordinal);
+        Assert.Equal("finished", (await f.Recorder.GetBatchAsync(result.BatchId)).Status.ToString().ToLowerInvariant());
+    }
+
+    [SkippableFact]
+    public async Task Status_of_an_unknown_batch_says_not_found_with_exit_2()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+
+        var status = await RunAsync("status", Guid.NewGuid().ToString(), "--connection", f.ConnectionString);
+
+        Assert.Equal(2, status.Exit);
+        Assert.Contains("was not found", status.Err, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, status.Out);
+    }
+
+    [Fact]
+    public async Task Dry_run_prints_only_the_json_result_and_exits_by_status()
+    {
+        var folder = Directory.CreateTempSubdirectory("ingest-cli-").FullName;
+        try
+        {
+            var file = Path.Combine(folder, "a.csv");
+            await File.WriteAllTextAsync(file, EngineFixture.Rows(3) + "x,0,1,2,,5,,,\n");
+            var formatFile = Path.Combine(folder, "format.json");
+            await File.WriteAllTextAsync(formatFile, RowEncoderTests.PlantsFormat);
+
+            var ok = await RunAsync("dry-run", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", formatFile, file);
+            var bad = await RunAsync("dry-run", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", """{"csv": {"entityId": 0}}""", file);
+
+            Assert.Equal(0, ok.Exit);
+            using var okJson = JsonDocument.Parse(ok.Out);
+            Assert.Equal(["status", "report", "log"], okJson.RootElement.EnumerateObject().Select(p => p.Name));
+            Assert.Equal("success", okJson.RootElement.GetProperty("status").GetString());
+            Assert.Contains("Valid rows: 3\nInvalid rows dropped: 1", okJson.RootElement.GetProperty("report").GetString(), StringComparison.Ordinal);
+            Assert.Equal(1, bad.Exit);
+            using var badJson = JsonDocument.Parse(bad.Out);
+            Assert.Equal("error", badJson.RootElement.GetProperty("status").GetString());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("import", "--schema", "{}", "--format", "{}", "a.csv")]
+    [InlineData("import", "--dataset", "d", "--schema", "/nonexistent/dataset.json", "--format", "{\"csv\": {}}", "a.csv")]
+    [InlineData("import", "--dataset", "d", "--schema", "{\"name\": \"d\"}", "--format", "{not json", "a.csv")]
+    [InlineData("dry-run", "--dataset", "d", "--schema", "{\"name\": \"d\"}", "--format", "{\"csv\": {\"entityId\": -1}}", "a.csv")]
+    [InlineData("status", "not-a-uuid")]
+    [InlineData("nonsense")]
+    [InlineData("import", "--dataset", "d", "--schema", "{\"name\": \"d\"}", "--format", "{\"csv\": {}}", "--streams", "0", "a.csv")]
+    public async Task Bad_usage_or_input_exits_2_with_a_message(params string[] args)
+    {
+        var (exit, stdout, stderr) = await RunAsync(args);
+
+        Assert.Equal(2, exit);
+        Assert.False(string.IsNullOrWhiteSpace(stderr));
+        Assert.Equal(string.Empty, stdout);
+    }
+}

@@ -1,0 +1,52 @@
+using Ingest.Schema;
+
+namespace Ingest.Core.Tests.Engine;
+
+public sealed class DryRunTests
+{
+    [SkippableFact]
+    public async Task A_dry_run_reports_per_file_and_field_and_writes_nothing()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { DryRunRows = 5 });
+        var good = f.WriteFile("good.csv", EngineFixture.Rows(50));
+        var bad = f.WriteFile("bad.csv", EngineFixture.Row(1) + "3c1243c4-a532-4487-9662-5655a23dec3a,0,200,2,,5,,,\nx,0,1,2,,5,,,\n3c1243c4-a532-4487-9662-5655a23dec3a,0,-200,2,,5,,,\n" + EngineFixture.Rows(10));
+
+        var result = await f.Engine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [good, bad]));
+
+        Assert.Equal("success", result.Status);
+        Assert.Equal(
+            $"File: {good}\nValid rows: 5\nInvalid rows dropped: 0\n\nErrors:\nnone\n\n" +
+            $"File: {bad}\nValid rows: 2\nInvalid rows dropped: 3\n\nErrors:\n" +
+            "entityId: lines 3\n  line 3: 'x' is not a UUID\n" +
+            "longitude: lines 2, 4\n  line 2: '200' is out of range -180..180\n  line 4: '-200' is out of range -180..180",
+            result.Report);
+        Assert.Contains("Reading file", result.Log, StringComparison.Ordinal);
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"));
+    }
+
+    [SkippableFact]
+    public async Task A_schema_error_makes_the_dry_run_status_error()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(5));
+        var format = CsvFormat.Parse("""{"csv": {"entityId": 0, "longitude": 2, "latitude": 3, "plantHeight": 5, "colour": 7}}""");
+
+        var result = await f.Engine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), format, [file]));
+
+        Assert.Equal("error", result.Status);
+        Assert.Contains("'colour'", result.Report, StringComparison.Ordinal);
+        Assert.Contains("required field 'timestamp'", result.Report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_file_that_cannot_be_read_makes_the_dry_run_status_error_without_a_database()
+    {
+        var result = await IngestEngine.DryRunAsync(
+            new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, ["/nonexistent/ingest/file.csv"]),
+            null);
+
+        Assert.Equal("error", result.Status);
+        Assert.Contains("File: /nonexistent/ingest/file.csv", result.Report, StringComparison.Ordinal);
+        Assert.Contains("ERROR", result.Log, StringComparison.Ordinal);
+    }
+}
