@@ -1,4 +1,25 @@
 using BenchmarkDotNet.Running;
+using Ingest.Benchmarks;
+using Ingest.Benchmarks.Throughput;
 
-// Micro benchmarks per stage; the end-to-end throughput runner comes with issue [3].
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// `throughput` runs the end-to-end comparison (see bench/README.md); anything else goes to BenchmarkDotNet's
+// switcher for the per-stage micro benchmarks, e.g. `-- --filter '*' --job short`.
+if (args.Length > 0 && args[0] == "throughput")
+{
+    ThroughputOptions options;
+    try
+    {
+        options = ThroughputOptions.Parse(args[1..]);
+    }
+    catch (ArgumentException ex)
+    {
+        Console.Error.WriteLine(ex.Message);
+        Console.Error.WriteLine(ThroughputOptions.Usage);
+        return 2;
+    }
+
+    return await ThroughputRunner.RunAsync(options);
+}
+
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
+return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Ingest.Benchmarks.Data;
+using Ingest.Schema;
+using Ingest.Status;
+using Npgsql;
+
+namespace Ingest.Benchmarks.Throughput;
+
+/// <summary>One configuration of the table: a loader, its stream count and how to run it once.</summary>
+/// <param name="Loader">What loads, e.g. "engine, local files".</param>
+/// <param name="Streams">Parallel connections.</param>
+/// <param name="InProcess">True when the work happens in this process, so its CPU time and peak memory are the loader's.</param>
+/// <param name="Run">Loads every row into the (fresh, empty) table.</param>
+internal sealed record LoaderCase(string Loader, int Streams, bool InProcess, Func<Task> Run)
+{
+    public string Key => $"{Loader} x{Streams}";
+}
+
+/// <summary>The loaders compared: the engine (local files, loopback HTTP), <c>psql \copy</c> and the server's own binary COPY.</summary>
+internal static class Loaders
+{
+    public const string EngineLocal = "engine, local files";
+    public const string EngineHttp = "engine, loopback HTTP";
+    public const string Psql = "psql \\copy (CSV)";
+    public const string ServerCopy = "server binary COPY FROM file";
+
+    private static readonly CsvFormat Format = CsvFormat.Parse(PlantCsv.Format);
+
+    public static LoaderCase Engine(string name, BenchDatabase database, IReadOnlyList<string> sources, int streams, long rows) =>
+        new(name, streams, InProcess: true, async () =>
+        {
+            await using var engine = IngestEngine.Create(database.ConnectionString, new IngestOptions { Streams = streams });
+            var result = await engine.ImportAsync(new ImportRequest(database.Schema, Format, sources));
+            if (result.Status != BatchStatus.Finished || result.InsertCount != rows)
+            {
+                throw new InvalidOperationException($"engine: {result.Status}, {result.InsertCount} of {rows} rows: {result.Error}");
+            }
+        });
+
+    /// <summary><paramref name="processes"/> psql processes at once, the files dealt out between them, each running one <c>\copy</c> per file.</summary>
+    public static LoaderCase PsqlCopy(BenchDatabase database, IReadOnlyList<string> files, int processes) =>
+        new(Psql, processes, InProcess: false, () => Task.WhenAll(Deal(files, processes).Select(share => RunPsqlAsync(database, share))));
+
+    /// <summary><c>COPY ... FROM '/file' (FORMAT BINARY)</c> run by the server itself, files dealt out over <paramref name="connections"/>.</summary>
+    public static LoaderCase ServerBinaryCopy(BenchDatabase database, IReadOnlyList<string> binFiles, int connections) =>
+        new(ServerCopy, connections, InProcess: false, () => Task.WhenAll(Deal(binFiles, connections).Select(async share =>
+        {
+            await using var connection = await database.OpenAsync();
+            foreach (var file in share)
+            {
+                await BenchDatabase.ExecuteAsync(connection, $"COPY {database.Table} ({database.ColumnList}) FROM '{file}' (FORMAT BINARY)");
+            }
+        })));
+
+    public static bool PsqlFound() => FindOnPath("psql") is not null;
+
+    private static async Task RunPsqlAsync(BenchDatabase database, IReadOnlyList<string> files)
+    {
+        var connection = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        var start = new ProcessStartInfo(FindOnPath("psql") ?? "psql")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.Environment["PGHOST"] = connection.Host;
+        start.Environment["PGPORT"] = connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["PGUSER"] = connection.Username;
+        start.Environment["PGDATABASE"] = connection.Database;
+        if (!string.IsNullOrEmpty(connection.Password))
+        {
+            start.Environment["PGPASSWORD"] = connection.Password;
+        }
+
+        foreach (var argument in (string[])["-X", "-q", "-v", "ON_ERROR_STOP=1"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var file in files)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add($"\\copy {database.Table} ({database.ColumnList}) FROM '{file}' WITH (FORMAT csv)");
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("psql did not start");
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"psql exited with {process.ExitCode}: {await error}{await output}");
+        }
+    }
+
+    private static List<List<string>> Deal(IReadOnlyList<string> files, int hands)
+    {
+        var shares = Enumerable.Range(0, Math.Min(hands, files.Count)).Select(_ => new List<string>()).ToList();
+        for (var i = 0; i < files.Count; i++)
+        {
+            shares[i % shares.Count].Add(files[i]);
+        }
+
+        return shares;
+    }
+
+    public static string? FindOnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, tool))
+            .FirstOrDefault(File.Exists);
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Ingest.Benchmarks.Throughput;
+
+/// <summary>What the results were measured on: hardware, OS, runtime and package versions.</summary>
+internal static class MachineInfo
+{
+    public static IReadOnlyList<(string Name, string Value)> Describe(string postgresVersion, string serverDescription) =>
+    [
+        ("CPU", $"{CpuModel()}, {Environment.ProcessorCount} logical cores (nproc)"),
+        ("Memory", Memory()),
+        ("OS", $"{OsName()} ({RuntimeInformation.OSDescription}, {RuntimeInformation.OSArchitecture})"),
+        (".NET", $"{RuntimeInformation.FrameworkDescription}, server GC {System.Runtime.GCSettings.IsServerGC}"),
+        ("PostgreSQL", postgresVersion),
+        ("Server", serverDescription),
+        ("psql", PsqlVersion()),
+        ("Packages", $"Npgsql {Version(typeof(Npgsql.NpgsqlConnection))}, Sylvan.Data.Csv {Version(typeof(Sylvan.Data.Csv.CsvDataReader))}, BenchmarkDotNet {Version(typeof(BenchmarkDotNet.Running.BenchmarkSwitcher))}"),
+    ];
+
+    private static string CpuModel() => FirstValue("/proc/cpuinfo", "model name") ?? RuntimeInformation.ProcessArchitecture.ToString();
+
+    private static string Memory()
+    {
+        var total = FirstValue("/proc/meminfo", "MemTotal");
+        if (total is null)
+        {
+            return "unknown";
+        }
+
+        var kilobytes = long.Parse(total.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture, $"{kilobytes / 1024.0 / 1024.0:0.0} GiB");
+    }
+
+    private static string OsName()
+    {
+        const string Path = "/etc/os-release";
+        if (File.Exists(Path))
+        {
+            foreach (var line in File.ReadLines(Path))
+            {
+                if (line.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))
+                {
+                    return line["PRETTY_NAME=".Length..].Trim('"');
+                }
+            }
+        }
+
+        return RuntimeInformation.OSDescription;
+    }
+
+    private static string PsqlVersion()
+    {
+        var psql = Loaders.FindOnPath("psql");
+        if (psql is null)
+        {
+            return "not found";
+        }
+
+        using var process = Process.Start(new ProcessStartInfo(psql, "--version") { RedirectStandardOutput = true, UseShellExecute = false });
+        var text = process?.StandardOutput.ReadToEnd().Trim() ?? "unknown";
+        process?.WaitForExit();
+        return text;
+    }
+
+    private static string Version(Type type)
+    {
+        var version = type.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? type.Assembly.GetName().Version?.ToString() ?? "?";
+        var plus = version.IndexOf('+', StringComparison.Ordinal);
+        return plus < 0 ? version : version[..plus];
+    }
+
+    private static string? FirstValue(string file, string key)
+    {
+        if (!File.Exists(file))
+        {
+            return null;
+        }
+
+        foreach (var line in File.ReadLines(file))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && line[..colon].Trim() == key)
+            {
+                return line[(colon + 1)..].Trim();
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text;
+
+namespace Ingest.Benchmarks.Throughput;
+
+/// <summary>The throughput results as markdown: the table, what its columns mean, the machine and the server's settings.</summary>
+internal sealed class Report(
+    ThroughputOptions options,
+    Workload workload,
+    IReadOnlyList<Measurement> measurements,
+    IReadOnlyDictionary<string, string> settingsAsStarted,
+    IReadOnlyDictionary<string, string> settings,
+    IReadOnlyList<(string Name, string Value)> machine,
+    bool configuredServer)
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public string Table()
+    {
+        var psql1 = Baseline(Loaders.Psql, 1);
+        var psql2 = Baseline(Loaders.Psql, 2);
+        var server1 = Baseline(Loaders.ServerCopy, 1);
+        var text = new StringBuilder();
+        text.AppendLine("| loader | streams | time s | rows/s | MB/s | vs `psql \\copy` x1 | vs two `psql \\copy` | vs server binary COPY x1 | client CPU s | peak WS MiB |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var measurement in measurements)
+        {
+            var name = measurement.Case.Loader.Replace("\\copy", "`\\copy`", StringComparison.Ordinal);
+            if (measurement.Median is not { } sample)
+            {
+                text.AppendLine(Invariant, $"| {name} | {measurement.Case.Streams} | failed: {measurement.Error?.ReplaceLineEndings(" ")} | | | | | | | |");
+                continue;
+            }
+
+            var seconds = sample.Wall.TotalSeconds;
+            text.Append(Invariant, $"| {name} | {measurement.Case.Streams} | {seconds:0.00} | {workload.Rows / seconds:N0} | {workload.CsvBytes / 1e6 / seconds:0.0} ");
+            text.Append(Invariant, $"| {Ratio(psql1, seconds)} | {Ratio(psql2, seconds)} | {Ratio(server1, seconds)} ");
+            text.AppendLine(measurement.Case.InProcess
+                ? string.Create(Invariant, $"| {sample.Cpu.TotalSeconds:0.0} | {sample.PeakBytes / 1048576.0:0} |")
+                : "| - | - |");
+        }
+
+        return text.ToString();
+    }
+
+    public string ToMarkdown()
+    {
+        var text = new StringBuilder();
+        text.AppendLine(Invariant, $"# Throughput: {workload.Rows:N0} rows in {workload.CsvFiles.Count} files into a logged table");
+        text.AppendLine();
+        text.AppendLine(Invariant, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with");
+        text.AppendLine(Invariant, $"`dotnet run -c Release --project bench/Ingest.Benchmarks -- throughput --rows {options.Rows} --files {options.Files} --streams {string.Join(',', options.Streams)} --repeat {options.Repeat}{(options.AsIs ? " --as-is" : string.Empty)}`.");
+        text.AppendLine();
+        text.Append(Table());
+        text.AppendLine();
+        text.AppendLine(Invariant, $"- **time s**: wall time of one load, the median of {options.Repeat} run(s); each run starts on a freshly created, empty, logged table (dropped, recreated, then `CHECKPOINT`). Loaders run interleaved, so the machine's noise spreads over all of them.");
+        text.AppendLine(Invariant, $"- **rows/s**, **MB/s**: {workload.Rows:N0} rows and {workload.CsvBytes / 1e6:0.0} MB (10^6 bytes) of CSV over that time, for every loader (the server's binary COPY reads {workload.BinBytes / 1e6:0.0} MB of binary COPY files holding the same rows).");
+        text.AppendLine("- **vs ...**: the baseline's time divided by this loader's time; above 1 is faster than the baseline. `psql \\copy` x1 is one psql process loading the files one after another; two `psql \\copy` is two psql processes at once with the files dealt out between them; server binary COPY x1 is `COPY table FROM '/path/file.bin' (FORMAT BINARY)` run by the server on one connection, file after file (no client work at all; the .bin files are the engine's own encoding of the same CSV).");
+        text.AppendLine("- **engine**: `IngestEngine.ImportAsync` with `Streams = n`: each file in its own transaction with its ledger row, timeline kept by the PostgreSQL recorder in the same database. Local files are paths; loopback HTTP is Kestrel in the same process serving the same files.");
+        text.AppendLine("- **client CPU s**: CPU time (user + system, all threads) of the benchmark process during the run: the engine, plus Kestrel for the HTTP rows. Not measured for psql and the server's COPY.");
+        text.AppendLine("- **peak WS MiB**: the benchmark process's peak resident set (VmHWM) during the run, reset before each run through `/proc/self/clear_refs`; it includes the runtime, the loopback HTTP server and whatever the GC had not yet returned, so it is an upper bound of the engine's own peak.");
+        text.AppendLine();
+        text.AppendLine("## Machine");
+        text.AppendLine();
+        foreach (var (name, value) in machine)
+        {
+            text.AppendLine(Invariant, $"- {name}: {value}");
+        }
+
+        text.AppendLine();
+        text.AppendLine("## Server settings");
+        text.AppendLine();
+        text.AppendLine(Invariant, $"All loaders ran against the same server, one after another. {DurabilityNote()}");
+        text.AppendLine();
+        text.AppendLine("| setting | as started | during the runs |");
+        text.AppendLine("|---|---|---|");
+        foreach (var (name, value) in settings)
+        {
+            text.AppendLine(Invariant, $"| {name} | {settingsAsStarted.GetValueOrDefault(name, "?")} | {value} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("## Every run (s)");
+        text.AppendLine();
+        foreach (var measurement in measurements)
+        {
+            var runs = string.Join(", ", measurement.Samples.Select(s => s.Wall.TotalSeconds.ToString("0.000", Invariant)));
+            text.AppendLine(Invariant, $"- {measurement.Case.Key}: {(measurement.Error is null ? runs : "failed: " + measurement.Error)}");
+        }
+
+        return text.ToString();
+    }
+
+    private string DurabilityNote()
+    {
+        if (configuredServer)
+        {
+            return "The server came from INGEST_TEST_POSTGRES and was left exactly as configured.";
+        }
+
+        return options.AsIs
+            ? "The throwaway cluster's test settings were kept (--as-is): fsync, synchronous_commit and full_page_writes off, so no load waited for the disk."
+            : "The throwaway cluster of Ingest.LocalPostgres starts with fsync, synchronous_commit and full_page_writes off (speed over durability, for tests); the runner set them back to PostgreSQL's defaults with ALTER SYSTEM + pg_reload_conf() before any load, so every loader paid for a durable load.";
+    }
+
+    private double? Baseline(string loader, int streams) =>
+        measurements.FirstOrDefault(m => m.Case.Loader == loader && m.Case.Streams == streams)?.Median?.Wall.TotalSeconds;
+
+    private static string Ratio(double? baseline, double seconds) =>
+        baseline is { } b ? string.Create(Invariant, $"{b / seconds:0.00}x") : "-";
+}

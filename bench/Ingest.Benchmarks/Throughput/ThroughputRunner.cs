@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ingest.LocalPostgres;
+
+namespace Ingest.Benchmarks.Throughput;
+
+/// <summary>
+/// The end-to-end <c>throughput</c> command: generates the files, gets a PostgreSQL, runs every loader
+/// into a fresh logged table (repeated, interleaved, so noise spreads over all of them) and reports.
+/// </summary>
+internal static class ThroughputRunner
+{
+    public static async Task<int> RunAsync(ThroughputOptions options)
+    {
+        var total = Stopwatch.StartNew();
+        Log($"Generating {options.Rows:N0} rows in {options.Files} files");
+        using var workload = Workload.Create(options.Rows, options.Files);
+        Log($"  {workload.Directory}: {workload.CsvBytes / 1e6:0.0} MB CSV, {workload.BinBytes / 1e6:0.0} MB binary COPY");
+
+        Log("Starting PostgreSQL (INGEST_TEST_POSTGRES, else Testcontainers, else a throwaway local cluster)");
+        await using var server = await PostgresServer.StartThrowawayAsync();
+        var database = await BenchDatabase.CreateAsync(server);
+        var before = await database.SettingsAsync();
+        var configured = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("INGEST_TEST_POSTGRES"));
+        if (!options.AsIs && !configured)
+        {
+            await database.RestoreDurabilityAsync();
+        }
+
+        var settings = await database.SettingsAsync();
+        Log($"  {server.Description}; fsync={settings["fsync"]}, synchronous_commit={settings["synchronous_commit"]}, full_page_writes={settings["full_page_writes"]}");
+        await using var files = await FileServer.StartAsync(workload.Directory);
+
+        var cases = Cases(options, database, workload, files);
+        await WarmUpAsync(database, workload, files);
+        var measurements = cases.ToDictionary(c => c.Key, c => new Measurement(c));
+        for (var repeat = 1; repeat <= options.Repeat; repeat++)
+        {
+            foreach (var loader in cases)
+            {
+                await MeasureAsync(database, workload, measurements[loader.Key], repeat);
+            }
+        }
+
+        var report = new Report(options, workload, [.. measurements.Values], before, settings,
+            MachineInfo.Describe(await database.ServerVersionAsync(), server.Description), configured);
+        var markdown = report.ToMarkdown();
+        Console.WriteLine();
+        Console.WriteLine(report.Table());
+        if (options.OutDirectory is { } outDirectory)
+        {
+            var folder = ResolveOut(outDirectory);
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, $"{DateTime.UtcNow:yyyy-MM-dd}-throughput{(options.Smoke ? "-smoke" : string.Empty)}.md");
+            await File.WriteAllTextAsync(path, markdown);
+            Log($"Wrote {path}");
+        }
+
+        Log($"Done in {total.Elapsed.TotalSeconds:0} s");
+        return measurements.Values.Any(m => m.Error is not null) ? 1 : 0;
+    }
+
+    /// <summary>
+    /// One untimed engine load of the first file from disk and over HTTP, so the first timed runs do not pay
+    /// for JIT, connection pools and the ledger and recorder tables being created.
+    /// </summary>
+    private static async Task WarmUpAsync(BenchDatabase database, Workload workload, FileServer files)
+    {
+        Log("Warming up (one untimed engine load of the first file, local and over HTTP)");
+        var firstFileRows = (workload.Rows / workload.CsvFiles.Count) + (workload.Rows % workload.CsvFiles.Count > 0 ? 1 : 0);
+        foreach (var source in (string[])[workload.CsvFiles[0], files.Url(workload.CsvFiles[0])])
+        {
+            await database.ResetAsync();
+            await Loaders.Engine("warm-up", database, [source], 1, firstFileRows).Run();
+        }
+    }
+
+    private static List<LoaderCase> Cases(ThroughputOptions options, BenchDatabase database, Workload workload, FileServer files)
+    {
+        var cases = new List<LoaderCase>();
+        foreach (var streams in options.Streams)
+        {
+            cases.Add(Loaders.Engine(Loaders.EngineLocal, database, workload.CsvFiles, streams, workload.Rows));
+        }
+
+        var urls = workload.CsvFiles.Select(files.Url).ToList();
+        foreach (var streams in options.Streams)
+        {
+            cases.Add(Loaders.Engine(Loaders.EngineHttp, database, urls, streams, workload.Rows));
+        }
+
+        if (Loaders.PsqlFound())
+        {
+            cases.Add(Loaders.PsqlCopy(database, workload.CsvFiles, 1));
+            cases.Add(Loaders.PsqlCopy(database, workload.CsvFiles, 2));
+        }
+        else
+        {
+            Log("psql not found on PATH: its rows are left out");
+        }
+
+        cases.Add(Loaders.ServerBinaryCopy(database, workload.BinFiles, 1));
+        cases.Add(Loaders.ServerBinaryCopy(database, workload.BinFiles, 2));
+        return cases;
+    }
+
+    private static async Task MeasureAsync(BenchDatabase database, Workload workload, Measurement measurement, int repeat)
+    {
+        if (measurement.Error is not null)
+        {
+            return;
+        }
+
+        await database.ResetAsync();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        var meter = ProcessMeter.Start();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await measurement.Case.Run();
+            clock.Stop();
+            var count = await database.CountAsync();
+            if (count != workload.Rows)
+            {
+                throw new InvalidOperationException($"the table holds {count} rows, expected {workload.Rows}");
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            measurement.Error = ex.Message;
+            Log($"  {measurement.Case.Key}: FAILED: {ex.Message}");
+            return;
+        }
+
+        var sample = new Sample(clock.Elapsed, meter.CpuTime, ProcessMeter.PeakBytes, meter.PeakIsPerRun);
+        measurement.Samples.Add(sample);
+        var client = measurement.Case.InProcess
+            ? string.Create(CultureInfo.InvariantCulture, $"  client cpu {sample.Cpu.TotalSeconds:0.0} s  peak {sample.PeakBytes / 1048576.0:0} MiB")
+            : string.Empty;
+        Log(string.Create(CultureInfo.InvariantCulture,
+            $"  [{repeat}] {measurement.Case.Key,-36} {sample.Wall.TotalSeconds,7:0.000} s  {workload.Rows / sample.Wall.TotalSeconds,12:N0} rows/s{client}"));
+    }
+
+    /// <summary>A relative --out is taken from the repository root (the folder with Ingest.sln) when run inside it.</summary>
+    private static string ResolveOut(string outDirectory)
+    {
+        if (Path.IsPathRooted(outDirectory))
+        {
+            return outDirectory;
+        }
+
+        for (var folder = new DirectoryInfo(Environment.CurrentDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Ingest.sln")))
+            {
+                return Path.Combine(folder.FullName, outDirectory);
+            }
+        }
+
+        return Path.GetFullPath(outDirectory);
+    }
+
+    private static void Log(string message) => Console.Error.WriteLine(message);
+}
+
+/// <summary>One run of one loader.</summary>
+internal sealed record Sample(TimeSpan Wall, TimeSpan Cpu, long PeakBytes, bool PeakIsPerRun);
+
+/// <summary>All runs of one loader configuration.</summary>
+internal sealed class Measurement(LoaderCase loaderCase)
+{
+    public LoaderCase Case { get; } = loaderCase;
+
+    public List<Sample> Samples { get; } = [];
+
+    public string? Error { get; set; }
+
+    /// <summary>The median run by wall time (the lower middle one for an even count).</summary>
+    public Sample? Median => Samples.Count == 0 ? null : Samples.OrderBy(s => s.Wall).ElementAt((Samples.Count - 1) / 2);
+}
