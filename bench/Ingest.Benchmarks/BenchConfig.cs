@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
-using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using Ingest.Benchmarks.Stages;
@@ -9,18 +8,16 @@ using Ingest.Benchmarks.Stages;
 namespace Ingest.Benchmarks;
 
 /// <summary>
-/// The micro benchmarks' config (after SE.Redis's <c>CustomConfig</c>): MemoryDiagnoser, GitHub markdown, and
+/// The micro benchmarks' config (after SE.Redis's <c>CustomConfig</c>): MemoryDiagnoser (the default exporters include GitHub markdown) and
 /// rows/s and MB/s columns. Benchmarks use <c>OperationsPerInvoke = rows</c>, so Mean is ns/row and
 /// Allocated is B/row; the two columns are derived from Mean.
 /// </summary>
-public sealed class BenchConfig : ManualConfig
+internal static class BenchConfig
 {
-    public BenchConfig()
-    {
-        AddDiagnoser(MemoryDiagnoser.Default);
-        AddColumn(new ThroughputColumn(ThroughputColumn.Unit.RowsPerSecond), new ThroughputColumn(ThroughputColumn.Unit.MegabytesPerSecond));
-        AddExporter(MarkdownExporter.GitHub);
-    }
+    /// <summary>BenchmarkDotNet's defaults (loggers, jobs from the command line, ...) plus ours.</summary>
+    public static IConfig Create() => ManualConfig.Create(DefaultConfig.Instance)
+        .AddDiagnoser(MemoryDiagnoser.Default)
+        .AddColumn(new ThroughputColumn(ThroughputColumn.Unit.RowsPerSecond), new ThroughputColumn(ThroughputColumn.Unit.MegabytesPerSecond));
 }
 
 /// <summary>rows/s (1e9 / ns per row) or MB/s (rows/s x CSV bytes per row / 1e6) from a benchmark's Mean.</summary>
