@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using System.Text;
 using Ingest.Copy;
 using Sylvan.Data.Csv;
 
@@ -16,13 +15,12 @@ internal sealed class CsvRecordReader : IDisposable
     // No comment lines in this format: a character that cannot start a record in UTF-8 text we accept.
     private const char NoComment = '\uFFFF';
 
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
-
     private readonly string _fileKey;
     private readonly CsvReadOptions _options;
     private readonly Pipe _pipe;
-    private readonly StreamReader _text;
+    private readonly PipeTextReader _text;
     private readonly CsvDataReader _csv;
+    private char[]? _buffer;
     private long _nextLine = 1;
     private int _headersLeft;
 
@@ -33,7 +31,7 @@ internal sealed class CsvRecordReader : IDisposable
         _headersLeft = options.HeaderLines;
         _pipe = new Pipe(SourcePump.Options);
         Pump = SourcePump.RunAsync(source, _pipe.Writer, bytesRead, cancellationToken);
-        _text = new StreamReader(_pipe.Reader.AsStream(), Utf8, detectEncodingFromByteOrderMarks: true, bufferSize: options.BufferChars);
+        _text = new PipeTextReader(_pipe.Reader);
         var csvOptions = new CsvDataReaderOptions
         {
             HasHeaders = false,
@@ -49,7 +47,10 @@ internal sealed class CsvRecordReader : IDisposable
 
         try
         {
-            _csv = CsvDataReader.Create(_text, csvOptions);
+            // The char buffer is pooled so a file costs no buffer allocation; Sylvan grows its own copy
+            // only for a record longer than the buffer (up to the record cap).
+            _buffer = System.Buffers.ArrayPool<char>.Shared.Rent(csvOptions.BufferSize);
+            _csv = CsvDataReader.Create(_text, _buffer, csvOptions);
         }
         catch (Exception ex)
         {
@@ -129,6 +130,11 @@ internal sealed class CsvRecordReader : IDisposable
         _csv.Dispose();
         _text.Dispose();
         _pipe.Reader.Complete();
+        if (_buffer is { } buffer)
+        {
+            _buffer = null;
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+        }
     }
 }
 

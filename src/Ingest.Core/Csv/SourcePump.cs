@@ -9,11 +9,17 @@ namespace Ingest.Csv;
 /// </summary>
 internal static class SourcePump
 {
-    private const int SegmentSize = 64 * 1024;
+    private const int SegmentSize = BlockMemoryPool.BlockSize;
 
+    // Both continuations run inline: the reader's only sets an event (PipeTextReader), and the writer's
+    // resumes the pump, which soon awaits its source again. Scheduling them on the thread pool would
+    // allocate a work item per 64 KB block on the parsing thread.
     public static PipeOptions Options { get; } = new(
-        pauseWriterThreshold: 4 * 1024 * 1024,
-        resumeWriterThreshold: 2 * 1024 * 1024,
+        pool: BlockMemoryPool.Instance,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.ThreadPool,
+        pauseWriterThreshold: 1024 * 1024,
+        resumeWriterThreshold: 512 * 1024,
         minimumSegmentSize: SegmentSize,
         useSynchronizationContext: false);
 

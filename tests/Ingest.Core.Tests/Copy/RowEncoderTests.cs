@@ -90,18 +90,21 @@ public sealed class RowEncoderTests
         var encoder = Encoder();
         var row = new ArrayRow("3c1243c4-a532-4487-9662-5655a23dec3a", "2024-01-25T15:27:52.302Z", "4.5", "-50", "12.5", "42", "10.0.0.1", "brussel sprouts", "-7");
         var buffer = new byte[encoder.MaxRowBytes];
-        for (var i = 0; i < 1000; i++)
+
+        // Warm-up lets tiered compilation settle, so what is measured is the steady state.
+        for (var i = 0; i < 200_000; i++)
         {
             encoder.Encode(ref row, buffer, out _, out _);
         }
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100_000; i++)
+        for (var i = 0; i < 1_000_000; i++)
         {
             encoder.Encode(ref row, buffer, out _, out _);
         }
 
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1024);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated <= 64 * 1024, $"1M rows allocated {allocated} bytes");
     }
 
     internal struct ArrayRow(params string[] fields) : IRowSource

@@ -1,0 +1,78 @@
+using System.Text;
+using Ingest.Core.Tests.Infrastructure;
+using Ingest.Status;
+
+namespace Ingest.Core.Tests.Engine;
+
+public sealed class HttpImportTests
+{
+    [SkippableFact]
+    public async Task Http_gzip_and_local_sources_load_together_and_the_log_names_urls_without_their_query()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/data/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(400)));
+        server.AddFile("/data/b.csv.gz", EngineFixture.Gzip(EngineFixture.Rows(300, 1000)));
+        server.AddFile("/data/c.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(200, 2000)), new HttpFault { GzipEncoded = true });
+        var local = f.WriteFile("d.csv", EngineFixture.Rows(100, 3000));
+        var signed = server.Url("/data/a.csv?X-Amz-Signature=TOPSECRET&X-Amz-Credential=AKIA").ToString();
+
+        var result = await f.ImportAsync([signed, server.Url("/data/b.csv.gz").ToString(), server.Url("/data/c.csv").ToString(), local]);
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(1000, result.InsertCount);
+        Assert.Equal(1000, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        var batch = await f.Recorder.GetBatchAsync(result.BatchId);
+        Assert.Contains($"INFO Fetching url {server.Url("/data/a.csv")}", batch.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("TOPSECRET", batch.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("TOPSECRET", batch.Source.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM ingest.import_file WHERE file_key LIKE '%TOPSECRET%'"));
+    }
+
+    [SkippableFact]
+    public async Task A_body_cut_without_range_support_restarts_the_file_and_loads_it_exactly_once()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var rows = EngineFixture.Rows(20_000);
+        server.AddFile("/cut.csv", Encoding.UTF8.GetBytes(rows), new HttpFault { DropAfterBytes = rows.Length / 2, DropFirst = 1, SupportsRange = false });
+
+        var result = await f.ImportAsync([server.Url("/cut.csv").ToString()]);
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(20_000, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(20_000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.True(server.RequestCount("/cut.csv") >= 2);
+        Assert.Contains("Retrying", (await f.Recorder.GetBatchAsync(result.BatchId)).Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_body_cut_with_range_support_resumes_and_loads_every_row_once()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var rows = EngineFixture.Rows(20_000);
+        server.AddFile("/resume.csv", Encoding.UTF8.GetBytes(rows), new HttpFault { DropAfterBytes = rows.Length / 3, DropFirst = 1 });
+
+        var result = await f.ImportAsync([server.Url("/resume.csv").ToString()]);
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(20_000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.Equal(20_000, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Contains(server.Requests("/resume.csv"), r => r.Status == 206);
+    }
+
+    [SkippableFact]
+    public async Task Http_404_is_a_file_error_naming_the_url_without_its_query()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+
+        var result = await f.ImportAsync([server.Url("/missing.csv?sig=HUSH").ToString()]);
+
+        Assert.Equal(BatchStatus.Error, result.Status);
+        Assert.Contains(server.Url("/missing.csv").ToString(), result.Error, StringComparison.Ordinal);
+        Assert.Contains("404", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("HUSH", (await f.Recorder.GetBatchAsync(result.BatchId)).Log, StringComparison.Ordinal);
+    }
+}
