@@ -17,6 +17,7 @@ internal static class MachineInfo
         ("PostgreSQL", postgresVersion),
         ("Server", serverDescription),
         ("psql", PsqlVersion()),
+        ("Source", SourceVersion()),
         ("Packages", $"Npgsql {Version(typeof(Npgsql.NpgsqlConnection))}, Sylvan.Data.Csv {Version(typeof(Sylvan.Data.Csv.CsvDataReader))}, BenchmarkDotNet {Version(typeof(BenchmarkDotNet.Running.BenchmarkSwitcher))}"),
     ];
 
@@ -63,6 +64,39 @@ internal static class MachineInfo
         var text = process?.StandardOutput.ReadToEnd().Trim() ?? "unknown";
         process?.WaitForExit();
         return text;
+    }
+
+    /// <summary>The commit measured, and whether src/ had uncommitted changes (then the numbers are of those).</summary>
+    private static string SourceVersion()
+    {
+        var commit = Git("rev-parse --short HEAD");
+        if (commit is null)
+        {
+            return "not a git checkout";
+        }
+
+        var changes = Git("status --porcelain -- src");
+        return string.IsNullOrEmpty(changes) ? $"commit {commit}, src/ clean" : $"commit {commit} with uncommitted changes in src/";
+    }
+
+    private static string? Git(string arguments)
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+            if (process is null)
+            {
+                return null;
+            }
+
+            var output = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 
     private static string Version(Type type)
