@@ -4,6 +4,8 @@ namespace Ingest.Engine;
 
 internal sealed partial class BatchRun
 {
+    private bool _statusStoreDown;
+
     /// <summary>
     /// While the streams work: polls for an abort request (from any process sharing the recorder),
     /// publishes live counts to the batch record and the caller's progress, and appends a <c>started</c>
@@ -71,10 +73,16 @@ internal sealed partial class BatchRun
         try
         {
             await record().ConfigureAwait(false);
+            _statusStoreDown = false;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            _log.Warn($"Could not publish progress to the status store: {Describe(ex)}");
+            // One line per outage, not one per tick.
+            if (!_statusStoreDown)
+            {
+                _statusStoreDown = true;
+                _log.Warn($"Could not publish progress to the status store (retrying every tick): {Describe(ex)}");
+            }
         }
     }
 }

@@ -29,12 +29,14 @@ internal sealed partial class BatchRun
             while (!token.IsCancellationRequested && _queue.TryDequeue(out var file))
             {
                 current = file;
+                var retried = false;
                 for (var attempt = 1; ; attempt++)
                 {
                     try
                     {
                         connection ??= Connect();
-                        if (LoadFile(connection, file, token) == FileOutcome.Loaded)
+                        var outcome = LoadFile(connection, file, retried, token);
+                        if (outcome == FileOutcome.Loaded || (outcome == FileOutcome.AlreadyLoaded && retried))
                         {
                             Interlocked.Increment(ref _filesDone);
                         }
@@ -43,19 +45,14 @@ internal sealed partial class BatchRun
                     }
                     catch (Exception ex) when (!token.IsCancellationRequested && attempt < _options.FileAttempts && IsTransient(ex))
                     {
+                        // The next attempt claims the file again: a COMMIT lost with its connection that did
+                        // happen shows up there as an existing ledger row, so the file is never loaded twice.
                         connection = DropIfBroken(connection);
-
-                        // A COMMIT lost with its connection may have happened: the ledger says, never a second load.
-                        if (FileLedger.IsLoadedAsync(_dataSource, _batchId, file.Key, token).GetAwaiter().GetResult())
-                        {
-                            _log.Info($"{file.Key} was committed before the connection was lost; not loading it again");
-                            Interlocked.Increment(ref _filesDone);
-                            break;
-                        }
-
                         var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, attempt - 1)) * (0.5 + Random.Shared.NextDouble()));
                         _log.Warn($"Retrying {file.Key} (attempt {attempt + 1} of {_options.FileAttempts}) in {delay.TotalSeconds:0.0} s after: {Describe(ex)}");
                         token.WaitHandle.WaitOne(delay);
+                        token.ThrowIfCancellationRequested();
+                        retried = true;
                     }
                 }
             }
@@ -86,12 +83,14 @@ internal sealed partial class BatchRun
         return connection;
     }
 
-    private FileOutcome LoadFile(NpgsqlConnection connection, SourceFile file, CancellationToken token)
+    private FileOutcome LoadFile(NpgsqlConnection connection, SourceFile file, bool retried, CancellationToken token)
     {
         using var transaction = connection.BeginTransaction();
         if (!FileLedger.TryClaim(connection, transaction, _batchId, file.Key))
         {
-            _log.Info($"{file.Key} is already loaded in this batch; skipped");
+            _log.Info(retried
+                ? $"{file.Key} was committed before the connection was lost; not loading it again"
+                : $"{file.Key} is already loaded in this batch; skipped");
             return FileOutcome.AlreadyLoaded;
         }
 

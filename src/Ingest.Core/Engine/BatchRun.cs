@@ -123,7 +123,8 @@ internal sealed partial class BatchRun
     private async Task<BatchResult> FinishAsync(IProgress<BatchProgress>? progress)
     {
         // The ledger is the truth: counts of files that committed, whatever happened to the others.
-        var loaded = await FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None).ConfigureAwait(false);
+        // The server may be coming back from a restart: the end of the batch waits for it a while.
+        var loaded = await WhenReachableAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
         _inserted = loaded.Values.Sum(v => v.Inserted);
         _invalid = loaded.Values.Sum(v => v.Invalid);
         _filesDone = _files.Count(f => loaded.ContainsKey(f.Key));
@@ -147,9 +148,25 @@ internal sealed partial class BatchRun
             _log.Info($"Finished batch job. Inserted: {_inserted}, Invalid: {_invalid}");
         }
 
-        await AppendAsync(status, CancellationToken.None).ConfigureAwait(false);
+        await WhenReachableAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
         progress?.Report(Snapshot(status));
         return Result(status, _log.Text, error);
+    }
+
+    /// <summary>Runs a status-store or ledger call again while the database is briefly unreachable (about 30 s in all).</summary>
+    private static async Task<T> WhenReachableAsync<T>(Func<Task<T>> action)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await action().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (attempt < 10 && IsTransient(ex))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(4000, 250 * Math.Pow(2, attempt - 1)))).ConfigureAwait(false);
+            }
+        }
     }
 
     private BatchResult Result(BatchStatus status, string? log, string? error)

@@ -89,14 +89,4 @@ internal static class FileLedger
         command.Parameters.AddWithValue(invalid);
         command.ExecuteNonQuery();
     }
-
-    /// <summary>Whether the file is loaded: settles a COMMIT whose outcome was lost with the connection.</summary>
-    public static async Task<bool> IsLoadedAsync(NpgsqlDataSource dataSource, Guid batchId, string fileKey, CancellationToken cancellationToken)
-    {
-        using var command = dataSource.CreateCommand("SELECT 1 FROM ingest.import_file WHERE batch_id = $1 AND file_key = $2 AND state = $3");
-        command.Parameters.AddWithValue(batchId);
-        command.Parameters.AddWithValue(fileKey);
-        command.Parameters.AddWithValue(LoadedState);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
-    }
 }

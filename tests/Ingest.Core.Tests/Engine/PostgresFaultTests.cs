@@ -1,0 +1,111 @@
+using System.Text;
+using Ingest.Core.Tests.Infrastructure;
+using Ingest.LocalPostgres;
+using Ingest.Status;
+using Npgsql;
+
+namespace Ingest.Core.Tests.Engine;
+
+public sealed class PostgresFaultTests
+{
+    [SkippableFact]
+    public async Task A_connection_killed_mid_copy_rolls_the_file_back_and_the_stream_retries_it_on_a_new_connection()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 1 });
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/slow.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(15_000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(20), ChunkSize = 16 * 1024 });
+        var id = Guid.NewGuid();
+        var run = f.ImportAsync([server.Url("/slow.csv").ToString()], id);
+
+        await WaitUntilAsync(async () => (await f.Recorder.TryGetBatchAsync(id))?.InsertCount > 0);
+        var killed = await f.ScalarAsync("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY %' AND pid <> pg_backend_pid()");
+        var result = await run;
+
+        Assert.Equal(1, killed);
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(15_000, result.InsertCount);
+        Assert.Equal(15_000, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(15_000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.Contains("Retrying", result.Log, StringComparison.Ordinal);
+        Assert.True(server.RequestCount("/slow.csv") >= 2);
+    }
+
+    [SkippableFact]
+    public async Task A_server_restarted_mid_batch_loses_and_doubles_nothing()
+    {
+        await using var pg = await PostgresServer.StartThrowawayAsync();
+        Skip.If(!pg.Description.Contains("local cluster", StringComparison.Ordinal), $"Needs a local cluster to restart; the server is {pg.Description}.");
+        var connectionString = await pg.CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var recorder = new PostgresStatusRecorder(dataSource);
+        await using var engine = new IngestEngine(dataSource, recorder, EngineFixture.FastOptions with { Streams = 2, FileAttempts = 8 });
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var sources = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            server.AddFile($"/f{i}.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(5000, i * 10_000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(20), ChunkSize = 16 * 1024 });
+            sources.Add(server.Url($"/f{i}.csv").ToString());
+        }
+
+        var id = Guid.NewGuid();
+        var run = engine.ImportAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, sources) { BatchId = id });
+        await WaitUntilAsync(async () => (await recorder.TryGetBatchAsync(id))?.InsertCount > 0);
+        await pg.RestartAsync(TimeSpan.FromMilliseconds(500));
+        var result = await run;
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(20_000, result.InsertCount);
+        await using var count = dataSource.CreateCommand("SELECT count(*), count(DISTINCT entity_id) FROM plants");
+        await using var reader = await count.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Assert.Equal(20_000, reader.GetInt64(0));
+        Assert.Equal(20_000, reader.GetInt64(1));
+    }
+
+    [SkippableFact]
+    public async Task Twenty_batches_at_once_on_one_server_and_status_store_finish_with_exact_counts()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 2 });
+        var runs = Enumerable.Range(0, 20).Select(b =>
+        {
+            var files = Enumerable.Range(0, 3).Select(i => f.WriteFile($"b{b}-f{i}.csv", EngineFixture.Rows(300 + i, (b * 10_000) + (i * 1000)))).ToArray();
+            var schema = EngineFixture.Plants(b % 2 == 0 ? "shared_plants" : $"plants_{b}");
+            return f.Engine.ImportAsync(new ImportRequest(schema, EngineFixture.PlantsFormat, files));
+        }).ToArray();
+
+        var results = await Task.WhenAll(runs);
+
+        Assert.All(results, r => Assert.Equal(BatchStatus.Finished, r.Status));
+        Assert.All(results, r => Assert.Equal(903, r.InsertCount));
+        Assert.Equal(10 * 903, await f.ScalarAsync("SELECT count(*) FROM shared_plants"));
+        Assert.Equal(60, await f.ScalarAsync("SELECT count(*) FROM ingest.import_file WHERE state = 'loaded'"));
+        foreach (var result in results)
+        {
+            var timeline = await f.Recorder.GetTimelineAsync(result.BatchId);
+            Assert.Equal(903, timeline[0].InsertCount);
+        }
+    }
+
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        // A bounded wait for a state change, not a timed assertion: it fails only if the state never comes.
+        for (var i = 0; i < 1200; i++)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (NpgsqlException)
+            {
+                // The server may be restarting.
+            }
+
+            await Task.Delay(25);
+        }
+
+        Assert.Fail("The batch never reached the expected state.");
+    }
+}
