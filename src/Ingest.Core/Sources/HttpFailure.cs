@@ -46,6 +46,7 @@ internal static class HttpFailure
     {
         // A certificate that fails validation will fail again.
         HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } => false,
+        HttpRequestException { InnerException: SourceDeniedException } => false,
         HttpRequestException or IOException or SocketException or TimeoutException => true,
         _ => false,
     };

@@ -150,6 +150,11 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
                     return;
                 }
             }
+            catch (HttpRequestException ex) when (ex.InnerException is SourceDeniedException denied)
+            {
+                // The SSRF guard refused the host (maybe a redirect's): final, not a fault to retry.
+                throw new FileErrorException(Key, denied.Message, ex);
+            }
             catch (Exception ex) when (IsRetryable(ex, cancellationToken))
             {
                 reason = ex is OperationCanceledException

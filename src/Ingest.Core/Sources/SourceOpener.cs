@@ -14,7 +14,9 @@ internal sealed class SourceOpener : IDisposable
     /// <summary>
     /// Creates the opener. Unless <paramref name="handler"/> is given it owns a
     /// <see cref="SocketsHttpHandler"/> with <see cref="SourceOptions.ConnectTimeout"/> and no automatic
-    /// decompression: gzip is decoded here, so Range offsets count the raw bytes on the wire.
+    /// decompression: gzip is decoded here, so Range offsets count the raw bytes on the wire. With
+    /// <see cref="SourceOptions.AllowPrivateNetworks"/> off, that handler connects through a
+    /// <see cref="NetworkGuard"/> and bypasses proxies (a proxy would connect on our behalf, unchecked).
     /// </summary>
     public SourceOpener(SourceOptions options, HttpMessageHandler? handler = null)
     {
@@ -22,14 +24,7 @@ internal sealed class SourceOpener : IDisposable
         options.Validate();
         Options = options;
         var owned = handler is null;
-        handler ??= new SocketsHttpHandler
-        {
-            ConnectTimeout = options.ConnectTimeout,
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
-            AllowAutoRedirect = true,
-            MaxAutomaticRedirections = MaxRedirects,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        };
+        handler ??= CreateHandler(options);
         _client = new HttpClient(handler, disposeHandler: owned) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
@@ -60,8 +55,32 @@ internal sealed class SourceOpener : IDisposable
 
     internal void OnRetrying(string message) => Retrying?.Invoke(message);
 
+    private static SocketsHttpHandler CreateHandler(SourceOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.ConnectTimeout,
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            AllowAutoRedirect = true,
+            MaxAutomaticRedirections = MaxRedirects,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        };
+        if (!options.AllowPrivateNetworks)
+        {
+            handler.ConnectCallback = new NetworkGuard(options.AllowedNetworks).ConnectAsync;
+            handler.UseProxy = false;
+        }
+
+        return handler;
+    }
+
     private FileStream OpenLocal(SourceFile file)
     {
+        if (!Options.AllowLocalFiles)
+        {
+            throw new FileErrorException(file.Key, "local files are not allowed for this host (SourceOptions.AllowLocalFiles): give an http(s) URL");
+        }
+
         try
         {
             return new FileStream(file.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, Options.BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);

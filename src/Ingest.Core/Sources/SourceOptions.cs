@@ -29,9 +29,43 @@ public sealed record SourceOptions
 
     /// <summary>
     /// The most bytes a compressed file may decompress to; more is a file error, so a gzip bomb cannot
-    /// fill the database. Default 0: no cap.
+    /// fill the database. Default 0: no cap (a library user loads their own files, which may be huge);
+    /// hosts that take files from others should set one.
     /// </summary>
     public long MaxDecompressedBytes { get; init; }
+
+    /// <summary>
+    /// The most times a compressed file may expand (decompressed bytes over compressed bytes), checked
+    /// once more than <see cref="CompressionRatioFloor"/> bytes came out; more is a file error (a gzip bomb).
+    /// One deflate stream cannot pass about 1032:1, so the default flags only data that is almost one
+    /// repeated pattern; lower it for files from others. Default 1,000; 0: no cap.
+    /// </summary>
+    public double MaxCompressionRatio { get; init; } = 1000;
+
+    /// <summary>
+    /// False turns on the SSRF guard for hosts that fetch URLs given by others: a host that resolves to a
+    /// loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16 with the cloud
+    /// metadata address, fe80::/10), carrier-grade NAT (100.64/10), unspecified, multicast or reserved
+    /// address, also in IPv4-mapped, NAT64 or 6to4 IPv6 form, is a file error. The address actually
+    /// connected to is checked, on every redirect too, and no proxy is used. Default true: a library or
+    /// CLI user loads their own URLs, often from a loopback or private store.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; init; } = true;
+
+    /// <summary>
+    /// Host names (exact, case-insensitive), IP addresses or CIDRs (<c>10.20.0.0/16</c>) that the guard of
+    /// <see cref="AllowPrivateNetworks"/> lets through even when private. Default empty.
+    /// </summary>
+    public IReadOnlyList<string> AllowedNetworks { get; init; } = [];
+
+    /// <summary>
+    /// False refuses local paths and <c>file://</c> URLs (a file error), for hosts whose callers must not read
+    /// the server's disk. Default true.
+    /// </summary>
+    public bool AllowLocalFiles { get; init; } = true;
+
+    /// <summary>Decompressed bytes after which <see cref="MaxCompressionRatio"/> is checked: 8 MiB.</summary>
+    public const long CompressionRatioFloor = 8L * 1024 * 1024;
 
     /// <summary>The read buffer for local files, in bytes. Default 65,536 (64 KiB).</summary>
     public int BufferSize { get; init; } = 64 * 1024;
@@ -45,6 +79,13 @@ public sealed record SourceOptions
         Check(InitialBackoff >= TimeSpan.Zero, nameof(InitialBackoff), "must be zero or more");
         Check(MaxBackoff >= InitialBackoff, nameof(MaxBackoff), "must be at least InitialBackoff");
         Check(MaxDecompressedBytes >= 0, nameof(MaxDecompressedBytes), "must be 0 (no cap) or more");
+        Check(MaxCompressionRatio >= 0 && double.IsFinite(MaxCompressionRatio), nameof(MaxCompressionRatio), "must be 0 (no cap) or more");
+        ArgumentNullException.ThrowIfNull(AllowedNetworks, nameof(AllowedNetworks));
+        foreach (var entry in AllowedNetworks)
+        {
+            Check(NetworkGuard.IsValidEntry(entry), nameof(AllowedNetworks), $"holds '{entry}', which is not a host name, an IP address or a CIDR such as 10.20.0.0/16");
+        }
+
         Check(BufferSize is >= 4096 and <= 16 * 1024 * 1024, nameof(BufferSize), "must be 4 KiB to 16 MiB");
     }
 
