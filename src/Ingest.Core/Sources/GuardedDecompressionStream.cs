@@ -8,7 +8,8 @@ namespace Ingest.Sources;
 /// <summary>
 /// The stream the engine reads a file from. It turns every fault into a <see cref="FileErrorException"/>
 /// naming the file by its key, and for gzip it decompresses, proves the stream was whole
-/// (<see cref="GzipEndMarker"/>) and enforces <see cref="SourceOptions.MaxDecompressedBytes"/>.
+/// (<see cref="GzipEndMarker"/>) and enforces <see cref="SourceOptions.MaxDecompressedBytes"/> and
+/// <see cref="SourceOptions.MaxCompressionRatio"/>.
 /// </summary>
 internal sealed class GuardedDecompressionStream : ReadOnlyStream
 {
@@ -18,25 +19,36 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
     private readonly string _key;
     private readonly bool _gzip;
     private readonly long _cap;
+    private readonly double _maxRatio;
+    private readonly GzipEndMarker.Appended? _compressed;
     private byte[]? _buffer;
     private int _start;
     private int _end;
     private bool _innerDone;
     private long _delivered;
 
-    private GuardedDecompressionStream(Stream inner, string key, bool gzip, long cap)
+    private GuardedDecompressionStream(Stream inner, string key, GzipEndMarker.Appended? compressed, SourceOptions options)
     {
         _inner = inner;
         _key = key;
-        _gzip = gzip;
-        _cap = cap;
-        _buffer = gzip ? ArrayPool<byte>.Shared.Rent(ChunkSize) : null;
+        _gzip = compressed is not null;
+        _compressed = compressed;
+        _cap = options.MaxDecompressedBytes;
+        _maxRatio = options.MaxCompressionRatio;
+        _buffer = _gzip ? ArrayPool<byte>.Shared.Rent(ChunkSize) : null;
     }
 
     /// <summary>Wraps the raw stream of <paramref name="file"/>; decompresses it when <paramref name="gzip"/>.</summary>
-    public static Stream Wrap(Stream raw, SourceFile file, bool gzip, SourceOptions options) => gzip
-        ? new GuardedDecompressionStream(new GZipStream(GzipEndMarker.Append(raw), CompressionMode.Decompress), file.Key, true, options.MaxDecompressedBytes)
-        : new GuardedDecompressionStream(raw, file.Key, false, 0);
+    public static Stream Wrap(Stream raw, SourceFile file, bool gzip, SourceOptions options)
+    {
+        if (!gzip)
+        {
+            return new GuardedDecompressionStream(raw, file.Key, null, options);
+        }
+
+        var compressed = GzipEndMarker.Append(raw);
+        return new GuardedDecompressionStream(new GZipStream(compressed, CompressionMode.Decompress), file.Key, compressed, options);
+    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -97,9 +109,18 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
                 _end -= GzipEndMarker.Length;
             }
 
-            if (_cap > 0 && _delivered + (_end - _start) - (_innerDone ? 0 : GzipEndMarker.Length) > _cap)
+            var produced = _delivered + (_end - _start) - (_innerDone ? 0 : GzipEndMarker.Length);
+            if (_cap > 0 && produced > _cap)
             {
                 throw new FileErrorException(_key, string.Create(CultureInfo.InvariantCulture, $"decompressed size exceeds the cap of {_cap} bytes (SourceOptions.MaxDecompressedBytes)"));
+            }
+
+            // GZipStream reads ahead, so the compressed count runs a little high: the ratio errs low.
+            if (_maxRatio > 0 && produced > SourceOptions.CompressionRatioFloor && produced > _maxRatio * Math.Max(1, _compressed!.RawBytesRead))
+            {
+                throw new FileErrorException(_key, string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"decompressed data is over {_maxRatio:0.###} times its compressed size ({produced} bytes from {_compressed.RawBytesRead}): a gzip bomb? (SourceOptions.MaxCompressionRatio)"));
             }
         }
     }

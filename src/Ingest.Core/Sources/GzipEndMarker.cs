@@ -19,7 +19,7 @@ internal static class GzipEndMarker
     private static readonly byte[] Member = Compress(Marker.Span);
 
     /// <summary>The raw stream, then the marker member.</summary>
-    public static Stream Append(Stream raw) => new Appended(raw);
+    public static Appended Append(Stream raw) => new(raw);
 
     private static byte[] Compress(ReadOnlySpan<byte> payload)
     {
@@ -32,15 +32,20 @@ internal static class GzipEndMarker
         return buffer.ToArray();
     }
 
-    private sealed class Appended(Stream raw) : ReadOnlyStream
+    /// <summary>The raw stream followed by the marker member; counts the raw (compressed) bytes read.</summary>
+    internal sealed class Appended(Stream raw) : ReadOnlyStream
     {
         private int _memberOffset = -1;
+
+        /// <summary>Compressed bytes read from the raw stream so far (the marker not counted).</summary>
+        public long RawBytesRead { get; private set; }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             if (_memberOffset < 0)
             {
                 var read = await raw.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                RawBytesRead += read;
                 if (read > 0 || buffer.IsEmpty)
                 {
                     return read;

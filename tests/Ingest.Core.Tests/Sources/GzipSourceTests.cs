@@ -82,4 +82,54 @@ public sealed class GzipSourceTests
 
         Assert.Equal(content, await ReadAllAsync(opener, server.Url("/a.csv.gz")));
     }
+
+    [Fact]
+    public async Task Gzip_bomb_over_the_default_compression_ratio_is_a_file_error_without_a_size_cap()
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/bomb.csv.gz", GzipSmallest(new byte[64 * 1024 * 1024]));
+        using var opener = Opener([]);
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/bomb.csv.gz")));
+        Assert.False(error.IsTransient);
+        Assert.Contains("decompressed data is over 1000 times its compressed size", error.Message, StringComparison.Ordinal);
+        Assert.Contains("a gzip bomb?", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_compression_ratio_is_checked_only_after_the_first_megabytes()
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var zeros = new byte[4 * 1024 * 1024];
+        server.AddFile("/small.csv.gz", GzipSmallest(zeros));
+        using var opener = Opener([], Fast with { MaxCompressionRatio = 2 });
+
+        Assert.Equal(zeros.Length, (await ReadAllAsync(opener, server.Url("/small.csv.gz"))).Length);
+    }
+
+    [Fact]
+    public async Task A_lower_ratio_cap_catches_a_file_that_expands_more_than_it()
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var row = "3c1243c4-a532-4487-9662-5655a23dec3a,1706196472302,4.35,50.85,12.5,42,10.0.0.1,cabbage,-7\n"u8.ToArray();
+        var content = Enumerable.Repeat(row, 200_000).SelectMany(r => r).ToArray(); // one row repeated: expands far more than 10x
+        server.AddFile("/a.csv.gz", LoopbackHttpServer.Gzip(content));
+        using var opener = Opener([], Fast with { MaxCompressionRatio = 10 });
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/a.csv.gz")));
+        Assert.Contains("over 10 times its compressed size", error.Message, StringComparison.Ordinal);
+        using var relaxed = Opener([], Fast with { MaxCompressionRatio = 0 });
+        Assert.Equal(content, await ReadAllAsync(relaxed, server.Url("/a.csv.gz")));
+    }
+
+    private static byte[] GzipSmallest(byte[] content)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            gzip.Write(content);
+        }
+
+        return buffer.ToArray();
+    }
 }
