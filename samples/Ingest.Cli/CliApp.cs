@@ -45,7 +45,7 @@ internal static class CliApp
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancel.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is UsageException or SchemaException or ArgumentException or BatchNotFoundException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception ex) when (ex is UsageException or SchemaException or ArgumentException or BatchNotFoundException or BatchAlreadyRunningException or FileNotFoundException or DirectoryNotFoundException)
         {
             await stderr.WriteLineAsync($"ingest: {Redactor.RedactText(ex.Message)}").ConfigureAwait(false);
             return ExitCodes.Usage;

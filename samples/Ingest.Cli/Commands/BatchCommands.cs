@@ -6,23 +6,24 @@ namespace Ingest.Cli.Commands;
 /// <summary><c>ingest status</c>, <c>ingest batch</c> and <c>ingest abort</c>: read or steer a batch through the PostgreSQL recorder.</summary>
 internal static class BatchCommands
 {
-    public static Command Status(CliIO io) => Create(io, "status", "Print the batch's timeline as JSON, newest first.", async (recorder, id, cancellationToken) =>
+    public static Command Status(CliIO io) => Create(io, "status", "Print the batch's timeline as JSON, newest first.", async (engine, id, cancellationToken) =>
     {
-        var timeline = await recorder.GetTimelineAsync(id, cancellationToken).ConfigureAwait(false);
+        var timeline = await engine.Recorder.GetTimelineAsync(id, cancellationToken).ConfigureAwait(false);
         await io.Out.WriteLineAsync(StatusJson.Serialize(timeline, indented: true)).ConfigureAwait(false);
         return ExitCodes.Success;
     });
 
-    public static Command Batch(CliIO io) => Create(io, "batch", "Print the batch record as JSON.", async (recorder, id, cancellationToken) =>
+    public static Command Batch(CliIO io) => Create(io, "batch", "Print the batch record as JSON.", async (engine, id, cancellationToken) =>
     {
-        var batch = await recorder.GetBatchAsync(id, cancellationToken).ConfigureAwait(false);
+        var batch = await engine.Recorder.GetBatchAsync(id, cancellationToken).ConfigureAwait(false);
         await io.Out.WriteLineAsync(StatusJson.Serialize(batch, indented: true)).ConfigureAwait(false);
         return ExitCodes.Success;
     });
 
-    public static Command Abort(CliIO io) => Create(io, "abort", "Abort a running batch (also one run by another process).", async (recorder, id, cancellationToken) =>
+    public static Command Abort(CliIO io) => Create(io, "abort", "Abort a running batch (also one run by another process).", async (engine, id, cancellationToken) =>
     {
-        var outcome = await recorder.RequestAbortAsync(id, cancellationToken).ConfigureAwait(false);
+        var recorder = engine.Recorder;
+        var outcome = await engine.AbortAsync(id, cancellationToken).ConfigureAwait(false);
         switch (outcome)
         {
             case AbortOutcome.AlreadyEnded:
@@ -33,7 +34,7 @@ internal static class BatchCommands
                 await io.Error.WriteLineAsync($"Batch {id} is already aborted.").ConfigureAwait(false);
                 return ExitCodes.Success;
             case AbortOutcome.AbortedNow:
-                await io.Error.WriteLineAsync($"Batch {id} had not started; it is aborted.").ConfigureAwait(false);
+                await io.Error.WriteLineAsync($"Batch {id} is aborted (no process was running it; run it again with --batch-id {id} to resume).").ConfigureAwait(false);
                 return ExitCodes.Success;
         }
 
@@ -52,11 +53,11 @@ internal static class BatchCommands
         }
 
         await io.Error.WriteLineAsync(
-            $"Batch {id} has not acknowledged the abort within 30 s. Its process may have died; the request stays recorded, so it stops as soon as it is resumed or looks again.").ConfigureAwait(false);
+            $"Batch {id} has not acknowledged the abort within 30 s, though its process is alive; the request stays recorded and it stops at its next check.").ConfigureAwait(false);
         return ExitCodes.Failed;
     });
 
-    private static Command Create(CliIO io, string name, string description, Func<IStatusRecorder, Guid, CancellationToken, Task<int>> action)
+    private static Command Create(CliIO io, string name, string description, Func<IngestEngine, Guid, CancellationToken, Task<int>> action)
     {
         var batchId = CommonOptions.BatchId();
         var connection = CommonOptions.Connection();
@@ -67,11 +68,11 @@ internal static class BatchCommands
             var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
             await using (conn.ConfigureAwait(false))
             {
-                var recorder = PostgresStatusRecorder.Create(conn.ConnectionString);
-                await using (recorder.ConfigureAwait(false))
+                var engine = IngestEngine.Create(conn.ConnectionString);
+                await using (engine.ConfigureAwait(false))
                 {
-                    await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-                    return await action(recorder, id, cancellationToken).ConfigureAwait(false);
+                    await ((PostgresStatusRecorder)engine.Recorder).EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+                    return await action(engine, id, cancellationToken).ConfigureAwait(false);
                 }
             }
         });

@@ -62,6 +62,16 @@ internal sealed partial class BatchRun
             await postgresRecorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        var lease = await BatchLease.TryAcquireAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false)
+            ?? throw new BatchAlreadyRunningException(_batchId);
+        await using (lease.ConfigureAwait(false))
+        {
+            return await RunLeasedAsync(progress, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<BatchResult> RunLeasedAsync(IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
+    {
         var existing = await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
         if (existing is not null && existing.DatasetId != _request.Dataset.Name)
         {

@@ -87,10 +87,36 @@ public sealed class IngestEngine : IAsyncDisposable
         return DryRunner.RunAsync(request, options, cancellationToken);
     }
 
-    /// <summary>Asks for a batch to be aborted (it may run in another process sharing the recorder).</summary>
+    /// <summary>
+    /// Asks for a batch to be aborted. A batch running in any process sharing the recorder stops at once
+    /// (its files in flight roll back) and records <c>aborted</c> itself. A batch left <c>started</c> by a
+    /// process that died (no live process holds its lease) is marked <c>aborted</c> here, and can still be
+    /// resumed later by running it again with the same id.
+    /// </summary>
+    /// <returns><see cref="AbortOutcome.AbortedNow"/> when the batch was marked aborted here.</returns>
     /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
-    public ValueTask<AbortOutcome> AbortAsync(Guid batchId, CancellationToken cancellationToken = default) =>
-        Recorder.RequestAbortAsync(batchId, cancellationToken);
+    public async ValueTask<AbortOutcome> AbortAsync(Guid batchId, CancellationToken cancellationToken = default)
+    {
+        var outcome = await Recorder.RequestAbortAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (outcome != AbortOutcome.Requested || await IsRunningAsync(batchId, cancellationToken).ConfigureAwait(false))
+        {
+            return outcome;
+        }
+
+        // Counts from the ledger: rows of files that were in flight when the process died never committed.
+        var batch = await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
+        await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        var loaded = await FileLedger.LoadedAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
+        var log = new BatchLog(batch.Log);
+        log.Info("Received abort instruction");
+        log.Info("Batch job aborted: no process was running it (the process that started it had stopped)");
+        await Recorder.AppendStatusAsync(batchId, BatchStatus.Aborted, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), log.Text, cancellationToken).ConfigureAwait(false);
+        return AbortOutcome.AbortedNow;
+    }
+
+    /// <summary>True when a live process (this one or another) is running the batch now.</summary>
+    public Task<bool> IsRunningAsync(Guid batchId, CancellationToken cancellationToken = default) =>
+        BatchLease.IsHeldAsync(_dataSource, batchId, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

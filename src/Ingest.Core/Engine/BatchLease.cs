@@ -1,0 +1,81 @@
+using Npgsql;
+
+namespace Ingest.Engine;
+
+/// <summary>
+/// Proof that a process is running a batch: a PostgreSQL session advisory lock on the batch id, held
+/// on a dedicated connection while the batch runs. The server drops it the moment that process dies
+/// (even by <c>kill -9</c>), so anyone can tell a running batch from one left <c>started</c> by a dead
+/// process, and two processes never run the same batch at once.
+/// </summary>
+internal sealed class BatchLease : IAsyncDisposable
+{
+    private const int LockClass = 7355609;
+    private const string KeySql = "hashtext($1)";
+
+    private readonly NpgsqlConnection _connection;
+    private readonly Guid _batchId;
+
+    private BatchLease(NpgsqlConnection connection, Guid batchId)
+    {
+        _connection = connection;
+        _batchId = batchId;
+    }
+
+    /// <summary>Takes the lease, or returns <see langword="null"/> when a live process holds it.</summary>
+    public static async Task<BatchLease?> TryAcquireAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (await TryLockAsync(connection, batchId, cancellationToken).ConfigureAwait(false))
+            {
+                return new BatchLease(connection, batchId);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        await connection.DisposeAsync().ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>True when a live process holds the batch's lease (it is running the batch now).</summary>
+    public static async Task<bool> IsHeldAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
+    {
+        var lease = await TryAcquireAsync(dataSource, batchId, cancellationToken).ConfigureAwait(false);
+        if (lease is null)
+        {
+            return true;
+        }
+
+        await lease.DisposeAsync().ConfigureAwait(false);
+        return false;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var command = new NpgsqlCommand($"SELECT pg_advisory_unlock({LockClass}, {KeySql})", _connection);
+            command.Parameters.AddWithValue(_batchId.ToString());
+            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            // The connection is gone, and the lock with it.
+        }
+
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<bool> TryLockAsync(NpgsqlConnection connection, Guid batchId, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockClass}, {KeySql})", connection);
+        command.Parameters.AddWithValue(batchId.ToString());
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+}
