@@ -1,0 +1,78 @@
+using System.Text.Json;
+
+namespace Ingest.Api.Batches;
+
+/// <summary>
+/// The body of <c>PUT /v1/import/batch</c> (SPEC §2): <c>{"datasetId", "source": {"urls": [...]}, "format": {"csv": {...}}}</c>,
+/// plus an optional <c>"id"</c> to run an earlier batch again (it loads only the files not yet loaded).
+/// </summary>
+internal sealed record BatchRequest(string DatasetId, IReadOnlyList<string> Urls, JsonElement Format, Guid? Id)
+{
+    private const string Shape = "Expected {\"datasetId\": \"<id>\", \"source\": {\"urls\": [\"https://...\"]}, \"format\": {\"csv\": {\"entityId\": 0, \"timestamp\": 1, ...}}}.";
+
+    public static BatchRequest Parse(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiError.BadRequest("The body must be a JSON object. " + Shape);
+        }
+
+        var datasetId = body.TryGetProperty("datasetId", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+        if (string.IsNullOrWhiteSpace(datasetId))
+        {
+            throw ApiError.BadRequest("\"datasetId\" is missing: give the id POST /v1/datasets returned. " + Shape);
+        }
+
+        if (!body.TryGetProperty("source", out var source) || source.ValueKind != JsonValueKind.Object
+            || !source.TryGetProperty("urls", out var urlArray) || urlArray.ValueKind != JsonValueKind.Array)
+        {
+            throw ApiError.BadRequest("\"source.urls\" is missing or not an array. " + Shape);
+        }
+
+        var urls = new List<string>();
+        foreach (var url in urlArray.EnumerateArray())
+        {
+            urls.Add(url.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(url.GetString())
+                ? url.GetString()!
+                : throw ApiError.BadRequest($"\"source.urls\" must hold URL strings; found {url.ValueKind}."));
+        }
+
+        if (urls.Count == 0)
+        {
+            throw ApiError.BadRequest("\"source.urls\" is empty: give at least one file URL.");
+        }
+
+        if (!body.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiError.BadRequest("\"format\" is missing. " + Shape);
+        }
+
+        Guid? id = null;
+        if (body.TryGetProperty("id", out var idElement) && idElement.ValueKind != JsonValueKind.Null)
+        {
+            id = idElement.ValueKind == JsonValueKind.String && Guid.TryParse(idElement.GetString(), out var parsed)
+                ? parsed
+                : throw ApiError.BadRequest("\"id\" must be a batch UUID (or left out for a new batch).");
+        }
+
+        return new BatchRequest(datasetId, urls, format.Clone(), id);
+    }
+
+    /// <summary>Reads <c>?dryRun=</c>: absent or <c>false</c> imports; <c>true</c> checks the default rows; N checks N rows.</summary>
+    public static int? DryRunRows(string? value, int defaultRows)
+    {
+        if (string.IsNullOrEmpty(value) || value.Equals("false", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (value.Equals("true", StringComparison.OrdinalIgnoreCase))
+        {
+            return defaultRows;
+        }
+
+        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var rows) && rows > 0
+            ? rows
+            : throw ApiError.BadRequest($"dryRun must be true, false or a number of rows (1 or more), not '{value}'.");
+    }
+}
