@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Ingest.Copy;
 using Ingest.Csv;
 using Ingest.Sources;
 using Ingest.Validation;
@@ -9,9 +8,6 @@ namespace Ingest.Engine;
 
 internal sealed partial class BatchRun
 {
-    // Live counts are published in chunks so the hot loop touches shared memory rarely.
-    private const int PublishEvery = 4096;
-
     private enum FileOutcome
     {
         Loaded,
@@ -95,82 +91,27 @@ internal sealed partial class BatchRun
         }
 
         _log.Info(file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
-        long inserted = 0, invalid = 0, publishedInserted = 0, publishedInvalid = 0;
+        var observer = new FileObserver(this);
         try
         {
-            using (var source = _opener.OpenAsync(file, token).AsTask().GetAwaiter().GetResult())
-            using (var reader = new CsvRecordReader(source, file.Key, _csvOptions, n => Interlocked.Add(ref _bytes, n), token))
-            {
-                var copy = connection.BeginRawBinaryCopy(_layout.CopyCommand);
-                try
-                {
-                    using var writer = new BinaryCopyWriter(copy, _encoder.MaxRowBytes);
-                    var encoder = _encoder;
-                    var sincePublish = 0;
-                    while (reader.Read())
-                    {
-                        var row = reader.Row;
-                        var written = encoder.Encode(ref row, writer.GetRowSpan(), out var failedColumn, out var kind);
-                        if (written >= 0)
-                        {
-                            writer.Advance(written);
-                            inserted++;
-                        }
-                        else
-                        {
-                            invalid++;
-                            OnInvalidRow(file, reader.Line, failedColumn, kind, ref row);
-                        }
-
-                        if (++sincePublish == PublishEvery)
-                        {
-                            sincePublish = 0;
-                            Publish(ref publishedInserted, inserted, ref publishedInvalid, invalid);
-                            token.ThrowIfCancellationRequested();
-                        }
-                    }
-
-                    writer.Complete();
-                }
-                catch
-                {
-                    TryCancel(copy);
-                    throw;
-                }
-
-                copy.Dispose();
-            }
-
-            token.ThrowIfCancellationRequested();
+            var (inserted, invalid) = _copier.Copy(connection, file, observer, token);
             FileLedger.MarkLoaded(connection, transaction, _batchId, file.Key, inserted, invalid);
             transaction.Commit();
-            Publish(ref publishedInserted, inserted, ref publishedInvalid, invalid);
+            observer.Progress(inserted, invalid);
             _log.Info($"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid");
             return FileOutcome.Loaded;
         }
         catch
         {
             // The file's rows never commit: take back the live counts it published.
-            Interlocked.Add(ref _inserted, -publishedInserted);
-            Interlocked.Add(ref _invalid, -publishedInvalid);
+            observer.Progress(0, 0);
             throw;
         }
     }
 
-    private void Publish(ref long publishedInserted, long inserted, ref long publishedInvalid, long invalid)
-    {
-        Interlocked.Add(ref _inserted, inserted - publishedInserted);
-        Interlocked.Add(ref _invalid, invalid - publishedInvalid);
-        publishedInserted = inserted;
-        publishedInvalid = invalid;
-    }
-
     private void OnInvalidRow(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row)
     {
-        var field = _encoder.FieldAt(column);
-        var source = _encoder.SourceAt(column);
-        var value = source >= 0 && source < row.FieldCount ? row.GetField(source) : [];
-        var error = new RowError(file.Key, line, field.Name, kind, RowError.Describe(kind, field, source, row.FieldCount, value));
+        var error = _copier.Describe(file, line, column, kind, ref row);
         bool log;
         bool last;
         lock (_gate)
@@ -199,16 +140,23 @@ internal sealed partial class BatchRun
         }
     }
 
-    private static void TryCancel(NpgsqlRawCopyStream copy)
+    /// <summary>Publishes one file's counts into the batch's live totals as deltas, so a rollback can take them back.</summary>
+    private sealed class FileObserver(BatchRun run) : ICopyObserver
     {
-        try
+        private long _inserted;
+        private long _invalid;
+
+        public void Progress(long inserted, long invalid)
         {
-            copy.Cancel();
+            Interlocked.Add(ref run._inserted, inserted - _inserted);
+            Interlocked.Add(ref run._invalid, invalid - _invalid);
+            _inserted = inserted;
+            _invalid = invalid;
         }
-        catch (Exception ex) when (ex is NpgsqlException or IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The connection is gone or already failed: the transaction cannot commit either way.
-        }
+
+        public void Invalid(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row) => run.OnInvalidRow(file, line, column, kind, ref row);
+
+        public void BytesRead(int count) => Interlocked.Add(ref run._bytes, count);
     }
 
     private static NpgsqlConnection? DropIfBroken(NpgsqlConnection? connection)

@@ -27,6 +27,7 @@ internal sealed partial class BatchRun
     private TableLayout _layout = null!;
     private CsvReadOptions _csvOptions = null!;
     private SourceOpener _opener = null!;
+    private FileCopier _copier = null!;
     private BatchLog _log = null!;
     private List<SourceFile> _files = [];
     private long _inserted;
@@ -114,6 +115,7 @@ internal sealed partial class BatchRun
         using (_opener = new SourceOpener(_options.Source))
         {
             _opener.Retrying += message => _log.Warn(message);
+            _copier = new FileCopier(_encoder, _layout, _csvOptions, _opener);
             using var monitorStop = new CancellationTokenSource();
             var monitor = MonitorAsync(progress, monitorStop.Token);
             var workers = new Task[streams];

@@ -1,0 +1,103 @@
+using Ingest.Copy;
+using Ingest.Csv;
+using Ingest.Sources;
+using Ingest.Validation;
+using Npgsql;
+
+namespace Ingest.Engine;
+
+/// <summary>What a file copy reports while it runs.</summary>
+internal interface ICopyObserver
+{
+    /// <summary>Running totals of the file so far (called every few thousand rows and at the end).</summary>
+    void Progress(long inserted, long invalid);
+
+    /// <summary>One invalid row (rare path: may allocate).</summary>
+    void Invalid(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row);
+
+    /// <summary>Bytes read from the source.</summary>
+    void BytesRead(int count);
+}
+
+/// <summary>
+/// Streams one file through parse, validate and encode into a binary COPY on an open connection (the
+/// caller owns the transaction). Shared by a batch run and by queue workers, so both load files the same way.
+/// </summary>
+internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvReadOptions csvOptions, SourceOpener opener)
+{
+    // Progress is reported in chunks so the hot loop touches shared state rarely.
+    private const int ReportEvery = 4096;
+
+    public RowEncoder Encoder => encoder;
+
+    /// <summary>Copies the file's valid rows; returns the file's totals. Throws on a file error or cancellation (the COPY is cancelled).</summary>
+    public (long Inserted, long Invalid) Copy(NpgsqlConnection connection, SourceFile file, ICopyObserver observer, CancellationToken token)
+    {
+        long inserted = 0, invalid = 0;
+        using (var source = opener.OpenAsync(file, token).AsTask().GetAwaiter().GetResult())
+        using (var reader = new CsvRecordReader(source, file.Key, csvOptions, observer.BytesRead, token))
+        {
+            var copy = connection.BeginRawBinaryCopy(layout.CopyCommand);
+            try
+            {
+                using var writer = new BinaryCopyWriter(copy, encoder.MaxRowBytes);
+                var sinceReport = 0;
+                while (reader.Read())
+                {
+                    var row = reader.Row;
+                    var written = encoder.Encode(ref row, writer.GetRowSpan(), out var failedColumn, out var kind);
+                    if (written >= 0)
+                    {
+                        writer.Advance(written);
+                        inserted++;
+                    }
+                    else
+                    {
+                        invalid++;
+                        observer.Invalid(file, reader.Line, failedColumn, kind, ref row);
+                    }
+
+                    if (++sinceReport == ReportEvery)
+                    {
+                        sinceReport = 0;
+                        observer.Progress(inserted, invalid);
+                        token.ThrowIfCancellationRequested();
+                    }
+                }
+
+                writer.Complete();
+            }
+            catch
+            {
+                TryCancel(copy);
+                throw;
+            }
+
+            copy.Dispose();
+        }
+
+        token.ThrowIfCancellationRequested();
+        return (inserted, invalid);
+    }
+
+    /// <summary>The <see cref="RowError"/> of an invalid row, with the value that failed.</summary>
+    public RowError Describe(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row)
+    {
+        var field = encoder.FieldAt(column);
+        var source = encoder.SourceAt(column);
+        var value = source >= 0 && source < row.FieldCount ? row.GetField(source) : [];
+        return new RowError(file.Key, line, field.Name, kind, RowError.Describe(kind, field, source, row.FieldCount, value));
+    }
+
+    private static void TryCancel(NpgsqlRawCopyStream copy)
+    {
+        try
+        {
+            copy.Cancel();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection is gone or already failed: the transaction cannot commit either way.
+        }
+    }
+}
