@@ -19,6 +19,7 @@ public sealed class ApiErrorTests
         await Expect(HttpStatusCode.NotFound, "was not found", await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(ApiHost.BatchBody(Guid.NewGuid().ToString(), url))));
         await Expect(HttpStatusCode.BadRequest, "source.urls", await api.Client.PutAsync("/v1/import/batch", ApiHost.Json("{\"datasetId\": \"" + datasetId + "\", \"format\": {\"csv\": {}}}")));
         await Expect(HttpStatusCode.BadRequest, "dryRun must be", await api.Client.PutAsync("/v1/import/batch?dryRun=maybe", ApiHost.Json(ApiHost.BatchBody(datasetId, url))));
+        await Expect(HttpStatusCode.BadRequest, "dryRun must be", await api.Client.PutAsync("/v1/import/batch?dryRun=0", new StringContent(ApiHost.BatchBody(datasetId, url))));
         await Expect(HttpStatusCode.BadRequest, "http(s)", await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(ApiHost.BatchBody(datasetId, new Uri("file:///etc/passwd")))));
         var unmapped = ApiHost.BatchBody(datasetId, url).Replace("\"plantHeight\":4", "\"height\":4", StringComparison.Ordinal);
         await Expect(HttpStatusCode.BadRequest, "'height'", await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(unmapped)));

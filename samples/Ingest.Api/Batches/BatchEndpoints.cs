@@ -14,14 +14,12 @@ internal static class BatchEndpoints
         var group = app.MapGroup("/v1/import/batch").WithTags("Import batches");
         group.MapPut("/", PutAsync)
             .WithSummary("Starts a batch in the background and returns its record (202), or with ?dryRun=true|N checks the first 100 or N rows of every file and returns the dry-run result (200).")
-            .Accepts<JsonElement>("application/json")
             .Produces<BatchRecord>(StatusCodes.Status202Accepted)
             .Produces<DryRunResult>();
         group.MapGet("/{id}", GetAsync).WithSummary("The batch record with live counts and log.").Produces<BatchRecord>();
         group.MapGet("/{id}/status", TimelineAsync).WithSummary("The batch's status timeline, newest first.").Produces<IReadOnlyList<StatusRecord>>();
         group.MapPatch("/{id}", PatchAsync)
             .WithSummary("With {\"status\": \"aborted\"}, aborts the batch and returns its record; 409 when it has already ended finished or error.")
-            .Accepts<JsonElement>("application/json")
             .Produces<BatchRecord>();
     }
 

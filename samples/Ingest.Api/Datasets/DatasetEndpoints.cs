@@ -12,7 +12,6 @@ internal static class DatasetEndpoints
         var group = app.MapGroup("/v1/datasets").WithTags("Datasets");
         group.MapPost("/", RegisterAsync)
             .WithSummary("Registers a dataset document (SPEC §1) and returns it with its \"id\", which batches give as datasetId. Its \"name\" is its table.")
-            .Accepts<JsonObject>("application/json")
             .Produces<JsonObject>(StatusCodes.Status201Created);
         group.MapGet("/{id}", GetAsync).WithSummary("The dataset document.").Produces<JsonObject>();
         group.MapGet("/{id}/schema", GetAsync).WithSummary("The dataset document: its name and dataDescription.metadataSchema.").Produces<JsonObject>();
