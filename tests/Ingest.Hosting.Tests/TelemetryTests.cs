@@ -18,7 +18,12 @@ public sealed class TelemetryTests
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync();
         await using var provider = new ServiceCollection().AddIngest(o => o.ConnectionString = connectionString).BuildServiceProvider();
-        var request = Plants.Request(Plants.File(Plants.Rows(300) + "bad,row\n"), Plants.File(Plants.Rows(200)));
+        // The meter is static and tests run in parallel: count only this test's dataset.
+        const string dataset = "plants_telemetry";
+        var request = Plants.Request(Plants.File(Plants.Rows(300) + "bad,row\n"), Plants.File(Plants.Rows(200))) with
+        {
+            Dataset = Ingest.Schema.DatasetSchema.Parse(Plants.Document, dataset),
+        };
         var measurements = new ConcurrentDictionary<string, double>();
         using var meters = new MeterListener
         {
@@ -30,16 +35,53 @@ public sealed class TelemetryTests
                 }
             },
         };
-        meters.SetMeasurementEventCallback<long>((i, value, _, _) => measurements.AddOrUpdate(i.Name, value, (_, sum) => sum + value));
-        meters.SetMeasurementEventCallback<int>((i, value, _, _) => measurements.AddOrUpdate(i.Name, value, (_, sum) => sum + value));
-        meters.SetMeasurementEventCallback<double>((i, _, _, _) => measurements.AddOrUpdate(i.Name + ".count", 1, (_, n) => n + 1));
+        static bool Ours(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "ingest.dataset" && (string?)tag.Value == dataset)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        meters.SetMeasurementEventCallback<long>((i, value, tags, _) =>
+        {
+            if (Ours(tags))
+            {
+                measurements.AddOrUpdate(i.Name, value, (_, sum) => sum + value);
+            }
+        });
+        meters.SetMeasurementEventCallback<int>((i, value, tags, _) =>
+        {
+            if (Ours(tags))
+            {
+                measurements.AddOrUpdate(i.Name, value, (_, sum) => sum + value);
+            }
+        });
+        meters.SetMeasurementEventCallback<double>((i, _, tags, _) =>
+        {
+            if (Ours(tags))
+            {
+                measurements.AddOrUpdate(i.Name + ".count", 1, (_, n) => n + 1);
+            }
+        });
         meters.Start();
         var spans = new ConcurrentQueue<Activity>();
         using var activities = new ActivityListener
         {
             ShouldListenTo = source => source.Name == IngestDiagnostics.ActivitySourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
+            ActivityStopped = a =>
+            {
+                if ((string?)a.GetTagItem("ingest.dataset") == dataset)
+                {
+                    spans.Enqueue(a);
+                }
+            },
         };
         ActivitySource.AddActivityListener(activities);
 
