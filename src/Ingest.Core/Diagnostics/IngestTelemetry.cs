@@ -8,8 +8,8 @@ namespace Ingest.Diagnostics;
 /// is subscribed (<c>Add</c> returns at once), so the engine records unconditionally; but it records per file
 /// or per published chunk, never per row. Where each is recorded (the engine places the calls):
 /// <list type="bullet">
-/// <item><see cref="RowsInserted"/>/<see cref="RowsInvalid"/>: once per file after <c>transaction.Commit()</c> in <c>BatchRun.LoadFile</c>, with the file's counts.</item>
-/// <item><see cref="BytesFetched"/>: in the byte callback given to <c>CsvRecordReader</c> (beside <c>Interlocked.Add(ref _bytes, n)</c>).</item>
+/// <item><see cref="RowsInserted"/>/<see cref="RowsInvalid"/>: once per file after <c>transaction.Commit()</c> in <c>BatchRun.LoadFile</c> (and in queue workers that load files), with the file's counts.</item>
+/// <item><see cref="BytesFetched"/>: where bytes read are counted (the <c>CsvRecordReader</c> byte callback, beside <c>Interlocked.Add(ref _bytes, n)</c>, or the copy observer of <c>FileCopier</c>).</item>
 /// <item><see cref="Retries"/>: in <c>SourceOpener.Retrying</c>'s handler (kind <c>source</c>) and in <c>WorkerLoop</c>'s transient-retry catch (kind <c>file</c>).</item>
 /// <item><see cref="CopyDuration"/>: per file in <c>LoadFile</c>, on commit (<c>loaded</c>) and in its catch (<c>failed</c>).</item>
 /// <item><see cref="ActiveStreams"/>: +1 when a stream starts a file, -1 in a <c>finally</c> when it is done with it.</item>
