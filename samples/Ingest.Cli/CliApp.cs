@@ -20,6 +20,8 @@ internal static class CliApp
             BatchCommands.Batch(io),
             BatchCommands.Abort(io),
             DemoCommand.Create(io),
+            QueueCommands.Submit(io),
+            QueueCommands.Worker(io),
         };
 
         var parse = root.Parse(args);
@@ -41,6 +43,13 @@ internal static class CliApp
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+
+        // SIGTERM (a service manager or 'kill') stops as gracefully as Ctrl+C: files in flight roll back.
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            cancel.Cancel();
+        });
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancel.Token).ConfigureAwait(false);

@@ -170,7 +170,7 @@ internal sealed partial class BatchRun
         return null;
     }
 
-    private static bool IsTransient(Exception exception) => exception switch
+    internal static bool IsTransient(Exception exception) => exception switch
     {
         FileErrorException fileError => fileError.IsTransient,
         PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState is "57P01" or "57P02" or "57P03" or "40001" or "40P01" or "53300",

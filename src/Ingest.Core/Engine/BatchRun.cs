@@ -238,7 +238,7 @@ internal sealed partial class BatchRun
         RequestStop(abort: false);
     }
 
-    private List<SourceFile> DistinctFiles(IReadOnlyList<string> sources)
+    internal static List<SourceFile> DistinctFiles(IReadOnlyList<string> sources)
     {
         if (sources.Count == 0)
         {

@@ -97,6 +97,24 @@ public sealed class IngestEngine : IAsyncDisposable
     /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
     public async ValueTask<AbortOutcome> AbortAsync(Guid batchId, CancellationToken cancellationToken = default)
     {
+        // A queued batch's status changes are made under its queue row lock; so is the abort, so a worker
+        // recording 'started' at the same moment cannot land after it.
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await Engine.Queue.WorkStore.LockBatchAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false);
+                var outcome = await AbortLockedAsync(batchId, cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return outcome;
+            }
+        }
+    }
+
+    private async Task<AbortOutcome> AbortLockedAsync(Guid batchId, CancellationToken cancellationToken)
+    {
         var outcome = await Recorder.RequestAbortAsync(batchId, cancellationToken).ConfigureAwait(false);
         if (outcome != AbortOutcome.Requested || await IsRunningAsync(batchId, cancellationToken).ConfigureAwait(false))
         {
@@ -112,6 +130,58 @@ public sealed class IngestEngine : IAsyncDisposable
         log.Info("Batch job aborted: no process was running it (the process that started it had stopped)");
         await Recorder.AppendStatusAsync(batchId, BatchStatus.Aborted, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), log.Text, cancellationToken).ConfigureAwait(false);
         return AbortOutcome.AbortedNow;
+    }
+
+    /// <summary>
+    /// Submits a batch without running it: its files go into the queue in PostgreSQL, for any number of
+    /// <see cref="RunWorkerAsync"/> workers on any hosts. Needs the <see cref="PostgresStatusRecorder"/>.
+    /// </summary>
+    /// <returns>The batch id.</returns>
+    /// <exception cref="Schema.SchemaException">The format does not fit the dataset, or the table exists with other columns.</exception>
+    /// <exception cref="NotSupportedException">The recorder is not the PostgreSQL recorder, which workers on other hosts must share.</exception>
+    public async Task<Guid> SubmitAsync(ImportRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var recorder = Recorder as PostgresStatusRecorder
+            ?? throw new NotSupportedException("Submitting batches to workers needs the PostgreSQL status recorder, which the workers share.");
+        request.Format.Validate(request.Dataset);
+        var files = BatchRun.DistinctFiles(request.Sources).Select(f => (f.Key, f.Location)).ToList();
+        await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        await Layout(request).EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await Engine.Queue.WorkStore.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        var id = request.BatchId ?? Guid.NewGuid();
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await Engine.Queue.WorkStore.SubmitAsync(
+                    connection, transaction, id, request.Dataset.ToDocument(), FormatJson(request).GetRawText(), Options.HeaderLines, Options.MaxRecordSize, files, cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        // The batch appears last: workers only claim files of batches that exist.
+        await Recorder.CreateBatchAsync(new NewBatch(id, request.Dataset.Name, FormatJson(request), SourceJson(request)), cancellationToken).ConfigureAwait(false);
+        return id;
+    }
+
+    /// <summary>
+    /// Runs a queue worker until <paramref name="cancellationToken"/> is cancelled (or, with
+    /// <see cref="WorkerOptions.ExitWhenIdle"/>, until no work is left): claims files of submitted batches
+    /// under leases and loads them exactly once. Any number of workers, in any processes and hosts, can share
+    /// the queue; a file whose worker dies goes to another when its lease runs out.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The recorder is not the PostgreSQL recorder.</exception>
+    public Task RunWorkerAsync(WorkerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var recorder = Recorder as PostgresStatusRecorder
+            ?? throw new NotSupportedException("Queue workers need the PostgreSQL status recorder, which they share.");
+        options ??= new WorkerOptions();
+        options.Validate();
+        return new Engine.Queue.QueueWorker(this, _dataSource, recorder, options).RunAsync(cancellationToken);
     }
 
     /// <summary>True when a live process (this one or another) is running the batch now.</summary>

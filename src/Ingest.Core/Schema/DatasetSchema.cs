@@ -127,6 +127,32 @@ public sealed class DatasetSchema
         return new DatasetSchema(name, fields);
     }
 
+    /// <summary>The dataset as a dataset document (<c>name</c> and <c>dataDescription.metadataSchema</c>), which <see cref="Parse"/> reads back.</summary>
+    public string ToDocument()
+    {
+        var metadata = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var field in Fields)
+        {
+            if (field.IsCore)
+            {
+                continue;
+            }
+
+            metadata[field.Name] = field.Kind switch
+            {
+                FieldKind.SignedNumber or FieldKind.UnsignedNumber => new Dictionary<string, object> { ["type"] = "number", ["nullable"] = field.Nullable, ["signed"] = field.Kind == FieldKind.SignedNumber },
+                FieldKind.IPv4 => new Dictionary<string, object> { ["type"] = "ip", ["nullable"] = field.Nullable },
+                _ => new Dictionary<string, object> { ["type"] = "enum", ["nullable"] = field.Nullable, ["values"] = field.EnumValues },
+            };
+        }
+
+        return JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["name"] = Name,
+            ["dataDescription"] = new Dictionary<string, object> { ["metadataSchema"] = metadata },
+        });
+    }
+
     private static void ValidateTableName(string name)
     {
         if (string.IsNullOrWhiteSpace(name))

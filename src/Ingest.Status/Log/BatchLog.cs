@@ -54,9 +54,7 @@ public sealed class BatchLog
     public void Add(BatchLogLevel level, string message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var clean = Redactor.RedactText(message).ReplaceLineEndings(" ");
-        var now = _time.GetUtcNow().UtcDateTime;
-        var line = string.Create(CultureInfo.InvariantCulture, $"{now:yyyy-MM-dd'T'HH:mm:ss.fff}Z {Word(level)} {clean}");
+        var line = FormatLine(level, message, _time.GetUtcNow());
         lock (_gate)
         {
             if (_text.Length > 0)
@@ -69,6 +67,14 @@ public sealed class BatchLog
         }
 
         LineAdded?.Invoke(level, line);
+    }
+
+    /// <summary>Formats one redacted log line, <c>&lt;time&gt; &lt;LEVEL&gt; &lt;message&gt;</c>, for a log kept elsewhere (several processes appending to one batch).</summary>
+    public static string FormatLine(BatchLogLevel level, string message, DateTimeOffset time)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var clean = Redactor.RedactText(message).ReplaceLineEndings(" ");
+        return string.Create(CultureInfo.InvariantCulture, $"{time.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff}Z {Word(level)} {clean}");
     }
 
     /// <summary>The whole log, or <see langword="null"/> while it has no line.</summary>

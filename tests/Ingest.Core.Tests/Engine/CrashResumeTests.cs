@@ -88,7 +88,7 @@ public sealed class CrashResumeTests
         Assert.Equal(3000, await f.ScalarAsync("SELECT count(*) FROM plants"));
     }
 
-    private static Process Start(string cli, string[] args)
+    internal static Process Start(string cli, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(cli);
@@ -106,7 +106,7 @@ public sealed class CrashResumeTests
     }
 
     /// <summary>The built ingest.dll of samples/Ingest.Cli (a real separate process to kill).</summary>
-    private static string? FindCli()
+    internal static string? FindCli()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

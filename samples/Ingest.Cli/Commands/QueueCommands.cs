@@ -1,0 +1,85 @@
+using System.CommandLine;
+
+namespace Ingest.Cli.Commands;
+
+/// <summary><c>ingest submit</c> and <c>ingest worker</c>: batches shared by workers through PostgreSQL (SPEC §5, issue [6]).</summary>
+internal static class QueueCommands
+{
+    public static Command Submit(CliIO io)
+    {
+        var dataset = CommonOptions.Dataset();
+        var schema = CommonOptions.Schema();
+        var format = CommonOptions.Format();
+        var streams = new Option<int>("--streams") { Description = "Accepted for symmetry with import; workers choose their own streams.", DefaultValueFactory = _ => 3 };
+        var batchId = new Option<string?>("--batch-id") { Description = "The batch id. Default: a new id." };
+        var connection = CommonOptions.Connection();
+        var headerLines = CommonOptions.HeaderLines();
+        var maxRecord = CommonOptions.MaxRecordSize();
+        var sources = CommonOptions.Sources();
+        var command = new Command("submit", "Queue a batch for 'ingest worker' processes (on any hosts) and print its id.")
+        {
+            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, sources,
+        };
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var id = parse.GetValue(batchId) is { } text ? CommonOptions.ParseBatchId(text) : (Guid?)null;
+            var request = CommonOptions.Request(parse.GetValue(dataset)!, parse.GetValue(schema)!, parse.GetValue(format)!, parse.GetValue(sources)!, id);
+            var options = new IngestOptions { HeaderLines = parse.GetValue(headerLines), MaxRecordSize = parse.GetValue(maxRecord) };
+            options.Validate();
+            var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
+            await using (conn.ConfigureAwait(false))
+            {
+                var engine = IngestEngine.Create(conn.ConnectionString, options);
+                await using (engine.ConfigureAwait(false))
+                {
+                    var submitted = await engine.SubmitAsync(request, cancellationToken).ConfigureAwait(false);
+                    await io.Error.WriteLineAsync($"Batch {submitted} submitted with {request.Sources.Count} file(s); start workers with: ingest worker").ConfigureAwait(false);
+                    await io.Out.WriteLineAsync(submitted.ToString()).ConfigureAwait(false);
+                    return ExitCodes.Success;
+                }
+            }
+        });
+        return command;
+    }
+
+    public static Command Worker(CliIO io)
+    {
+        var connection = CommonOptions.Connection();
+        var streams = new Option<int>("--streams") { Description = "Files this worker loads at once. Default 3.", DefaultValueFactory = _ => 3 };
+        var lease = new Option<int>("--lease-seconds") { Description = "Claim lease; a dead worker's files go to others after it. Default 30.", DefaultValueFactory = _ => 30 };
+        var exitWhenIdle = new Option<bool>("--exit-when-idle") { Description = "Exit once no submitted work is left (default: wait for more until Ctrl+C)." };
+        var command = new Command("worker", "Load files of submitted batches until stopped; run as many as you like, on any hosts.") { connection, streams, lease, exitWhenIdle };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new WorkerOptions
+            {
+                Streams = parse.GetValue(streams),
+                Lease = TimeSpan.FromSeconds(parse.GetValue(lease)),
+                ExitWhenIdle = parse.GetValue(exitWhenIdle),
+            };
+            options.Validate();
+            var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
+            await using (conn.ConfigureAwait(false))
+            {
+                var engine = IngestEngine.Create(conn.ConnectionString);
+                await using (engine.ConfigureAwait(false))
+                {
+                    await io.Error.WriteLineAsync($"Worker {options.Name} with {options.Streams} streams, lease {options.Lease.TotalSeconds:0} s; Ctrl+C to stop.").ConfigureAwait(false);
+                    try
+                    {
+                        await engine.RunWorkerAsync(options, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        // Stopped: files in flight rolled back and went back to the queue.
+                    }
+
+                    await io.Error.WriteLineAsync($"Worker {options.Name} stopped.").ConfigureAwait(false);
+                    return ExitCodes.Success;
+                }
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,131 @@
+using Ingest.Csv;
+using Ingest.Sources;
+using Ingest.Status;
+using Ingest.Validation;
+using Npgsql;
+
+namespace Ingest.Engine.Queue;
+
+internal sealed partial class QueueWorker
+{
+    private const int RowErrorsLoggedPerFile = 5;
+
+    private void Process(WorkClaim claim, SourceOpener opener, CancellationToken stop)
+    {
+        SourceFile file;
+        BatchContext context;
+        try
+        {
+            file = SourceFile.Parse(claim.Location);
+            context = Context(claim.BatchId, opener);
+            EnsureStarted(claim.BatchId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            var reason = $"{claim.FileKey}: {BatchRun.Describe(ex)}";
+            Quietly(() => WorkStore.ReleaseAsync(dataSource, claim, options.Name, reason, CancellationToken.None));
+            FailBatch(claim.BatchId, reason);
+            return;
+        }
+
+        Log(claim.BatchId, BatchLogLevel.Info, file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
+        using var fileStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        using var watchStop = new CancellationTokenSource();
+        var watch = WatchAsync(claim, fileStop, watchStop.Token);
+        try
+        {
+            var outcome = LoadFile(claim, file, context, fileStop.Token);
+            if (outcome is not null)
+            {
+                var (inserted, invalid) = Totals(claim.BatchId);
+                Log(claim.BatchId, BatchLogLevel.Info, outcome, inserted, invalid);
+                TryFinish(claim.BatchId);
+            }
+        }
+        catch (Exception) when (fileStop.IsCancellationRequested)
+        {
+            // Aborted batch, lost claim or worker stopping: the file rolled back; give the claim back.
+            Quietly(() => WorkStore.ReleaseAsync(dataSource, claim, options.Name, null, CancellationToken.None));
+            if (!stop.IsCancellationRequested)
+            {
+                Log(claim.BatchId, BatchLogLevel.Info, $"Stopped loading {file.Key}: the batch is no longer running; the file rolled back");
+            }
+        }
+        catch (Exception ex) when (BatchRun.IsTransient(ex) && claim.Attempts < options.MaxFileAttempts)
+        {
+            Quietly(() => WorkStore.ReleaseAsync(dataSource, claim, options.Name, null, CancellationToken.None));
+            Log(claim.BatchId, BatchLogLevel.Warn, $"Giving {file.Key} back to the queue (attempt {claim.Attempts} of {options.MaxFileAttempts}) after: {BatchRun.Describe(ex)}");
+            stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, claim.Attempts - 1))));
+        }
+        catch (Exception ex)
+        {
+            var reason = ex is FileErrorException ? BatchRun.Describe(ex) : $"{file.Key}: {BatchRun.Describe(ex)}";
+            Quietly(() => WorkStore.ReleaseAsync(dataSource, claim, options.Name, reason, CancellationToken.None));
+            FailBatch(claim.BatchId, reason);
+        }
+        finally
+        {
+            watchStop.Cancel();
+            Quietly(() => watch);
+        }
+    }
+
+    /// <summary>Loads the file in one transaction with its ledger row and the end of its claim; returns the log line, or null when the claim was lost.</summary>
+    private string? LoadFile(WorkClaim claim, SourceFile file, BatchContext context, CancellationToken token)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        var fresh = FileLedger.TryClaim(connection, transaction, claim.BatchId, file.Key);
+        var (inserted, invalid) = fresh ? context.Copier.Copy(connection, file, new Observer(this, claim.BatchId, context), token) : (0L, 0L);
+        if (!IsRunning(connection, transaction, claim.BatchId))
+        {
+            throw new OperationCanceledException("The batch is no longer running.");
+        }
+
+        if (fresh)
+        {
+            FileLedger.MarkLoaded(connection, transaction, claim.BatchId, file.Key, inserted, invalid);
+        }
+
+        if (!WorkStore.CompleteInTransaction(connection, transaction, claim, options.Name))
+        {
+            Log(claim.BatchId, BatchLogLevel.Warn, $"Lost the claim on {file.Key} (its lease ran out); another worker loads it");
+            return null;
+        }
+
+        transaction.Commit();
+        return fresh
+            ? $"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid"
+            : $"{file.Key} was already loaded in this batch; not loading it again";
+    }
+
+    /// <summary>The batch may still take rows: FOR SHARE holds off an abort until this file's COMMIT, so the abort's counts include it.</summary>
+    private static bool IsRunning(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId)
+    {
+        using var command = new NpgsqlCommand(
+            "SELECT status IN ('created', 'started') AND NOT abort_requested FROM ingest.import_batch WHERE id = $1 FOR SHARE", connection, transaction);
+        command.Parameters.AddWithValue(batchId);
+        return command.ExecuteScalar() is true;
+    }
+
+    private sealed class Observer(QueueWorker worker, Guid batchId, BatchContext context) : ICopyObserver
+    {
+        private int _logged;
+
+        public void Progress(long inserted, long invalid)
+        {
+        }
+
+        public void Invalid(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row)
+        {
+            if (_logged++ < RowErrorsLoggedPerFile)
+            {
+                worker.Log(batchId, BatchLogLevel.Warn, $"Invalid row skipped: {context.Copier.Describe(file, line, column, kind, ref row)}");
+            }
+        }
+
+        public void BytesRead(int count)
+        {
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using Ingest.Status;
+using Npgsql;
+
+namespace Ingest.Engine.Queue;
+
+internal sealed partial class QueueWorker
+{
+    /// <summary>Appends one line, naming this worker, to the batch's shared log (and sets live counts when given).</summary>
+    private void Log(Guid batchId, BatchLogLevel level, string message, long? inserted = null, long? invalid = null) =>
+        Quietly(async () =>
+        {
+            var line = BatchLog.FormatLine(level, $"[{options.Name}] {message}", DateTimeOffset.UtcNow);
+            await recorder.AppendLogAsync(batchId, line, inserted, invalid).ConfigureAwait(false);
+        });
+
+    private (long Inserted, long Invalid) Totals(Guid batchId)
+    {
+        var loaded = FileLedger.LoadedAsync(dataSource, batchId, CancellationToken.None).GetAwaiter().GetResult();
+        return (loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid));
+    }
+
+    /// <summary>The first worker to touch a created batch records <c>started</c> (once: under the batch's queue row lock).</summary>
+    private void EnsureStarted(Guid batchId) => UnderBatchLock(batchId, batch =>
+    {
+        if (batch.Status != BatchStatus.Created)
+        {
+            return;
+        }
+
+        var log = new BatchLog(batch.Log);
+        log.Info($"[{options.Name}] Starting batch job");
+        log.Info($"[{options.Name}] Starting import: files are shared by the workers of the queue");
+        recorder.AppendStatusAsync(batchId, BatchStatus.Started, 0, 0, log.Text).AsTask().GetAwaiter().GetResult();
+    });
+
+    /// <summary>The worker that sees no file left records <c>finished</c>, with counts from the ledger.</summary>
+    private void TryFinish(Guid batchId) => UnderBatchLock(batchId, batch =>
+    {
+        using var command = dataSource.CreateCommand("SELECT count(*) FROM ingest.work_file WHERE batch_id = $1 AND state <> 'done'");
+        command.Parameters.AddWithValue(batchId);
+        if (batch.Status != BatchStatus.Started || (long)command.ExecuteScalar()! != 0)
+        {
+            return;
+        }
+
+        var (inserted, invalid) = Totals(batchId);
+        var log = new BatchLog(batch.Log);
+        log.Info($"[{options.Name}] Finished batch job. Inserted: {inserted}, Invalid: {invalid}");
+        recorder.AppendStatusAsync(batchId, BatchStatus.Finished, inserted, invalid, log.Text).AsTask().GetAwaiter().GetResult();
+    });
+
+    private void FailBatch(Guid batchId, string reason) => UnderBatchLock(batchId, batch =>
+    {
+        if (batch.Status.IsTerminal())
+        {
+            return;
+        }
+
+        var (inserted, invalid) = Totals(batchId);
+        var log = new BatchLog(batch.Log);
+        log.Error($"[{options.Name}] {reason}");
+        log.Error($"[{options.Name}] Batch job failed. Inserted: {inserted}, Invalid: {invalid}. Fix the file and submit the rest again");
+        recorder.AppendStatusAsync(batchId, BatchStatus.Error, inserted, invalid, log.Text).AsTask().GetAwaiter().GetResult();
+    });
+
+    private void UnderBatchLock(Guid batchId, Action<BatchRecord> action) => Quietly(async () =>
+    {
+        var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                using var command = new NpgsqlCommand("SELECT 1 FROM ingest.work_batch WHERE batch_id = $1 FOR UPDATE", connection, transaction);
+                command.Parameters.AddWithValue(batchId);
+                await command.ExecuteScalarAsync().ConfigureAwait(false);
+                action(await recorder.GetBatchAsync(batchId).ConfigureAwait(false));
+                await transaction.CommitAsync().ConfigureAwait(false);
+            }
+        }
+    });
+
+    /// <summary>While a file loads: renews its lease, and stops it when the batch stops running or the claim is lost.</summary>
+    private async Task WatchAsync(WorkClaim claim, CancellationTokenSource fileStop, CancellationToken cancellationToken)
+    {
+        var renewEvery = options.Lease / 3;
+        var lastRenew = DateTime.UtcNow;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+                if (!await BatchRunningAsync(claim.BatchId, cancellationToken).ConfigureAwait(false))
+                {
+                    await fileStop.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                if (DateTime.UtcNow - lastRenew >= renewEvery)
+                {
+                    lastRenew = DateTime.UtcNow;
+                    if (!await WorkStore.RenewAsync(dataSource, claim, options.Name, options.Lease, cancellationToken).ConfigureAwait(false))
+                    {
+                        await fileStop.CancelAsync().ConfigureAwait(false);
+                        return;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or NpgsqlException)
+        {
+            // Done, or the store is briefly unreachable: the lease has room for a missed renewal.
+        }
+    }
+
+    private async Task<bool> BatchRunningAsync(Guid batchId, CancellationToken cancellationToken)
+    {
+        using var command = dataSource.CreateCommand("SELECT status IN ('created', 'started') AND NOT abort_requested FROM ingest.import_batch WHERE id = $1");
+        command.Parameters.AddWithValue(batchId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+    }
+
+    /// <summary>Status bookkeeping must not kill a stream: a failure here is retried by the next file or worker.</summary>
+    private static void Quietly(Func<Task> action)
+    {
+        try
+        {
+            action().GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or InvalidOperationException or OperationCanceledException or BatchNotFoundException)
+        {
+            _ = ex;
+        }
+    }
+}

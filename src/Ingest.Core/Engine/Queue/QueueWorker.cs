@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using Ingest.Copy;
+using Ingest.Csv;
+using Ingest.Schema;
+using Ingest.Sources;
+using Ingest.Status;
+using Npgsql;
+
+namespace Ingest.Engine.Queue;
+
+/// <summary>
+/// A worker: N streams that claim files of submitted batches from <see cref="WorkStore"/>, load each in
+/// one transaction that also writes its ledger row and ends its claim, renew their leases while they
+/// load, and stop a file the moment its batch is aborted. The worker that loads a batch's last file
+/// records <c>finished</c>; log lines name the worker.
+/// </summary>
+internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource dataSource, PostgresStatusRecorder recorder, WorkerOptions options)
+{
+    private readonly ConcurrentDictionary<Guid, Lazy<Task<BatchContext>>> _batches = new();
+    private int _idleStreams;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await FileLedger.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
+        await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await WorkStore.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
+        using var opener = new SourceOpener(engine.Options.Source);
+        var streams = new Task[options.Streams];
+        for (var i = 0; i < streams.Length; i++)
+        {
+            streams[i] = Task.Factory.StartNew(() => StreamLoop(opener, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        await Task.WhenAll(streams).ConfigureAwait(false);
+    }
+
+    private void StreamLoop(SourceOpener opener, CancellationToken cancellationToken)
+    {
+        var idle = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            WorkClaim? claim;
+            try
+            {
+                using var connection = dataSource.OpenConnection();
+                claim = WorkStore.TryClaim(connection, options.Name, options.Lease);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException)
+            {
+                claim = null; // The store is unreachable for now: look again after the poll interval.
+            }
+
+            if (claim is null)
+            {
+                if (options.ExitWhenIdle)
+                {
+                    if (!idle)
+                    {
+                        idle = true;
+                        Interlocked.Increment(ref _idleStreams);
+                    }
+
+                    if (Volatile.Read(ref _idleStreams) == options.Streams)
+                    {
+                        return;
+                    }
+                }
+
+                cancellationToken.WaitHandle.WaitOne(options.PollInterval);
+                continue;
+            }
+
+            if (idle)
+            {
+                idle = false;
+                Interlocked.Decrement(ref _idleStreams);
+            }
+
+            Process(claim, opener, cancellationToken);
+        }
+    }
+
+    private BatchContext Context(Guid batchId, SourceOpener opener) =>
+        _batches.GetOrAdd(batchId, id => new Lazy<Task<BatchContext>>(() => LoadContextAsync(id, opener))).Value.GetAwaiter().GetResult();
+
+    private async Task<BatchContext> LoadContextAsync(Guid batchId, SourceOpener opener)
+    {
+        using var command = dataSource.CreateCommand("SELECT dataset::text, format::text, header_lines, max_record FROM ingest.work_batch WHERE batch_id = $1");
+        command.Parameters.AddWithValue(batchId);
+        var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            await reader.ReadAsync().ConfigureAwait(false);
+            var schema = DatasetSchema.Parse(reader.GetString(0));
+            var format = CsvFormat.Parse(reader.GetString(1));
+            var layout = new TableLayout(schema);
+            var encoder = new RowEncoder(schema, format);
+            var copier = new FileCopier(encoder, layout, new CsvReadOptions(reader.GetInt32(2), reader.GetInt32(3)), opener);
+            return new BatchContext(batchId, copier);
+        }
+    }
+
+    private sealed record BatchContext(Guid BatchId, FileCopier Copier);
+}

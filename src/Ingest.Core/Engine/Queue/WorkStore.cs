@@ -1,0 +1,158 @@
+using Ingest.Copy;
+using Npgsql;
+
+namespace Ingest.Engine.Queue;
+
+/// <summary>A file claimed by a worker under a lease.</summary>
+internal sealed record WorkClaim(Guid BatchId, string FileKey, string Location, int Attempts);
+
+/// <summary>
+/// The work queue of submitted batches, kept in PostgreSQL itself: <c>ingest.work_batch</c> (what to
+/// load and how) and <c>ingest.work_file</c> (one row per file: pending, claimed under a lease, done or
+/// failed). Workers claim with <c>FOR UPDATE SKIP LOCKED</c>, so any number of them on any hosts share
+/// a batch without a coordinator; a claim whose lease ran out (its worker died) is claimed again.
+/// </summary>
+internal static class WorkStore
+{
+    private const string CreateSql = """
+        CREATE SCHEMA IF NOT EXISTS ingest;
+        CREATE TABLE IF NOT EXISTS ingest.work_batch (
+            batch_id     uuid PRIMARY KEY,
+            dataset      jsonb NOT NULL,
+            format       jsonb NOT NULL,
+            header_lines integer NOT NULL DEFAULT 0,
+            max_record   integer NOT NULL,
+            submitted_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE TABLE IF NOT EXISTS ingest.work_file (
+            batch_id    uuid NOT NULL REFERENCES ingest.work_batch (batch_id) ON DELETE CASCADE,
+            file_key    text NOT NULL,
+            location    text NOT NULL,
+            position    integer NOT NULL,
+            state       text NOT NULL DEFAULT 'pending',
+            worker      text,
+            lease_until timestamptz,
+            attempts    integer NOT NULL DEFAULT 0,
+            error       text,
+            PRIMARY KEY (batch_id, file_key)
+        );
+        CREATE INDEX IF NOT EXISTS work_file_claimable ON ingest.work_file (state, lease_until);
+        """;
+
+    public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        Sql.RetryCreateRaceAsync(async () =>
+        {
+            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7355608, 2);" + CreateSql, connection, transaction);
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        });
+
+    public static async Task SubmitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string dataset, string format, int headerLines, int maxRecord, IReadOnlyList<(string Key, string Location)> files, CancellationToken cancellationToken)
+    {
+        using (var batch = new NpgsqlCommand("INSERT INTO ingest.work_batch (batch_id, dataset, format, header_lines, max_record) VALUES ($1, $2::jsonb, $3::jsonb, $4, $5)", connection, transaction))
+        {
+            batch.Parameters.AddWithValue(batchId);
+            batch.Parameters.AddWithValue(dataset);
+            batch.Parameters.AddWithValue(format);
+            batch.Parameters.AddWithValue(headerLines);
+            batch.Parameters.AddWithValue(maxRecord);
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var i = 0; i < files.Count; i++)
+        {
+            using var file = new NpgsqlCommand("INSERT INTO ingest.work_file (batch_id, file_key, location, position) VALUES ($1, $2, $3, $4)", connection, transaction);
+            file.Parameters.AddWithValue(batchId);
+            file.Parameters.AddWithValue(files[i].Key);
+            file.Parameters.AddWithValue(files[i].Location);
+            file.Parameters.AddWithValue(i);
+            await file.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Locks a queued batch's row until the transaction ends (a no-op when the batch was not queued or the queue does not exist).</summary>
+    public static async Task LockBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, CancellationToken cancellationToken)
+    {
+        using (var exists = new NpgsqlCommand("SELECT to_regclass('ingest.work_batch') IS NOT NULL", connection, transaction))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                return;
+            }
+        }
+
+        using var command = new NpgsqlCommand("SELECT 1 FROM ingest.work_batch WHERE batch_id = $1 FOR UPDATE", connection, transaction);
+        command.Parameters.AddWithValue(batchId);
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Claims the next loadable file of any running batch, or returns null when there is none.</summary>
+    public static WorkClaim? TryClaim(NpgsqlConnection connection, string worker, TimeSpan lease)
+    {
+        using var command = new NpgsqlCommand("""
+            UPDATE ingest.work_file w
+            SET state = 'claimed', worker = $1, lease_until = now() + $2, attempts = w.attempts + 1
+            FROM (
+                SELECT f.batch_id, f.file_key
+                FROM ingest.work_file f
+                JOIN ingest.import_batch b ON b.id = f.batch_id
+                WHERE (f.state = 'pending' OR (f.state = 'claimed' AND f.lease_until < now()))
+                  AND b.status IN ('created', 'started') AND NOT b.abort_requested
+                ORDER BY f.batch_id, f.position
+                LIMIT 1
+                FOR UPDATE OF f SKIP LOCKED
+            ) c
+            WHERE w.batch_id = c.batch_id AND w.file_key = c.file_key
+            RETURNING w.batch_id, w.file_key, w.location, w.attempts
+            """, connection);
+        command.Parameters.AddWithValue(worker);
+        command.Parameters.AddWithValue(lease);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new WorkClaim(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3)) : null;
+    }
+
+    /// <summary>Extends the lease; false when the claim was lost (the lease ran out and another worker took it).</summary>
+    public static async Task<bool> RenewAsync(NpgsqlDataSource dataSource, WorkClaim claim, string worker, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        using var command = dataSource.CreateCommand("UPDATE ingest.work_file SET lease_until = now() + $4 WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state = 'claimed'");
+        command.Parameters.AddWithValue(claim.BatchId);
+        command.Parameters.AddWithValue(claim.FileKey);
+        command.Parameters.AddWithValue(worker);
+        command.Parameters.AddWithValue(lease);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>Ends the claim as done inside the file's transaction; false when the claim was lost.</summary>
+    public static bool CompleteInTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, WorkClaim claim, string worker)
+    {
+        using var command = new NpgsqlCommand(
+            "UPDATE ingest.work_file SET state = 'done', lease_until = NULL WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state = 'claimed'",
+            connection,
+            transaction);
+        command.Parameters.AddWithValue(claim.BatchId);
+        command.Parameters.AddWithValue(claim.FileKey);
+        command.Parameters.AddWithValue(worker);
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>Gives the claim back (pending, for any worker) or marks the file failed.</summary>
+    public static async Task ReleaseAsync(NpgsqlDataSource dataSource, WorkClaim claim, string worker, string? failure, CancellationToken cancellationToken)
+    {
+        using var command = dataSource.CreateCommand(
+            "UPDATE ingest.work_file SET state = $4, worker = NULL, lease_until = NULL, error = $5 WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state = 'claimed'");
+        command.Parameters.AddWithValue(claim.BatchId);
+        command.Parameters.AddWithValue(claim.FileKey);
+        command.Parameters.AddWithValue(worker);
+        command.Parameters.AddWithValue(failure is null ? "pending" : "failed");
+        command.Parameters.AddWithValue((object?)failure ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

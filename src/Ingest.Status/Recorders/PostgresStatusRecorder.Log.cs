@@ -1,0 +1,37 @@
+using Npgsql;
+
+namespace Ingest.Status;
+
+public sealed partial class PostgresStatusRecorder
+{
+    /// <summary>
+    /// Appends lines to the batch record's log in one atomic statement, and sets its live counts when
+    /// given. For several processes working on one batch (queue workers): each appends its own lines
+    /// and none overwrites another's. The lines are redacted like every batch log line.
+    /// </summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    public async ValueTask AppendLogAsync(Guid batchId, string lines, long? insertCount = null, long? invalidCount = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var command = _dataSource.CreateCommand("""
+            UPDATE ingest.import_batch
+            SET log = CASE WHEN log IS NULL OR log = '' THEN @lines ELSE log || E'\n' || @lines END,
+                insert_count = coalesce(@inserted, insert_count),
+                invalid_count = coalesce(@invalid, invalid_count),
+                updated_at = now()
+            WHERE id = @id
+            """);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(Sql.Uuid("id", batchId));
+            command.Parameters.Add(Sql.Text("lines", Redactor.RedactText(lines)));
+            command.Parameters.Add(new NpgsqlParameter("inserted", NpgsqlTypes.NpgsqlDbType.Bigint) { Value = (object?)insertCount ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("invalid", NpgsqlTypes.NpgsqlDbType.Bigint) { Value = (object?)invalidCount ?? DBNull.Value });
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                throw new BatchNotFoundException(batchId);
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Text;
+using Ingest.Core.Tests.Infrastructure;
+using Ingest.Status;
+
+namespace Ingest.Core.Tests.Engine;
+
+public sealed class QueueTests
+{
+    [SkippableFact]
+    public async Task Three_workers_share_a_submitted_batch_and_each_file_loads_once()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var files = Enumerable.Range(0, 12).Select(i => f.WriteFile($"q{i}.csv", EngineFixture.Rows(200 + i, i * 1000))).ToArray();
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, files));
+        Assert.Equal(BatchStatus.Created, (await f.Recorder.GetBatchAsync(id)).Status);
+
+        await Task.WhenAll(Enumerable.Range(1, 3).Select(w =>
+            f.Engine.RunWorkerAsync(new WorkerOptions { Name = $"w{w}", Streams = 2, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) })));
+
+        var expected = Enumerable.Range(0, 12).Sum(i => 200 + i);
+        var timeline = await f.Recorder.GetTimelineAsync(id);
+        Assert.Equal(BatchStatus.Finished, timeline[0].Status);
+        Assert.Equal(expected, timeline[0].InsertCount);
+        Assert.Equal(expected, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(expected, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.Equal(12, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}'"));
+        Assert.Single(timeline, r => r.Status == BatchStatus.Finished);
+        Assert.Matches(@"INFO \[w\d\] Loaded ", timeline[0].Log);
+        Assert.Contains($"Finished batch job. Inserted: {expected}, Invalid: 0", timeline[0].Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task An_abort_reaches_every_worker_and_only_whole_files_stay()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var urls = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            server.AddFile($"/a{i}.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(4000, i * 10_000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(50), ChunkSize = 8192 });
+            urls.Add(server.Url($"/a{i}.csv").ToString());
+        }
+
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, urls));
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(1, 2).Select(w => f.Engine.RunWorkerAsync(new WorkerOptions { Name = $"w{w}", Streams = 1, PollInterval = TimeSpan.FromMilliseconds(50) }, stop.Token)).ToArray();
+        await PostgresFaultTests.WaitUntilAsync(async () => await f.ScalarAsync("SELECT count(*) FROM ingest.work_file WHERE state = 'claimed'") == 2);
+
+        var outcome = await f.Engine.AbortAsync(id);
+        await PostgresFaultTests.WaitUntilAsync(async () => await f.ScalarAsync("SELECT count(*) FROM ingest.work_file WHERE state = 'claimed'") == 0);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers.Select(w => w.ContinueWith(_ => { }, TaskScheduler.Default)));
+
+        Assert.Equal(AbortOutcome.AbortedNow, outcome);
+        Assert.Equal(BatchStatus.Aborted, (await f.Recorder.GetBatchAsync(id)).Status);
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) % 4000 FROM plants"));
+        Assert.Equal(await f.ScalarAsync($"SELECT coalesce(sum(rows_inserted), 0) FROM ingest.import_file WHERE batch_id = '{id}'"), await f.ScalarAsync("SELECT count(*) FROM plants"));
+    }
+
+    [SkippableFact]
+    public async Task A_worker_killed_with_SIGKILL_while_holding_a_claim_loses_its_file_to_another_worker()
+    {
+        var cli = CrashResumeTests.FindCli();
+        Skip.If(cli is null, "The ingest CLI is not built next to the tests (build Ingest.sln first).");
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var urls = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            server.AddFile($"/k{i}.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(1500, i * 10_000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(50), ChunkSize = 4096 });
+            urls.Add(server.Url($"/k{i}.csv").ToString());
+        }
+
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, urls));
+        string[] args = ["worker", "--connection", f.ConnectionString, "--streams", "2", "--lease-seconds", "2", "--exit-when-idle"];
+        var workers = Enumerable.Range(0, 3).Select(_ => CrashResumeTests.Start(cli!, args)).ToList();
+        var pids = workers.Select(w => w.Id).ToList();
+        try
+        {
+            // The victim is whichever worker process holds a claim first.
+            long victimPid = 0;
+            await PostgresFaultTests.WaitUntilAsync(async () =>
+                (victimPid = await f.ScalarAsync("SELECT coalesce(max(split_part(worker, ':', 2)::bigint), 0) FROM ingest.work_file WHERE state = 'claimed'")) > 0);
+            var victim = workers.Single(w => w.Id == victimPid);
+            victim.Kill(entireProcessTree: true);
+            await victim.WaitForExitAsync();
+            await PostgresFaultTests.WaitUntilAsync(async () => (await f.Recorder.GetBatchAsync(id)).Status.IsTerminal());
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                if (!worker.HasExited)
+                {
+                    worker.Kill(entireProcessTree: true);
+                }
+
+                worker.Dispose();
+            }
+        }
+
+        var batch = await f.Recorder.GetBatchAsync(id);
+        Assert.Equal(BatchStatus.Finished, batch.Status);
+        Assert.Equal(18_000, batch.InsertCount);
+        Assert.Equal(18_000, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(18_000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.Equal(12, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}'"));
+        Assert.Contains($"Fetching url", batch.Log, StringComparison.Ordinal);
+        Assert.True(pids.Count(pid => batch.Log!.Contains($":{pid}]", StringComparison.Ordinal)) >= 2, "the log names the workers");
+    }
+
+    [SkippableFact]
+    public async Task Workers_starting_and_stopping_during_a_batch_lose_nothing()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var urls = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            server.AddFile($"/s{i}.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(2000, i * 10_000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(20), ChunkSize = 16 * 1024 });
+            urls.Add(server.Url($"/s{i}.csv").ToString());
+        }
+
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, urls));
+        using var firstStop = new CancellationTokenSource();
+        var first = f.Engine.RunWorkerAsync(new WorkerOptions { Name = "first", Streams = 2, PollInterval = TimeSpan.FromMilliseconds(50) }, firstStop.Token);
+        await PostgresFaultTests.WaitUntilAsync(async () => await f.ScalarAsync("SELECT count(*) FROM ingest.work_file WHERE state = 'claimed'") > 0);
+        await firstStop.CancelAsync();
+        await first.ContinueWith(_ => { }, TaskScheduler.Default);
+        await Task.WhenAll(
+            f.Engine.RunWorkerAsync(new WorkerOptions { Name = "second", Streams = 2, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) }),
+            f.Engine.RunWorkerAsync(new WorkerOptions { Name = "third", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) }));
+
+        var batch = await f.Recorder.GetBatchAsync(id);
+        Assert.Equal(BatchStatus.Finished, batch.Status);
+        Assert.Equal(16_000, batch.InsertCount);
+        Assert.Equal(16_000, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(16_000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+    }
+
+    [SkippableFact]
+    public async Task A_declaratively_partitioned_table_is_loaded_through_the_same_copy_path()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await f.ScalarAsync("""
+            CREATE TABLE plants (entity_id uuid NOT NULL, "timestamp" timestamptz NOT NULL, longitude double precision NOT NULL, latitude double precision NOT NULL,
+                altitude double precision, metadata_id uuid, "plantHeight" bigint NOT NULL, "plantIPv4" inet, "plantCultivar" text, delta integer)
+                PARTITION BY RANGE ("timestamp");
+            CREATE TABLE plants_2023 PARTITION OF plants FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+            CREATE TABLE plants_2024 PARTITION OF plants FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+            SELECT 0
+            """);
+        var file = f.WriteFile("p.csv",
+            "3c1243c4-a532-4487-9662-5655a23dec3a,2023-06-01T00:00:00Z,1,2,,5,,,\n" +
+            "3c1243c4-a532-4487-9662-5655a23dec3a,2024-06-01T00:00:00Z,1,2,,5,,,\n" +
+            "3c1243c4-a532-4487-9662-5655a23dec3a,2024-07-01T00:00:00Z,1,2,,5,,,\n");
+
+        var result = await f.ImportAsync([file]);
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(1, await f.ScalarAsync("SELECT count(*) FROM plants_2023"));
+        Assert.Equal(2, await f.ScalarAsync("SELECT count(*) FROM plants_2024"));
+    }
+}
