@@ -1,4 +1,5 @@
 using Ingest.Schema;
+using Ingest.Validation;
 
 namespace Ingest.Copy;
 
@@ -20,14 +21,8 @@ internal readonly struct ColumnPlan
 
         if (field.Kind == FieldKind.Enum)
         {
-            var values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            foreach (var value in field.EnumValues)
-            {
-                values[value] = System.Text.Encoding.UTF8.GetBytes(value);
-            }
-
-            EnumValues = values.GetAlternateLookup<ReadOnlySpan<char>>();
-            MaxValueBytes = values.Values.Max(v => v.Length);
+            EnumValues = new EnumLookup(field.EnumValues);
+            MaxValueBytes = EnumValues.MaxBytes;
         }
         else
         {
@@ -54,7 +49,8 @@ internal readonly struct ColumnPlan
 
     public double Max { get; }
 
-    public Dictionary<string, byte[]>.AlternateLookup<ReadOnlySpan<char>> EnumValues { get; }
+    /// <summary>The enum's values and their UTF-8 bytes (null unless <see cref="Kind"/> is <see cref="FieldKind.Enum"/>).</summary>
+    public EnumLookup? EnumValues { get; }
 
     /// <summary>The largest value this column can encode to, without its 4-byte length.</summary>
     public int MaxValueBytes { get; }

@@ -164,7 +164,7 @@ internal sealed class RowEncoder
                 return OkMarker;
 
             case FieldKind.Enum:
-                if (!plan.EnumValues.TryGetValue(value, out var bytes))
+                if (!plan.EnumValues!.TryGetValue(value, out var bytes))
                 {
                     return RowErrorKind.NotInEnum;
                 }

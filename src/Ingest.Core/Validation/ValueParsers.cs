@@ -16,14 +16,43 @@ internal static class ValueParsers
     private const long MinUnixMs = -62135596800000L;
     private const long MaxUnixMs = 253402300799999L;
 
-    public static bool TryParseUuid(ReadOnlySpan<char> s, out Guid value) => Guid.TryParse(s, out value);
+    public static bool TryParseUuid(ReadOnlySpan<char> s, out Guid value) => FastUuid.TryParse(s, out value);
 
+    /// <summary>Parses like <c>double.TryParse(s, NumberStyles.Float, InvariantCulture)</c> (bit for bit), finite values only.</summary>
     public static bool TryParseDouble(ReadOnlySpan<char> s, out double value) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+        FastDouble.TryParse(s, out value) && double.IsFinite(value);
 
     /// <summary>Parses a signed integer of any size into a long (so out-of-range can be told from not-a-number).</summary>
-    public static bool TryParseInteger(ReadOnlySpan<char> s, out long value) =>
-        long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+    public static bool TryParseInteger(ReadOnlySpan<char> s, out long value)
+    {
+        // [+-]digits with at most 18 digits cannot overflow: the common case skips long.TryParse's
+        // style and culture handling. Anything else gets exactly long.TryParse's answer.
+        // (A non-digit also goes to long.TryParse: it accepts trailing NUL characters, for one.)
+        var i = s.Length > 0 && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+        if (s.Length - i is > 0 and <= 18)
+        {
+            long magnitude = 0;
+            var j = i;
+            for (; j < s.Length; j++)
+            {
+                var d = (uint)(s[j] - '0');
+                if (d > 9)
+                {
+                    break;
+                }
+
+                magnitude = (magnitude * 10) + d;
+            }
+
+            if (j == s.Length)
+            {
+                value = i == 1 && s[0] == '-' ? -magnitude : magnitude;
+                return true;
+            }
+        }
+
+        return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+    }
 
     /// <summary>True when <paramref name="s"/> is an integer too long for a long (so "out of range", not "not a number").</summary>
     public static bool IsOverlongInteger(ReadOnlySpan<char> s)
