@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using Ingest.Csv;
+using Ingest.Diagnostics;
 using Ingest.Sources;
 using Ingest.Validation;
 using Npgsql;
@@ -44,6 +46,7 @@ internal sealed partial class BatchRun
                         // The next attempt claims the file again: a COMMIT lost with its connection that did
                         // happen shows up there as an existing ledger row, so the file is never loaded twice.
                         connection = DropIfBroken(connection);
+                        IngestTelemetry.Retry(_request.Dataset.Name, "file");
                         var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, attempt - 1)) * (0.5 + Random.Shared.NextDouble()));
                         _log.Warn($"Retrying {file.Key} (attempt {attempt + 1} of {_options.FileAttempts}) in {delay.TotalSeconds:0.0} s after: {Describe(ex)}");
                         token.WaitHandle.WaitOne(delay);
@@ -92,20 +95,35 @@ internal sealed partial class BatchRun
 
         _log.Info(file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
         var observer = new FileObserver(this);
+        var dataset = _request.Dataset.Name;
+        var tag = IngestTelemetry.Dataset(dataset);
+        var started = Stopwatch.GetTimestamp();
+        var span = IngestTelemetry.StartFile(file.Key, dataset);
+        IngestTelemetry.ActiveStreams.Add(1, tag);
         try
         {
             var (inserted, invalid) = _copier.Copy(connection, file, observer, token);
             FileLedger.MarkLoaded(connection, transaction, _batchId, file.Key, inserted, invalid);
             transaction.Commit();
             observer.Progress(inserted, invalid);
+            IngestTelemetry.RowsInserted.Add(inserted, tag);
+            IngestTelemetry.RowsInvalid.Add(invalid, tag);
+            IngestTelemetry.FileLoaded(dataset, Stopwatch.GetElapsedTime(started), loaded: true);
+            IngestTelemetry.End(span, "loaded", failed: false);
             _log.Info($"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid");
             return FileOutcome.Loaded;
         }
-        catch
+        catch (Exception ex)
         {
             // The file's rows never commit: take back the live counts it published.
             observer.Progress(0, 0);
+            IngestTelemetry.FileLoaded(dataset, Stopwatch.GetElapsedTime(started), loaded: false);
+            IngestTelemetry.End(span, Describe(ex), failed: true);
             throw;
+        }
+        finally
+        {
+            IngestTelemetry.ActiveStreams.Add(-1, tag);
         }
     }
 
@@ -156,7 +174,11 @@ internal sealed partial class BatchRun
 
         public void Invalid(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row) => run.OnInvalidRow(file, line, column, kind, ref row);
 
-        public void BytesRead(int count) => Interlocked.Add(ref run._bytes, count);
+        public void BytesRead(int count)
+        {
+            Interlocked.Add(ref run._bytes, count);
+            IngestTelemetry.BytesFetched.Add(count, IngestTelemetry.Dataset(run._request.Dataset.Name));
+        }
     }
 
     private static NpgsqlConnection? DropIfBroken(NpgsqlConnection? connection)

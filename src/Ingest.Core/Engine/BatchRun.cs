@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Ingest.Copy;
 using Ingest.Csv;
+using Ingest.Diagnostics;
 using Ingest.Sources;
 using Ingest.Status;
 using Ingest.Validation;
@@ -38,6 +39,7 @@ internal sealed partial class BatchRun
     private int _connectedLogged;
     private Exception? _fatal;
     private volatile bool _abortRequested;
+    private System.Diagnostics.Activity? _activity;
 
     public BatchRun(IngestEngine engine, NpgsqlDataSource dataSource, ImportRequest request)
     {
@@ -91,9 +93,19 @@ internal sealed partial class BatchRun
         }
 
         _log = new BatchLog(existing?.Log);
+        if (_options.OnLogLine is { } onLogLine)
+        {
+            _log.LineAdded += (level, line) => onLogLine(_batchId, level, line);
+        }
+
         if (existing is null)
         {
             await _recorder.CreateBatchAsync(new NewBatch(_batchId, _request.Dataset.Name, IngestEngine.FormatJson(_request), IngestEngine.SourceJson(_request)), cancellationToken).ConfigureAwait(false);
+            _log.Info("Starting batch job");
+        }
+        else if (existing.Status == BatchStatus.Created && loaded.Count == 0)
+        {
+            // Created ahead of its run (by a host that records batches before running them): a first start.
             _log.Info("Starting batch job");
         }
         else
@@ -112,9 +124,16 @@ internal sealed partial class BatchRun
         }
 
         using var hostCancel = cancellationToken.Register(() => RequestStop(abort: true));
+
+        // Started before the streams, so each file's span is a child of the batch's.
+        _activity = IngestTelemetry.StartBatch(_batchId, _request.Dataset.Name, _files.Count);
         using (_opener = new SourceOpener(_options.Source))
         {
-            _opener.Retrying += message => _log.Warn(message);
+            _opener.Retrying += message =>
+            {
+                _log.Warn(message);
+                IngestTelemetry.Retry(_request.Dataset.Name, "source");
+            };
             _copier = new FileCopier(_encoder, _layout, _csvOptions, _opener);
             using var monitorStop = new CancellationTokenSource();
             var monitor = MonitorAsync(progress, monitorStop.Token);
@@ -161,6 +180,7 @@ internal sealed partial class BatchRun
         }
 
         await WhenReachableAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
+        IngestTelemetry.End(_activity, status.ToWord(), status == BatchStatus.Error);
         progress?.Report(Snapshot(status));
         return Result(status, _log.Text, error);
     }

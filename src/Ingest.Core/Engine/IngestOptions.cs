@@ -1,4 +1,5 @@
 using Ingest.Sources;
+using Ingest.Status;
 
 namespace Ingest;
 
@@ -39,6 +40,12 @@ public sealed record IngestOptions
 
     /// <summary>How often the recorder is asked whether an abort was requested (from any process). Default 250 ms.</summary>
     public TimeSpan AbortPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Called with every line added to a batch's log (already redacted), for mirroring to a logger.
+    /// Runs on the engine's threads: keep it quick and thread-safe. Default none.
+    /// </summary>
+    public Action<Guid, BatchLogLevel, string>? OnLogLine { get; init; }
 
     /// <summary>How files are fetched: retries, timeouts, decompression caps. Default <see cref="SourceOptions"/>'s defaults.</summary>
     public SourceOptions Source { get; init; } = new();

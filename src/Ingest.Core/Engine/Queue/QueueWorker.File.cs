@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Ingest.Csv;
+using Ingest.Diagnostics;
 using Ingest.Sources;
 using Ingest.Status;
 using Ingest.Validation;
@@ -32,9 +34,15 @@ internal sealed partial class QueueWorker
         using var fileStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
         using var watchStop = new CancellationTokenSource();
         var watch = WatchAsync(claim, fileStop, watchStop.Token);
+        var tag = IngestTelemetry.Dataset(context.Dataset);
+        var started = Stopwatch.GetTimestamp();
+        var span = IngestTelemetry.StartFile(file.Key, context.Dataset);
+        var loaded = false;
+        IngestTelemetry.ActiveStreams.Add(1, tag);
         try
         {
             var outcome = LoadFile(claim, file, context, fileStop.Token);
+            loaded = outcome is not null;
             if (outcome is not null)
             {
                 var (inserted, invalid) = Totals(claim.BatchId);
@@ -53,6 +61,7 @@ internal sealed partial class QueueWorker
         }
         catch (Exception ex) when (BatchRun.IsTransient(ex) && claim.Attempts < options.MaxFileAttempts)
         {
+            IngestTelemetry.Retry(context.Dataset, "file");
             Quietly(() => WorkStore.ReleaseAsync(dataSource, claim, options.Name, null, CancellationToken.None));
             Log(claim.BatchId, BatchLogLevel.Warn, $"Giving {file.Key} back to the queue (attempt {claim.Attempts} of {options.MaxFileAttempts}) after: {BatchRun.Describe(ex)}");
             stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, claim.Attempts - 1))));
@@ -67,6 +76,9 @@ internal sealed partial class QueueWorker
         {
             watchStop.Cancel();
             Quietly(() => watch);
+            IngestTelemetry.ActiveStreams.Add(-1, tag);
+            IngestTelemetry.FileLoaded(context.Dataset, Stopwatch.GetElapsedTime(started), loaded);
+            IngestTelemetry.End(span, loaded ? "loaded" : "not loaded", failed: !loaded);
         }
     }
 
@@ -94,6 +106,8 @@ internal sealed partial class QueueWorker
         }
 
         transaction.Commit();
+        IngestTelemetry.RowsInserted.Add(inserted, IngestTelemetry.Dataset(context.Dataset));
+        IngestTelemetry.RowsInvalid.Add(invalid, IngestTelemetry.Dataset(context.Dataset));
         return fresh
             ? $"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid"
             : $"{file.Key} was already loaded in this batch; not loading it again";
@@ -124,8 +138,6 @@ internal sealed partial class QueueWorker
             }
         }
 
-        public void BytesRead(int count)
-        {
-        }
+        public void BytesRead(int count) => IngestTelemetry.BytesFetched.Add(count, IngestTelemetry.Dataset(context.Dataset));
     }
 }

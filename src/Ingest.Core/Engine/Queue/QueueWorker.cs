@@ -96,9 +96,9 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
             var layout = new TableLayout(schema);
             var encoder = new RowEncoder(schema, format);
             var copier = new FileCopier(encoder, layout, new CsvReadOptions(reader.GetInt32(2), reader.GetInt32(3)), opener);
-            return new BatchContext(batchId, copier);
+            return new BatchContext(batchId, schema.Name, copier);
         }
     }
 
-    private sealed record BatchContext(Guid BatchId, FileCopier Copier);
+    private sealed record BatchContext(Guid BatchId, string Dataset, FileCopier Copier);
 }
