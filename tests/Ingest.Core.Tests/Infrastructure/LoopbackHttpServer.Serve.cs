@@ -23,13 +23,6 @@ public sealed partial class LoopbackHttpServer
             return;
         }
 
-        if (entry.Generator is not null)
-        {
-            served.Enqueue(Record(request, StatusCodes.Status200OK));
-            await ServeGeneratedAsync(context, entry);
-            return;
-        }
-
         var index = entry.NextRequest();
         var fault = entry.Fault;
         var status = Decide(entry, request, index, out var from);

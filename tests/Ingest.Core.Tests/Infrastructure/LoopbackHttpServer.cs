@@ -96,10 +96,8 @@ public sealed partial class LoopbackHttpServer : IAsyncDisposable
         return buffer.ToArray();
     }
 
-    private sealed class Entry(byte[] body, HttpFault fault, string? etag, string? redirect, Func<Stream>? generator = null, long length = 0)
+    private sealed class Entry(byte[] body, HttpFault fault, string? etag, string? redirect)
     {
-        private long _bytesSent;
-
         private int _requests;
         private int _bodies;
 
@@ -110,15 +108,6 @@ public sealed partial class LoopbackHttpServer : IAsyncDisposable
         public string? ETag { get; } = etag;
 
         public string? Redirect { get; } = redirect;
-
-        /// <summary>Opens a fresh body stream per request, for bodies too big to hold (see <see cref="AddGenerated"/>).</summary>
-        public Func<Stream>? Generator { get; } = generator;
-
-        public long Length { get; } = length;
-
-        public long BytesSent => Interlocked.Read(ref _bytesSent);
-
-        public void Sent(int count) => Interlocked.Add(ref _bytesSent, count);
 
         /// <summary>The 0-based index of this request among all requests for the path.</summary>
         public int NextRequest() => Interlocked.Increment(ref _requests) - 1;
