@@ -42,6 +42,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => 1024 * 1024,
     };
 
+    public static Option<bool> Json() => new("--json")
+    {
+        Description = "Print the outcome as JSON on standard output (batch id, status, counts, first invalid rows).",
+    };
+
     public static Argument<string[]> Sources() => new("sources")
     {
         Description = "CSV files: http(s) URLs, file:// URLs or local paths (.gz is decompressed).",

@@ -17,9 +17,10 @@ internal static class ImportCommand
         var headerLines = CommonOptions.HeaderLines();
         var maxRecord = CommonOptions.MaxRecordSize();
         var sources = CommonOptions.Sources();
+        var json = CommonOptions.Json();
         var command = new Command("import", "Load CSV files into a dataset and print the batch's outcome.")
         {
-            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, sources,
+            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, json, sources,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -54,7 +55,7 @@ internal static class ImportCommand
                         await io.Error.WriteLineAsync($"  invalid row: {rowError}").ConfigureAwait(false);
                     }
 
-                    await io.Out.WriteLineAsync(result.BatchId.ToString()).ConfigureAwait(false);
+                    await io.Out.WriteLineAsync(parse.GetValue(json) ? ResultJson.Serialize(result) : result.BatchId.ToString()).ConfigureAwait(false);
                     return result.Status == BatchStatus.Finished ? ExitCodes.Success : ExitCodes.Failed;
                 }
             }

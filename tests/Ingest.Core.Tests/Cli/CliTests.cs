@@ -45,6 +45,26 @@ public sealed class CliTests
     }
 
     [SkippableFact]
+    public async Task Import_with_json_prints_a_machine_readable_outcome_and_progress_goes_to_stderr()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(7) + "x,0,1,2,,5,,,\n");
+
+        var import = await RunAsync("import", "--dataset", "json_plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat,
+            "--connection", f.ConnectionString, "--json", file);
+
+        Assert.Equal(0, import.Exit);
+        using var json = JsonDocument.Parse(import.Out);
+        Assert.Equal("finished", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal(7, json.RootElement.GetProperty("insertCount").GetInt64());
+        Assert.Equal(1, json.RootElement.GetProperty("invalidCount").GetInt64());
+        var rowError = json.RootElement.GetProperty("rowErrors")[0];
+        Assert.Equal(8, rowError.GetProperty("line").GetInt64());
+        Assert.Equal("entityId", rowError.GetProperty("field").GetString());
+        Assert.Matches(@"files 1/1, 7 rows inserted, 1 invalid", import.Err);
+    }
+
+    [SkippableFact]
     public async Task Abort_of_a_finished_batch_is_refused_with_exit_1()
     {
         await using var f = await EngineFixture.CreateAsync();

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using Ingest.Status;
+
+namespace Ingest.Cli.Commands;
+
+/// <summary>The machine-readable outcome of <c>ingest import --json</c>.</summary>
+internal static class ResultJson
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static string Serialize(BatchResult result) => JsonSerializer.Serialize(
+        new Dictionary<string, object?>
+        {
+            ["batchId"] = result.BatchId,
+            ["status"] = result.Status.ToWord(),
+            ["insertCount"] = result.InsertCount,
+            ["invalidCount"] = result.InvalidCount,
+            ["filesLoaded"] = result.FilesLoaded,
+            ["filesTotal"] = result.FilesTotal,
+            ["error"] = result.Error,
+            ["rowErrors"] = result.RowErrors.Take(100).Select(e => new Dictionary<string, object>
+            {
+                ["file"] = e.FileKey,
+                ["line"] = e.Line,
+                ["field"] = e.Field,
+                ["reason"] = e.Reason,
+            }).ToList(),
+        },
+        Indented);
+}
