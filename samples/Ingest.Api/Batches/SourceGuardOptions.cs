@@ -9,6 +9,7 @@ internal static class SourceGuardOptions
 {
     public static IngestOptions Apply(IngestOptions engine, bool allowPrivateNetworks) => engine with
     {
-        Source = engine.Source with { AllowPrivateNetworks = allowPrivateNetworks, AllowLocalFiles = false },
+        // URLs come from others here: caps on what a file may expand to (a gzip bomb is a file error, not a full disk).
+        Source = engine.Source with { AllowPrivateNetworks = allowPrivateNetworks, AllowLocalFiles = false, MaxDecompressedBytes = 10L << 30, MaxCompressionRatio = 200 },
     };
 }

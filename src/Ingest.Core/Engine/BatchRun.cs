@@ -57,7 +57,7 @@ internal sealed partial class BatchRun
         _encoder = new RowEncoder(_request.Dataset, _request.Format);
         _layout = _engine.Layout(_request);
         _csvOptions = new CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
-        _files = DistinctFiles(_request.Sources);
+        _files = DistinctFiles(_request.Sources, _options.MaxFilesPerBatch);
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         if (_recorder is PostgresStatusRecorder postgresRecorder)
@@ -258,11 +258,16 @@ internal sealed partial class BatchRun
         RequestStop(abort: false);
     }
 
-    internal static List<SourceFile> DistinctFiles(IReadOnlyList<string> sources)
+    internal static List<SourceFile> DistinctFiles(IReadOnlyList<string> sources, int maxFiles)
     {
         if (sources.Count == 0)
         {
             throw new ArgumentException("The batch has no files: give at least one URL or path.");
+        }
+
+        if (sources.Count > maxFiles)
+        {
+            throw new ArgumentException($"The batch names {sources.Count} files; the cap is {maxFiles} (IngestOptions.MaxFilesPerBatch). Split it into several batches.");
         }
 
         var files = new List<SourceFile>(sources.Count);

@@ -145,7 +145,7 @@ public sealed class IngestEngine : IAsyncDisposable
         var recorder = Recorder as PostgresStatusRecorder
             ?? throw new NotSupportedException("Submitting batches to workers needs the PostgreSQL status recorder, which the workers share.");
         request.Format.Validate(request.Dataset);
-        var files = BatchRun.DistinctFiles(request.Sources).Select(f => (f.Key, f.Location)).ToList();
+        var files = BatchRun.DistinctFiles(request.Sources, Options.MaxFilesPerBatch).Select(f => (f.Key, f.Location)).ToList();
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         await Layout(request).EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,9 @@ public sealed record IngestOptions
     /// </summary>
     public int MaxRecordSize { get; init; } = 1024 * 1024;
 
+    /// <summary>The most files one batch may name; more is refused before anything is loaded. Default 100,000.</summary>
+    public int MaxFilesPerBatch { get; init; } = 100_000;
+
     /// <summary>Rows of each file a dry run checks. Default 100.</summary>
     public int DryRunRows { get; init; } = 100;
 
@@ -57,6 +60,7 @@ public sealed record IngestOptions
         Check(HeaderLines >= 0, nameof(HeaderLines), "must be 0 or more");
         Check(MaxRecordSize >= 1024, nameof(MaxRecordSize), "must be at least 1024 characters");
         Check(DryRunRows >= 1, nameof(DryRunRows), "must be at least 1");
+        Check(MaxFilesPerBatch >= 1, nameof(MaxFilesPerBatch), "must be at least 1");
         Check(MaxRowErrorsKept >= 0, nameof(MaxRowErrorsKept), "must be 0 or more");
         Check(MaxRowErrorsLogged >= 0, nameof(MaxRowErrorsLogged), "must be 0 or more");
         Check(FileAttempts >= 1, nameof(FileAttempts), "must be at least 1");

@@ -73,4 +73,16 @@ public sealed class FileErrorTests
         Assert.Equal(BatchStatus.Finished, statuses[0]);
         Assert.Contains(BatchStatus.Error, statuses);
     }
+
+    [SkippableFact]
+    public async Task A_batch_over_the_files_cap_is_refused_before_anything_loads()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { MaxFilesPerBatch = 2 });
+        var files = Enumerable.Range(0, 3).Select(i => f.WriteFile($"c{i}.csv", EngineFixture.Rows(5, i * 100))).ToArray();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => f.ImportAsync(files));
+
+        Assert.Contains("the cap is 2", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM pg_tables WHERE tablename = 'plants'"));
+    }
 }
