@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using Ingest.Benchmarks;
+using Ingest.Benchmarks.Scaling;
 using Ingest.Benchmarks.Throughput;
 
 // `throughput` runs the end-to-end comparison (see bench/README.md); anything else goes to BenchmarkDotNet's
@@ -19,6 +20,24 @@ if (args.Length > 0 && args[0] == "throughput")
     }
 
     return await ThroughputRunner.RunAsync(options);
+}
+
+// `workers` runs 1, 2, 3 ... `ingest worker` processes on one submitted batch (WorkersOptions.Usage; SCALING.md).
+if (args.Length > 0 && args[0] == "workers")
+{
+    WorkersOptions options;
+    try
+    {
+        options = WorkersOptions.Parse(args[1..]);
+    }
+    catch (ArgumentException ex)
+    {
+        Console.Error.WriteLine(ex.Message);
+        Console.Error.WriteLine(WorkersOptions.Usage);
+        return 2;
+    }
+
+    return await WorkersRunner.RunAsync(options);
 }
 
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Create());
