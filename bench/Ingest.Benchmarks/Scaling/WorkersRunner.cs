@@ -47,6 +47,7 @@ internal static class WorkersRunner
         await WarmUpAsync(options, database, workload, engine, processes);
         var idleStarts = await IdleStartsAsync(options, processes);
 
+        var loadBefore = LoadAverage();
         var cases = Cases(options, database, workload, engine, processes);
         for (var repeat = 1; repeat <= options.Repeat; repeat++)
         {
@@ -57,7 +58,8 @@ internal static class WorkersRunner
         }
 
         var report = new WorkersReport(options, workload, cases, idleStarts, before, settings,
-            MachineInfo.Describe(await database.ServerVersionAsync(), server.Description), configured, processes);
+            [.. MachineInfo.Describe(await database.ServerVersionAsync(), server.Description), ("Load average (1, 5, 15 min)", $"{loadBefore} before the timed runs, {LoadAverage()} after")],
+            configured, processes);
         Console.WriteLine();
         Console.WriteLine(report.Table());
         if (options.OutDirectory is { } outDirectory)
@@ -222,6 +224,10 @@ internal static class WorkersRunner
         await using var command = new NpgsqlCommand("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint", connection);
         return (long)(await command.ExecuteScalarAsync())!;
     }
+
+    /// <summary>The first three fields of /proc/loadavg: other work on the machine takes cores from the workers and the server alike.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static void Log(string message) => Console.Error.WriteLine(message);
 }
