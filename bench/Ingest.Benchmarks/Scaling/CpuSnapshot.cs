@@ -5,8 +5,8 @@ namespace Ingest.Benchmarks.Scaling;
 /// <summary>
 /// Where the machine's CPU went during one run (Linux): the whole machine's busy and I/O-wait time from
 /// <c>/proc/stat</c>, and the CPU of this process's finished children (the worker processes, reaped by .NET)
-/// from <c>cutime</c>/<c>cstime</c> of <c>/proc/self/stat</c>. What is left of the busy time is PostgreSQL
-/// (its backends, WAL writer, checkpointer) plus this process and anything else running on the machine.
+/// from <c>cutime</c>/<c>cstime</c> of <c>/proc/self/stat</c>. The busy time includes anything else running
+/// on the machine; PostgreSQL's own share is measured by <see cref="PostgresCpu"/>.
 /// </summary>
 internal readonly record struct CpuSnapshot(long BusyTicks, long IoWaitTicks, long ChildTicks, long SelfTicks)
 {
@@ -48,8 +48,4 @@ internal readonly record struct CpuSnapshot(long BusyTicks, long IoWaitTicks, lo
 /// <param name="IoWait">All cores, idle while some task waited for the disk.</param>
 /// <param name="Workers">The worker processes (children of this process that exited during the run).</param>
 /// <param name="Self">This process (submit, checks, the server COPY's client side).</param>
-internal readonly record struct CpuUse(double Busy, double IoWait, double Workers, double Self)
-{
-    /// <summary>Busy time that was neither the workers nor this process: PostgreSQL, mostly.</summary>
-    public double Rest => Math.Max(0, Busy - Workers - Self);
-}
+internal readonly record struct CpuUse(double Busy, double IoWait, double Workers, double Self);

@@ -22,8 +22,8 @@ internal sealed class WorkersReport(
     {
         var server1 = cases.FirstOrDefault(c => c.Workers == 0 && c.Streams == 1)?.Median?.Time.TotalSeconds;
         var text = new StringBuilder();
-        text.AppendLine("| loader | workers | streams each | total streams | time s | rows/s | vs 1 worker | vs server COPY x1 | all exited s | workers CPU s | rest CPU s | machine busy | WAL MB | files per worker |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        text.AppendLine("| loader | workers | streams each | total streams | time s | rows/s | vs 1 worker | vs server COPY x1 | best s | best rows/s | all exited s | workers CPU s | PostgreSQL CPU s | machine busy | WAL MB | files per worker |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var c in cases)
         {
             var workers = c.Workers > 0 ? c.Workers.ToString(Invariant) : "-";
@@ -31,7 +31,7 @@ internal sealed class WorkersReport(
             var loader = c.Workers > 0 ? c.Loader : $"{c.Loader} (no client work)";
             if (c.Median is not { } sample)
             {
-                text.AppendLine(Invariant, $"| {loader} | {workers} | {streamsEach} | {c.TotalStreams} | failed: {c.Error?.ReplaceLineEndings(" ")} | | | | | | | | | |");
+                text.AppendLine(Invariant, $"| {loader} | {workers} | {streamsEach} | {c.TotalStreams} | failed: {c.Error?.ReplaceLineEndings(" ")} | | | | | | | | | | | |");
                 continue;
             }
 
@@ -43,9 +43,11 @@ internal sealed class WorkersReport(
                 ? string.Create(Invariant, $"{sample.Cpu.Busy / (sample.Window.TotalSeconds * Environment.ProcessorCount):0%}")
                 : "-";
             text.Append(Invariant, $"| {loader} | {workers} | {streamsEach} | {c.TotalStreams} | {seconds:0.00} | {workload.Rows / seconds:N0} ");
-            text.Append(Invariant, $"| {Ratio(one, seconds)} | {Ratio(server1, seconds)} | {sample.Window.TotalSeconds:0.00} ");
+            var best = c.Best!.Time.TotalSeconds;
+            text.Append(Invariant, $"| {Ratio(one, seconds)} | {Ratio(server1, seconds)} | {best:0.00} | {workload.Rows / best:N0} | {sample.Window.TotalSeconds:0.00} ");
             text.Append(c.Workers > 0 ? string.Create(Invariant, $"| {sample.Cpu.Workers:0.0} ") : "| - ");
-            text.AppendLine(Invariant, $"| {sample.Cpu.Rest:0.0} | {busy} | {sample.WalBytes / 1e6:0} | {sample.Spread ?? "-"} |");
+            var server = sample.ServerCpu is { } s ? s.ToString("0.0", Invariant) : "-";
+            text.AppendLine(Invariant, $"| {server} | {busy} | {sample.WalBytes / 1e6:0} | {sample.Spread ?? "-"} |");
         }
 
         return text.ToString();
@@ -66,7 +68,8 @@ internal sealed class WorkersReport(
         text.AppendLine(Invariant, $"- **rows/s**: {workload.Rows:N0} rows ({workload.CsvBytes / 1e6:0.0} MB of CSV; the server's COPY reads {workload.BinBytes / 1e6:0.0} MB of binary COPY files with the same rows, the engine's own encoding) over the time.");
         text.AppendLine("- **vs 1 worker**: one worker's time (same streams each) / this time. **vs server COPY x1**: `COPY table FROM '/path/file.bin' (FORMAT BINARY)` run by the server on one connection, file after file / this time; the server's COPY reads and parses no CSV, so it is what PostgreSQL alone can take on this machine.");
         text.AppendLine("- **all exited s**: from the submit until every worker process had exited (the CPU and WAL columns cover this window).");
-        text.AppendLine("- **workers CPU s**: user + system CPU of the worker processes (cutime + cstime of their parent, this process). **rest CPU s**: the machine's busy CPU (`/proc/stat`) minus the workers and this process: PostgreSQL's backends, WAL writer and checkpointer, mostly. **machine busy**: busy CPU / (window x cores).");
+        text.AppendLine("- **best s**, **best rows/s**: the fastest of the runs: on a shared machine, the closest to what the configuration can do when nothing else wants the cores.");
+        text.AppendLine("- **workers CPU s**: user + system CPU of the worker processes (cutime + cstime of their parent, this process). **PostgreSQL CPU s**: user + system CPU of the postmaster and every process it forked (backends, WAL writer, checkpointer; a backend that exited is counted through the postmaster's reaped-children time), `-` when the server is not a local process. **machine busy**: the whole machine's busy CPU (`/proc/stat`, every process, other users' too) / (window x cores).");
         text.AppendLine("- **WAL MB**: WAL the server wrote during the window (`pg_current_wal_insert_lsn()` after minus before). **files per worker**: files each worker process loaded, most first.");
         text.AppendLine();
         text.AppendLine("## Starting the worker processes");

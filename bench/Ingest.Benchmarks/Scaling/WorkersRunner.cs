@@ -40,6 +40,8 @@ internal static class WorkersRunner
         var settings = await database.SettingsAsync();
         Log($"  {server.Description}; fsync={settings["fsync"]}, synchronous_commit={settings["synchronous_commit"]}, full_page_writes={settings["full_page_writes"]}");
 
+        var serverCpu = PostgresCpu.ForBackend(await BackendPidAsync(database));
+        Log(serverCpu is null ? "  PostgreSQL is not a local process: its CPU is not measured" : "  PostgreSQL is local: its CPU is measured from /proc");
         var processes = WorkerProcesses.Find(options.IngestDll, database.ConnectionString);
         Log($"  workers: {processes.Dotnet} {processes.IngestDll} worker ...");
         await using var engine = IngestEngine.Create(database.ConnectionString);
@@ -53,7 +55,7 @@ internal static class WorkersRunner
         {
             foreach (var scalingCase in cases)
             {
-                await MeasureAsync(database, workload, scalingCase, repeat);
+                await MeasureAsync(database, workload, scalingCase, serverCpu, repeat);
             }
         }
 
@@ -180,7 +182,7 @@ internal static class WorkersRunner
         return new RunResult(finished - submitted, string.Join('/', spread));
     }
 
-    private static async Task MeasureAsync(BenchDatabase database, Workload workload, ScalingCase scalingCase, int repeat)
+    private static async Task MeasureAsync(BenchDatabase database, Workload workload, ScalingCase scalingCase, PostgresCpu? serverCpu, int repeat)
     {
         if (scalingCase.Error is not null)
         {
@@ -190,6 +192,7 @@ internal static class WorkersRunner
         await database.ResetAsync();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         var walBefore = await WalPositionAsync(database);
+        var serverBefore = serverCpu?.Take();
         var cpuBefore = CpuSnapshot.Take();
         var window = Stopwatch.StartNew();
         RunResult result;
@@ -211,11 +214,19 @@ internal static class WorkersRunner
         }
 
         var cpu = CpuSnapshot.Take().Since(cpuBefore);
+        double? server = serverCpu is null || serverBefore is null ? null : PostgresCpu.Between(serverBefore, serverCpu.Take());
         var wal = await WalPositionAsync(database) - walBefore;
-        var sample = new ScalingSample(result.Time, window.Elapsed, cpu, wal, result.Spread);
+        var sample = new ScalingSample(result.Time, window.Elapsed, cpu, server, wal, result.Spread);
         scalingCase.Samples.Add(sample);
         Log(string.Create(CultureInfo.InvariantCulture,
-            $"  [{repeat}] {scalingCase.Key,-44} {sample.Time.TotalSeconds,7:0.000} s  {workload.Rows / sample.Time.TotalSeconds,12:N0} rows/s  exited {sample.Window.TotalSeconds:0.000} s  cpu workers {cpu.Workers:0.0} s, rest {cpu.Rest:0.0} s  wal {wal / 1e6:0} MB{(result.Spread is null ? string.Empty : "  files " + result.Spread)}"));
+            $"  [{repeat}] {scalingCase.Key,-44} {sample.Time.TotalSeconds,7:0.000} s  {workload.Rows / sample.Time.TotalSeconds,12:N0} rows/s  exited {sample.Window.TotalSeconds:0.000} s  cpu workers {cpu.Workers:0.0} s, postgres {server:0.0} s, machine {cpu.Busy:0.0} s  wal {wal / 1e6:0} MB{(result.Spread is null ? string.Empty : "  files " + result.Spread)}"));
+    }
+
+    private static async Task<int> BackendPidAsync(BenchDatabase database)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+        return (int)(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task<long> WalPositionAsync(BenchDatabase database)
@@ -235,8 +246,8 @@ internal static class WorkersRunner
 /// <summary>What one run reports: its time (submit to <c>finished</c> for workers) and how the files spread over the workers.</summary>
 internal sealed record RunResult(TimeSpan Time, string? Spread);
 
-/// <summary>One run: its time, the measured window (until every worker exited), the CPU and WAL of that window.</summary>
-internal sealed record ScalingSample(TimeSpan Time, TimeSpan Window, CpuUse Cpu, long WalBytes, string? Spread);
+/// <summary>One run: its time, the measured window (until every worker exited), the CPU (machine, workers, PostgreSQL when local) and WAL of that window.</summary>
+internal sealed record ScalingSample(TimeSpan Time, TimeSpan Window, CpuUse Cpu, double? ServerCpu, long WalBytes, string? Spread);
 
 /// <summary>One configuration: K worker processes of S streams each, or the server's COPY on N connections (Workers = 0).</summary>
 internal sealed class ScalingCase(string loader, int workers, int streams, Func<Task<RunResult>> run)
@@ -258,5 +269,7 @@ internal sealed class ScalingCase(string loader, int workers, int streams, Func<
     public string? Error { get; set; }
 
     /// <summary>The median run by time (the lower middle one for an even count).</summary>
+    public ScalingSample? Best => Samples.Count == 0 ? null : Samples.MinBy(s => s.Time);
+
     public ScalingSample? Median => Samples.Count == 0 ? null : Samples.OrderBy(s => s.Time).ElementAt((Samples.Count - 1) / 2);
 }
