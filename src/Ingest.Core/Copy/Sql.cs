@@ -20,6 +20,26 @@ internal static class Sql
     public static bool IsCreateRace(Exception ex) =>
         ex is PostgresException { SqlState: "23505" or "42P06" or "42P07" or "42710" };
 
+    /// <summary>
+    /// Runs idempotent DDL (<c>CREATE ... IF NOT EXISTS</c>) in a transaction under an advisory lock, so that
+    /// processes starting at once do not race on the catalogs; a race that still slips through is retried.
+    /// </summary>
+    public static Task EnsureAsync(NpgsqlDataSource dataSource, int lockKey, string createSql, CancellationToken cancellationToken) =>
+        RetryCreateRaceAsync(async () =>
+        {
+            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    using var command = new NpgsqlCommand($"SELECT pg_advisory_xact_lock(7355608, {lockKey});" + createSql, connection, transaction);
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        });
+
     /// <summary>Runs <paramref name="action"/> again when a concurrent create raced it.</summary>
     public static async Task RetryCreateRaceAsync(Func<Task> action)
     {

@@ -26,20 +26,7 @@ internal static class FileLedger
         """;
 
     public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Sql.RetryCreateRaceAsync(async () =>
-        {
-            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7355608, 1);" + CreateSql, connection, transaction);
-                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-        });
+        Sql.EnsureAsync(dataSource, 1, CreateSql, cancellationToken);
 
     /// <summary>The loaded files of a batch with their counts.</summary>
     public static async Task<Dictionary<string, (long Inserted, long Invalid)>> LoadedAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)

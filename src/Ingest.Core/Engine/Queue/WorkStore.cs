@@ -40,20 +40,7 @@ internal static class WorkStore
         """;
 
     public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Sql.RetryCreateRaceAsync(async () =>
-        {
-            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7355608, 2);" + CreateSql, connection, transaction);
-                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-        });
+        Sql.EnsureAsync(dataSource, 2, CreateSql, cancellationToken);
 
     public static async Task SubmitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string dataset, string format, int headerLines, int maxRecord, IReadOnlyList<(string Key, string Location)> files, CancellationToken cancellationToken)
     {
