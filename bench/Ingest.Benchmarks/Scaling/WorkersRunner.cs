@@ -196,10 +196,14 @@ internal static class WorkersRunner
         var cpuBefore = CpuSnapshot.Take();
         var window = Stopwatch.StartNew();
         RunResult result;
+        CpuUse cpu;
+        double? server;
         try
         {
             result = await scalingCase.Run();
             window.Stop();
+            cpu = CpuSnapshot.Take().Since(cpuBefore);
+            server = serverCpu is null || serverBefore is null ? null : PostgresCpu.Between(serverBefore, serverCpu.Take());
             var count = await database.CountAsync();
             if (count != workload.Rows)
             {
@@ -213,8 +217,6 @@ internal static class WorkersRunner
             return;
         }
 
-        var cpu = CpuSnapshot.Take().Since(cpuBefore);
-        double? server = serverCpu is null || serverBefore is null ? null : PostgresCpu.Between(serverBefore, serverCpu.Take());
         var wal = await WalPositionAsync(database) - walBefore;
         var sample = new ScalingSample(result.Time, window.Elapsed, cpu, server, wal, result.Spread);
         scalingCase.Samples.Add(sample);
