@@ -105,6 +105,7 @@ internal sealed partial class BatchRun
             var (inserted, invalid) = _copier.Copy(connection, file, observer, token);
             FileLedger.MarkLoaded(connection, transaction, _batchId, file.Key, inserted, invalid);
             transaction.Commit();
+            FaultInjection.AfterCommit?.Invoke(file.Key);
             observer.Progress(inserted, invalid);
             IngestTelemetry.RowsInserted.Add(inserted, tag);
             IngestTelemetry.RowsInvalid.Add(invalid, tag);

@@ -184,6 +184,29 @@ public sealed class IngestEngine : IAsyncDisposable
         return new Engine.Queue.QueueWorker(this, _dataSource, recorder, options).RunAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Ends a batch left <c>started</c> by a process that died (no live process holds its lease) with status
+    /// <c>error</c>, counts from the ledger and a log line saying so. It can still be resumed by running it
+    /// again with the same id.
+    /// </summary>
+    /// <returns>False when the batch is running in a live process, or is not <c>started</c>.</returns>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    public async Task<bool> MarkAbandonedAsync(Guid batchId, CancellationToken cancellationToken = default)
+    {
+        var batch = await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (batch.Status != BatchStatus.Started || await IsRunningAsync(batchId, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        var loaded = await FileLedger.LoadedAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
+        var log = new BatchLog(batch.Log);
+        log.Error("The process running this batch stopped without ending it (no live process holds its lease); marked error. Run it again with the same id to resume");
+        await Recorder.AppendStatusAsync(batchId, BatchStatus.Error, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), log.Text, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>True when a live process (this one or another) is running the batch now.</summary>
     public Task<bool> IsRunningAsync(Guid batchId, CancellationToken cancellationToken = default) =>
         BatchLease.IsHeldAsync(_dataSource, batchId, cancellationToken);

@@ -72,6 +72,42 @@ public sealed class CrashResumeTests
     }
 
     [SkippableFact]
+    public async Task A_batch_left_started_by_a_dead_process_can_be_marked_error_and_then_resumed()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var id = Guid.NewGuid();
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(10));
+        await f.Recorder.CreateBatchAsync(new NewBatch(id, "plants", null, null));
+        await f.Recorder.AppendStatusAsync(id, BatchStatus.Started, 0, 0, "2026-01-01T00:00:00.000Z INFO Starting batch job");
+
+        var marked = await f.Engine.MarkAbandonedAsync(id);
+        var again = await f.Engine.MarkAbandonedAsync(id);
+        var batch = await f.Recorder.GetBatchAsync(id);
+        var resumed = await f.ImportAsync([file], id);
+
+        Assert.True(marked);
+        Assert.False(again);
+        Assert.Equal(BatchStatus.Error, batch.Status);
+        Assert.Contains("ERROR The process running this batch stopped", batch.Log, StringComparison.Ordinal);
+        Assert.Equal(BatchStatus.Finished, resumed.Status);
+        Assert.Equal(10, resumed.InsertCount);
+    }
+
+    [SkippableFact]
+    public async Task A_running_batch_is_not_marked_abandoned()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/slow.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(3000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(20), ChunkSize = 8192 });
+        var id = Guid.NewGuid();
+        var run = f.ImportAsync([server.Url("/slow.csv").ToString()], id);
+        await PostgresFaultTests.WaitUntilAsync(async () => (await f.Recorder.TryGetBatchAsync(id))?.Status == BatchStatus.Started);
+
+        Assert.False(await f.Engine.MarkAbandonedAsync(id));
+        Assert.Equal(BatchStatus.Finished, (await run).Status);
+    }
+
+    [SkippableFact]
     public async Task Two_processes_never_run_the_same_batch_at_once()
     {
         await using var f = await EngineFixture.CreateAsync();

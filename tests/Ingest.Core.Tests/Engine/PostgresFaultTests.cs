@@ -1,5 +1,6 @@
 using System.Text;
 using Ingest.Core.Tests.Infrastructure;
+using Ingest.Engine;
 using Ingest.LocalPostgres;
 using Ingest.Status;
 using Npgsql;
@@ -84,6 +85,38 @@ public sealed class PostgresFaultTests
             var timeline = await f.Recorder.GetTimelineAsync(result.BatchId);
             Assert.Equal(903, timeline[0].InsertCount);
         }
+    }
+
+    [SkippableFact]
+    public async Task A_commit_whose_answer_was_lost_is_settled_by_the_ledger_never_by_loading_again()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 1 });
+        var lost = f.WriteFile("lost-ack.csv", EngineFixture.Rows(700));
+        var fired = 0;
+        Action<string> loseTheAnswer = key =>
+        {
+            if (key == lost && Interlocked.Exchange(ref fired, 1) == 0)
+            {
+                throw new IOException("Connection reset while reading the COMMIT answer (injected)");
+            }
+        };
+        FaultInjection.AfterCommit += loseTheAnswer;
+        BatchResult result;
+        try
+        {
+            result = await f.ImportAsync([lost]);
+        }
+        finally
+        {
+            FaultInjection.AfterCommit -= loseTheAnswer;
+        }
+
+        Assert.Equal(1, fired);
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(700, result.InsertCount);
+        Assert.Equal(700, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(1, result.FilesLoaded);
+        Assert.Contains($"{lost} was committed before the connection was lost; not loading it again", result.Log, StringComparison.Ordinal);
     }
 
     internal static async Task WaitUntilAsync(Func<Task<bool>> condition)
