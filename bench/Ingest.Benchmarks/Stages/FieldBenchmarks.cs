@@ -114,19 +114,6 @@ public class FieldBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Rows, Baseline = true)]
-    [BenchmarkCategory("Uuid")]
-    public int Uuid_Bcl()
-    {
-        var ok = 0;
-        for (var i = 0; i < Rows; i++)
-        {
-            ok += Guid.TryParse(_rows[i].GetField(0), out _) ? 1 : 0;
-        }
-
-        return ok;
-    }
-
-    [Benchmark(OperationsPerInvoke = Rows, Baseline = true)]
     [BenchmarkCategory("Double")]
     public int Double_Bcl()
     {

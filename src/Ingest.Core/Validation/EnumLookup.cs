@@ -4,9 +4,9 @@ namespace Ingest.Validation;
 
 /// <summary>
 /// The values of one enum field, each with its UTF-8 bytes encoded once, looked up by a span of the CSV field
-/// (ordinal, case-sensitive). A handful of values is a linear scan on length then characters (~5 ns: the length
-/// alone usually tells them apart); more than <see cref="LinearScanLimit"/> use a dictionary, whose hashing of the
-/// span (~60 ns) only pays off for many values.
+/// (ordinal, case-sensitive). A handful of values is a linear scan on length then characters (the length alone
+/// usually tells them apart); more than <see cref="LinearScanLimit"/> use a dictionary, whose hashing of the span
+/// only pays off for many values (FieldBenchmarks, 3 values: ~30 ns against ~50-60 ns a value, fetch included).
 /// </summary>
 internal sealed class EnumLookup
 {

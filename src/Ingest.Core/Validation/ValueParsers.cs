@@ -16,7 +16,7 @@ internal static class ValueParsers
     private const long MinUnixMs = -62135596800000L;
     private const long MaxUnixMs = 253402300799999L;
 
-    public static bool TryParseUuid(ReadOnlySpan<char> s, out Guid value) => FastUuid.TryParse(s, out value);
+    public static bool TryParseUuid(ReadOnlySpan<char> s, out Guid value) => Guid.TryParse(s, out value);
 
     /// <summary>Parses like <c>double.TryParse(s, NumberStyles.Float, InvariantCulture)</c> (bit for bit), finite values only.</summary>
     public static bool TryParseDouble(ReadOnlySpan<char> s, out double value) =>

@@ -4,65 +4,15 @@ using Ingest.Validation;
 namespace Ingest.Core.Tests.Validation;
 
 /// <summary>
-/// The fast UUID and integer paths and the enum lookup give exactly the BCL's answers (success and value) on
-/// seeded random inputs, well-formed and corrupted.
+/// The fast integer path and the enum lookup give exactly the BCL's answers (success and value) on seeded random
+/// inputs, well-formed and corrupted.
 /// </summary>
 public sealed class FastParsersTests
 {
     private const int Seed = 20261130;
 
-    // Characters a corrupted field may get: hex digits of both cases, the BCL's compat prefixes, separators,
-    // whitespace, NUL and non-ASCII.
+    // Characters a corrupted field may get: digits, letters, signs, separators, whitespace, NUL and non-ASCII.
     private const string Corruptions = "0123456789abcdefABCDEFgGxX+-{}() \t\0,.é０";
-
-    [Theory]
-    [InlineData("3c1243c4-a532-4487-9662-5655a23dec3a")]
-    [InlineData("3C1243C4-A532-4487-9662-5655A23DEC3A")]
-    [InlineData("00000000-0000-0000-0000-000000000000")]
-    [InlineData("ffffffff-ffff-ffff-ffff-ffffffffffff")]
-    [InlineData("{3c1243c4-a532-4487-9662-5655a23dec3a}")]
-    [InlineData("(3c1243c4-a532-4487-9662-5655a23dec3a)")]
-    [InlineData("3c1243c4a5324487966256 55a23dec3a")]
-    [InlineData("3c1243c4a53244879662 5655a23dec3a")]
-    [InlineData("3c1243c4a53244879662565 5a23dec3a")]
-    [InlineData("3c1243c4a532448796625655a23dec3a")]
-    [InlineData(" 3c1243c4-a532-4487-9662-5655a23dec3a ")]
-    [InlineData("0x1243c4-a532-4487-9662-5655a23dec3a")]
-    [InlineData("+c1243c4-a532-4487-9662-5655a23dec3a")]
-    [InlineData("3c1243c4-+532-4487-9662-5655a23dec3a")]
-    [InlineData("3c1243c4-0x32-4487-9662-5655a23dec3a")]
-    [InlineData("3c1243c4-a532-4487-9662-5655a23dec3g")]
-    [InlineData("3c1243c4_a532_4487_9662_5655a23dec3a")]
-    [InlineData("3c1243c4-a532-4487-9662-5655a23dec3")]
-    [InlineData("")]
-    public void Uuid_edge_cases_match_guid_parse(string text) => AssertSameUuid(text);
-
-    [Fact]
-    public void Seeded_random_uuids_and_corruptions_match_guid_parse()
-    {
-        var random = new Random(Seed);
-        var buffer = new char[36];
-        Span<byte> bytes = stackalloc byte[16];
-        for (var i = 0; i < 200_000; i++)
-        {
-            random.NextBytes(bytes);
-            new Guid(bytes).TryFormat(buffer, out _, "D");
-            if ((i & 1) == 0)
-            {
-                for (var c = 0; c < buffer.Length; c++)
-                {
-                    buffer[c] = random.Next(2) == 0 ? char.ToUpperInvariant(buffer[c]) : buffer[c];
-                }
-            }
-
-            for (var k = i % 3; k > 0; k--)
-            {
-                buffer[random.Next(buffer.Length)] = Corruptions[random.Next(Corruptions.Length)];
-            }
-
-            AssertSameUuid(new string(buffer));
-        }
-    }
 
     [Theory]
     [InlineData("0")]
@@ -152,13 +102,6 @@ public sealed class FastParsersTests
 
         Assert.False(lookup.TryGetValue("", out _));
         Assert.False(lookup.TryGetValue("kale", out _));
-    }
-
-    private static void AssertSameUuid(string text)
-    {
-        var expectedOk = Guid.TryParse(text, out var expected);
-        Assert.True(expectedOk == ValueParsers.TryParseUuid(text, out var actual), text);
-        Assert.Equal(expected, actual);
     }
 
     private static void AssertSameInteger(string text)
