@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Running;
 using Ingest.Benchmarks;
 using Ingest.Benchmarks.Scaling;
+using Ingest.Benchmarks.Stages;
 using Ingest.Benchmarks.Throughput;
 
 // `throughput` runs the end-to-end comparison (see bench/README.md); anything else goes to BenchmarkDotNet's
@@ -38,6 +39,12 @@ if (args.Length > 0 && args[0] == "workers")
     }
 
     return await WorkersRunner.RunAsync(options);
+}
+
+// `min-of [N] [name]`: the stage and field benchmarks without BenchmarkDotNet, fastest of N (see MinOfN).
+if (args.Length > 0 && args[0] == "min-of")
+{
+    return MinOfN.Run(args[1..]);
 }
 
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Create());
