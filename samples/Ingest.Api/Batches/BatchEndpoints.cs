@@ -13,7 +13,7 @@ internal static class BatchEndpoints
     {
         var group = app.MapGroup("/v1/import/batch").WithTags("Import batches");
         group.MapPut("/", PutAsync)
-            .WithSummary("Starts a batch in the background and returns its record (202), or with ?dryRun=true|N checks the first 100 or N rows of every file and returns the dry-run result (200).")
+            .WithSummary("Queues a batch for the workers (this host runs one) and returns its record (202), or with ?dryRun=true|N checks the first 100 or N rows of every file and returns the dry-run result (200).")
             .Produces<BatchRecord>(StatusCodes.Status202Accepted)
             .Produces<DryRunResult>();
         group.MapGet("/{id}", GetAsync).WithSummary("The batch record with live counts and log.").Produces<BatchRecord>();
@@ -56,11 +56,16 @@ internal static class BatchEndpoints
 
         if (existing is null)
         {
-            await ingest.Recorder.CreateBatchAsync(new NewBatch(id, schema.Name, request.Format, JsonSerializer.SerializeToElement(new { urls = request.Urls })), cancellationToken);
+            // A new batch goes into the PostgreSQL work queue, like `ingest submit`: this host's own worker
+            // loads it, and any `ingest worker` processes sharing the database help (issue [6]).
+            await datasets.LinkBatchAsync(id, dataset.Id, cancellationToken);
+            await ingest.Engine.SubmitAsync(import, cancellationToken);
+            return Results.Json(await RecordAsync(id, ingest, datasets, cancellationToken), StatusJson.Options, statusCode: StatusCodes.Status202Accepted);
         }
 
+        // Running an ended batch again resumes it here: only its files not yet loaded are loaded.
         await datasets.LinkBatchAsync(id, dataset.Id, cancellationToken);
-        if (!queue.TryEnqueue(new BatchJob(id, import, Resume: existing is not null)))
+        if (!queue.TryEnqueue(new BatchJob(id, import, Resume: true)))
         {
             await ingest.Recorder.RequestAbortAsync(id, CancellationToken.None);
             return ApiError.Result(StatusCodes.Status503ServiceUnavailable, "Too many batches are waiting; the batch was not started. Try again later.");

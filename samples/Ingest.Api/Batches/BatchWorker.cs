@@ -13,8 +13,23 @@ internal sealed partial class BatchWorker(BatchQueue queue, IngestService ingest
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var loops = Enumerable.Range(0, settings.ConcurrentBatches).Select(_ => Task.Run(() => LoopAsync(stoppingToken), CancellationToken.None));
-        await Task.WhenAll(loops);
+        await Task.WhenAll([.. loops, Task.Run(() => QueueWorkerAsync(stoppingToken), CancellationToken.None)]);
         await AbortQueuedAsync();
+    }
+
+    /// <summary>This host's queue worker: loads submitted batches' files (with the API's source guards) beside any other workers.</summary>
+    private async Task QueueWorkerAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await ingest.Engine.RunWorkerAsync(
+                new WorkerOptions { Streams = settings.Engine.Streams, PollInterval = TimeSpan.FromMilliseconds(250), Name = $"{Environment.MachineName}:{Environment.ProcessId}/api" },
+                stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: files in flight rolled back and went back to the queue for any worker.
+        }
     }
 
     private async Task LoopAsync(CancellationToken stoppingToken)

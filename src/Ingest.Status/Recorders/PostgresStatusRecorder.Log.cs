@@ -34,4 +34,26 @@ public sealed partial class PostgresStatusRecorder
             }
         }
     }
+
+    /// <summary>
+    /// Adds to the live counts of a running batch (<c>created</c> or <c>started</c>) in one atomic statement,
+    /// so several processes loading one batch each add what they load (and take back what rolls back);
+    /// a batch that has ended keeps the counts its final status recorded.
+    /// </summary>
+    public async ValueTask AddProgressAsync(Guid batchId, long insertedDelta, long invalidDelta, CancellationToken cancellationToken = default)
+    {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var command = _dataSource.CreateCommand("""
+            UPDATE ingest.import_batch
+            SET insert_count = insert_count + @inserted, invalid_count = invalid_count + @invalid, updated_at = now()
+            WHERE id = @id AND status IN ('created', 'started')
+            """);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(Sql.Uuid("id", batchId));
+            command.Parameters.Add(Sql.Bigint("inserted", insertedDelta));
+            command.Parameters.Add(Sql.Bigint("invalid", invalidDelta));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 }

@@ -38,15 +38,15 @@ internal sealed partial class QueueWorker
         var started = Stopwatch.GetTimestamp();
         var span = IngestTelemetry.StartFile(file.Key, context.Dataset);
         var loaded = false;
+        var observer = new Observer(this, claim.BatchId, context);
         IngestTelemetry.ActiveStreams.Add(1, tag);
         try
         {
-            var outcome = LoadFile(claim, file, context, fileStop.Token);
+            var outcome = LoadFile(claim, file, context, observer, fileStop.Token);
             loaded = outcome is not null;
             if (outcome is not null)
             {
-                var (inserted, invalid) = Totals(claim.BatchId);
-                Log(claim.BatchId, BatchLogLevel.Info, outcome, inserted, invalid);
+                Log(claim.BatchId, BatchLogLevel.Info, outcome);
                 TryFinish(claim.BatchId);
             }
         }
@@ -76,6 +76,11 @@ internal sealed partial class QueueWorker
         {
             watchStop.Cancel();
             Quietly(() => watch);
+            if (!loaded)
+            {
+                observer.TakeBack();
+            }
+
             IngestTelemetry.ActiveStreams.Add(-1, tag);
             IngestTelemetry.FileLoaded(context.Dataset, Stopwatch.GetElapsedTime(started), loaded);
             IngestTelemetry.End(span, loaded ? "loaded" : "not loaded", failed: !loaded);
@@ -83,12 +88,12 @@ internal sealed partial class QueueWorker
     }
 
     /// <summary>Loads the file in one transaction with its ledger row and the end of its claim; returns the log line, or null when the claim was lost.</summary>
-    private string? LoadFile(WorkClaim claim, SourceFile file, BatchContext context, CancellationToken token)
+    private string? LoadFile(WorkClaim claim, SourceFile file, BatchContext context, Observer observer, CancellationToken token)
     {
         using var connection = dataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
         var fresh = FileLedger.TryClaim(connection, transaction, claim.BatchId, file.Key);
-        var (inserted, invalid) = fresh ? context.Copier.Copy(connection, file, new Observer(this, claim.BatchId, context), token) : (0L, 0L);
+        var (inserted, invalid) = fresh ? context.Copier.Copy(connection, file, observer, token) : (0L, 0L);
         if (!IsRunning(connection, transaction, claim.BatchId))
         {
             throw new OperationCanceledException("The batch is no longer running.");
@@ -106,6 +111,7 @@ internal sealed partial class QueueWorker
         }
 
         transaction.Commit();
+        observer.Progress(inserted, invalid);
         IngestTelemetry.RowsInserted.Add(inserted, IngestTelemetry.Dataset(context.Dataset));
         IngestTelemetry.RowsInvalid.Add(invalid, IngestTelemetry.Dataset(context.Dataset));
         return fresh
@@ -122,13 +128,21 @@ internal sealed partial class QueueWorker
         return command.ExecuteScalar() is true;
     }
 
+    /// <summary>Adds the file's progress to the batch's live counts as deltas; <see cref="TakeBack"/> undoes them when the file rolls back.</summary>
     private sealed class Observer(QueueWorker worker, Guid batchId, BatchContext context) : ICopyObserver
     {
         private int _logged;
+        private long _inserted;
+        private long _invalid;
 
         public void Progress(long inserted, long invalid)
         {
+            var (dInserted, dInvalid) = (inserted - _inserted, invalid - _invalid);
+            (_inserted, _invalid) = (inserted, invalid);
+            Quietly(async () => await worker.Recorder.AddProgressAsync(batchId, dInserted, dInvalid).ConfigureAwait(false));
         }
+
+        public void TakeBack() => Progress(0, 0);
 
         public void Invalid(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row)
         {

@@ -19,6 +19,8 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
     private readonly ConcurrentDictionary<Guid, Lazy<Task<BatchContext>>> _batches = new();
     private int _idleStreams;
 
+    private PostgresStatusRecorder Recorder => recorder;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await FileLedger.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
