@@ -1,15 +1,15 @@
 namespace Ingest.Cli.Commands;
 
 /// <summary>
-/// Shows a batch's progress on standard error: one line rewritten in place on a terminal (4 times a
-/// second), plain lines every few seconds when standard error is redirected (logs, CI).
+/// Shows a batch's progress on standard error, overall and per file in flight: a block redrawn in place
+/// on a terminal (4 times a second), plain lines every few seconds when standard error is redirected.
 /// </summary>
 internal sealed class ProgressPrinter(TextWriter error) : IProgress<BatchProgress>
 {
     private readonly bool _live = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
     private readonly Lock _gate = new();
     private TimeSpan? _last;
-    private int _width;
+    private int _drawn;
 
     public void Report(BatchProgress value)
     {
@@ -22,15 +22,33 @@ internal sealed class ProgressPrinter(TextWriter error) : IProgress<BatchProgres
             }
 
             _last = value.Elapsed;
-            var line = Format(value);
+            var lines = Lines(value);
             if (_live)
             {
-                error.Write('\r' + line.PadRight(_width));
-                _width = line.Length;
+                // Back to the top of the previous block, then each line cleared and rewritten.
+                if (_drawn > 0)
+                {
+                    error.Write($"\u001b[{_drawn}F");
+                }
+
+                foreach (var line in lines)
+                {
+                    error.Write("\u001b[2K" + line + "\n");
+                }
+
+                for (var i = lines.Count; i < _drawn; i++)
+                {
+                    error.Write("\u001b[2K\n");
+                }
+
+                _drawn = Math.Max(_drawn, lines.Count);
             }
             else
             {
-                error.WriteLine(line);
+                foreach (var line in lines)
+                {
+                    error.WriteLine(line);
+                }
             }
         }
     }
@@ -39,16 +57,23 @@ internal sealed class ProgressPrinter(TextWriter error) : IProgress<BatchProgres
     {
         lock (_gate)
         {
-            if (_live && _width > 0)
-            {
-                error.WriteLine();
-            }
-
             error.Flush();
         }
     }
 
-    internal static string Format(BatchProgress value)
+    internal static List<string> Lines(BatchProgress value)
+    {
+        var lines = new List<string> { Overall(value) };
+        foreach (var file in value.InFlight)
+        {
+            var seconds = Math.Max(0.001, file.Elapsed.TotalSeconds);
+            lines.Add($"  {file.FileKey}: {file.InsertCount:N0} rows, {file.InvalidCount:N0} invalid, {file.BytesRead / 1048576.0:0.0} MiB, {file.InsertCount / seconds:N0} rows/s");
+        }
+
+        return lines;
+    }
+
+    internal static string Overall(BatchProgress value)
     {
         var seconds = Math.Max(0.001, value.Elapsed.TotalSeconds);
         var eta = value.FilesDone > 0 && value.FilesDone < value.FilesTotal

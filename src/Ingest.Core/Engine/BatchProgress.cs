@@ -19,4 +19,16 @@ public sealed record BatchProgress(
     long InsertCount,
     long InvalidCount,
     long BytesRead,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>The files loading right now, one per busy stream.</summary>
+    public IReadOnlyList<FileProgress> InFlight { get; init; } = [];
+}
+
+/// <summary>A file loading right now.</summary>
+/// <param name="FileKey">The file (URL without query string or user info, or local path).</param>
+/// <param name="InsertCount">Rows of it copied so far (final once it commits).</param>
+/// <param name="InvalidCount">Invalid rows of it so far.</param>
+/// <param name="BytesRead">Bytes of it read so far (after decompression).</param>
+/// <param name="Elapsed">Time since its stream started it.</param>
+public sealed record FileProgress(string FileKey, long InsertCount, long InvalidCount, long BytesRead, TimeSpan Elapsed);

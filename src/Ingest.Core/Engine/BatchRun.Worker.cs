@@ -94,7 +94,8 @@ internal sealed partial class BatchRun
         }
 
         _log.Info(file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
-        var observer = new FileObserver(this);
+        var observer = new FileObserver(this, file.Key);
+        _inFlight[file.Key] = observer;
         var dataset = _request.Dataset.Name;
         var tag = IngestTelemetry.Dataset(dataset);
         var started = Stopwatch.GetTimestamp();
@@ -124,6 +125,7 @@ internal sealed partial class BatchRun
         }
         finally
         {
+            _inFlight.TryRemove(file.Key, out _);
             IngestTelemetry.ActiveStreams.Add(-1, tag);
         }
     }
@@ -160,23 +162,29 @@ internal sealed partial class BatchRun
     }
 
     /// <summary>Publishes one file's counts into the batch's live totals as deltas, so a rollback can take them back.</summary>
-    private sealed class FileObserver(BatchRun run) : ICopyObserver
+    private sealed class FileObserver(BatchRun run, string fileKey) : ICopyObserver
     {
+        private readonly long _started = Stopwatch.GetTimestamp();
         private long _inserted;
         private long _invalid;
+        private long _bytes;
+
+        public FileProgress Snapshot() =>
+            new(fileKey, Volatile.Read(ref _inserted), Volatile.Read(ref _invalid), Interlocked.Read(ref _bytes), Stopwatch.GetElapsedTime(_started));
 
         public void Progress(long inserted, long invalid)
         {
             Interlocked.Add(ref run._inserted, inserted - _inserted);
             Interlocked.Add(ref run._invalid, invalid - _invalid);
-            _inserted = inserted;
-            _invalid = invalid;
+            Volatile.Write(ref _inserted, inserted);
+            Volatile.Write(ref _invalid, invalid);
         }
 
         public void Invalid(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row) => run.OnInvalidRow(file, line, column, kind, ref row);
 
         public void BytesRead(int count)
         {
+            Interlocked.Add(ref _bytes, count);
             Interlocked.Add(ref run._bytes, count);
             IngestTelemetry.BytesFetched.Add(count, IngestTelemetry.Dataset(run._request.Dataset.Name));
         }

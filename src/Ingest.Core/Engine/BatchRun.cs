@@ -20,6 +20,7 @@ internal sealed partial class BatchRun
     private readonly IStatusRecorder _recorder;
     private readonly Guid _batchId;
     private readonly ConcurrentQueue<SourceFile> _queue = new();
+    private readonly ConcurrentDictionary<string, FileObserver> _inFlight = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _gate = new();
     private readonly List<RowError> _rowErrors = [];
@@ -224,7 +225,10 @@ internal sealed partial class BatchRun
         _recorder.AppendStatusAsync(_batchId, status, Interlocked.Read(ref _inserted), Interlocked.Read(ref _invalid), _log.Text, cancellationToken);
 
     private BatchProgress Snapshot(BatchStatus status) => new(
-        _batchId, status, _files.Count, Volatile.Read(ref _filesDone), Interlocked.Read(ref _inserted), Interlocked.Read(ref _invalid), Interlocked.Read(ref _bytes), _clock.Elapsed);
+        _batchId, status, _files.Count, Volatile.Read(ref _filesDone), Interlocked.Read(ref _inserted), Interlocked.Read(ref _invalid), Interlocked.Read(ref _bytes), _clock.Elapsed)
+    {
+        InFlight = [.. _inFlight.Values.Select(f => f.Snapshot()).OrderBy(f => f.FileKey, StringComparer.Ordinal)],
+    };
 
     private void RequestStop(bool abort)
     {
