@@ -54,9 +54,11 @@ public sealed class BatchLog
     public void Add(BatchLogLevel level, string message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var line = FormatLine(level, message, _time.GetUtcNow());
+        string line;
         lock (_gate)
         {
+            // Stamped under the lock, so lines from several streams stay in time order.
+            line = FormatLine(level, message, _time.GetUtcNow());
             if (_text.Length > 0)
             {
                 _text.Append('\n');
