@@ -65,7 +65,13 @@ internal static class CliApp
             await stderr.WriteLineAsync("Give a reachable PostgreSQL with --connection or INGEST_CONNECTION.").ConfigureAwait(false);
             return ExitCodes.Failed;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or SIGTERM: work in flight rolled back; an exit code of the spec, never a crash.
+            await stderr.WriteLineAsync("ingest: cancelled").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+        catch (Exception ex)
         {
             await stderr.WriteLineAsync($"ingest: failed: {Redactor.RedactText(ex.Message)}").ConfigureAwait(false);
             return ExitCodes.Failed;

@@ -34,7 +34,7 @@ internal static class BatchCommands
                 await io.Error.WriteLineAsync($"Batch {id} is already aborted.").ConfigureAwait(false);
                 return ExitCodes.Success;
             case AbortOutcome.AbortedNow:
-                await io.Error.WriteLineAsync($"Batch {id} is aborted (no process was running it; run it again with --batch-id {id} to resume).").ConfigureAwait(false);
+                await io.Error.WriteLineAsync($"Batch {id} is aborted; files in flight roll back. 'ingest import --batch-id {id}' resumes what is left.").ConfigureAwait(false);
                 return ExitCodes.Success;
         }
 

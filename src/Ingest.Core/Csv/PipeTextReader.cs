@@ -21,14 +21,47 @@ internal sealed class PipeTextReader(PipeReader reader) : TextReader
     private Action? _signal;
     private bool _started;
     private bool _done;
+    private char? _pending;
 
     public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
 
     public override int Read(Span<char> buffer)
     {
-        if (buffer.IsEmpty || _done)
+        if (buffer.IsEmpty)
         {
             return 0;
+        }
+
+        if (_pending is { } pending)
+        {
+            // The second half of a surrogate pair that did not fit the caller's last one-char buffer.
+            _pending = null;
+            buffer[0] = pending;
+            return 1;
+        }
+
+        if (_done)
+        {
+            return 0;
+        }
+
+        if (buffer.Length == 1)
+        {
+            // The decoder cannot write a 4-byte UTF-8 character (a surrogate pair) into one char: decode
+            // into two and keep the second for the next call.
+            Span<char> pair = stackalloc char[2];
+            var read = Read(pair);
+            if (read == 2)
+            {
+                _pending = pair[1];
+            }
+
+            if (read > 0)
+            {
+                buffer[0] = pair[0];
+            }
+
+            return Math.Min(read, 1);
         }
 
         while (true)

@@ -105,15 +105,15 @@ public sealed class IngestEngine : IAsyncDisposable
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                await Engine.Queue.WorkStore.LockBatchAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false);
-                var outcome = await AbortLockedAsync(batchId, cancellationToken).ConfigureAwait(false);
+                var queued = await Engine.Queue.WorkStore.LockBatchAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false);
+                var outcome = await AbortLockedAsync(batchId, queued, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return outcome;
             }
         }
     }
 
-    private async Task<AbortOutcome> AbortLockedAsync(Guid batchId, CancellationToken cancellationToken)
+    private async Task<AbortOutcome> AbortLockedAsync(Guid batchId, bool queued, CancellationToken cancellationToken)
     {
         var outcome = await Recorder.RequestAbortAsync(batchId, cancellationToken).ConfigureAwait(false);
         if (outcome != AbortOutcome.Requested || await IsRunningAsync(batchId, cancellationToken).ConfigureAwait(false))
@@ -127,7 +127,9 @@ public sealed class IngestEngine : IAsyncDisposable
         var loaded = await FileLedger.LoadedAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
         var log = new BatchLog(batch.Log);
         log.Info("Received abort instruction");
-        log.Info("Batch job aborted: no process was running it (the process that started it had stopped)");
+        log.Info(queued
+            ? "Batch job aborted: queue workers roll back the files they are loading and take no more"
+            : "Batch job aborted: no process was running it (the process that started it had stopped)");
         await Recorder.AppendStatusAsync(batchId, BatchStatus.Aborted, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), log.Text, cancellationToken).ConfigureAwait(false);
         return AbortOutcome.AbortedNow;
     }
@@ -151,14 +153,27 @@ public sealed class IngestEngine : IAsyncDisposable
         await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await Engine.Queue.WorkStore.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         var id = request.BatchId ?? Guid.NewGuid();
+        if (await Recorder.TryGetBatchAsync(id, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            throw new ArgumentException(
+                $"Batch {id} already exists ({existing.Status.ToWord()}); submit with a new id, or resume it with 'ingest import --batch-id {id}'.");
+        }
+
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                await Engine.Queue.WorkStore.SubmitAsync(
-                    connection, transaction, id, request.Dataset.ToDocument(), FormatJson(request).GetRawText(), Options.HeaderLines, Options.MaxRecordSize, files, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await Engine.Queue.WorkStore.SubmitAsync(
+                        connection, transaction, id, request.Dataset.ToDocument(), FormatJson(request).GetRawText(), Options.HeaderLines, Options.MaxRecordSize, files, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException ex) when (ex.SqlState == "23505")
+                {
+                    throw new ArgumentException($"Batch {id} was already submitted; submit with a new id.", ex);
+                }
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
         }

@@ -64,6 +64,24 @@ public sealed class CliTests
         Assert.Matches(@"files 1/1, 7 rows inserted, 1 invalid", import.Err);
     }
 
+    [Fact]
+    public async Task Cancelling_a_command_exits_1_with_a_message_not_a_crash()
+    {
+        await using var server = await Infrastructure.LoopbackHttpServer.StartAsync();
+        server.AddFile("/slow.csv", System.Text.Encoding.UTF8.GetBytes(EngineFixture.Rows(2000)), new Infrastructure.HttpFault { ChunkDelay = TimeSpan.FromSeconds(1), ChunkSize = 1024 });
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        var stderr = new StringWriter();
+
+        var exit = await CliApp.RunAsync(
+            ["dry-run", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, server.Url("/slow.csv").ToString()],
+            new StringWriter(),
+            stderr,
+            cancel.Token);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("ingest: cancelled", stderr.ToString(), StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public async Task Abort_of_a_finished_batch_is_refused_with_exit_1()
     {

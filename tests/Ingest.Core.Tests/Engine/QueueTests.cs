@@ -161,4 +161,22 @@ public sealed class QueueTests
         Assert.Equal(1, await f.ScalarAsync("SELECT count(*) FROM plants_2023"));
         Assert.Equal(2, await f.ScalarAsync("SELECT count(*) FROM plants_2024"));
     }
+
+    [SkippableFact]
+    public async Task Submitting_an_existing_batch_id_is_refused_and_leaves_no_queue_rows()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var done = await f.ImportAsync([f.WriteFile("a.csv", EngineFixture.Rows(3))]);
+        var other = f.WriteFile("b.csv", EngineFixture.Rows(3, 100));
+
+        var exit = await Ingest.Cli.CliApp.RunAsync(
+            ["submit", "--dataset", "plants", "--schema", Copy.RowEncoderTests.Plants, "--format", Copy.RowEncoderTests.PlantsFormat,
+             "--batch-id", done.BatchId.ToString(), "--connection", f.ConnectionString, other],
+            new StringWriter(),
+            new StringWriter());
+
+        Assert.Equal(2, exit);
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM ingest.work_file"));
+        Assert.Equal(BatchStatus.Finished, (await f.Recorder.GetBatchAsync(done.BatchId)).Status);
+    }
 }

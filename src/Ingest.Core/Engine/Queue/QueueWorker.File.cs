@@ -24,6 +24,14 @@ internal sealed partial class QueueWorker
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // A failed settings load must not stay cached; a fault that may pass gives the file back.
+            _batches.TryRemove(claim.BatchId, out _);
+            if (BatchRun.IsTransient(ex) && claim.Attempts < options.MaxFileAttempts)
+            {
+                Quietly(() => WorkStore.ReleaseAsync(dataSource, claim, options.Name, null, CancellationToken.None));
+                return;
+            }
+
             var reason = $"{claim.FileKey}: {BatchRun.Describe(ex)}";
             Quietly(() => WorkStore.ReleaseAsync(dataSource, claim, options.Name, reason, CancellationToken.None));
             FailBatch(claim.BatchId, reason);
@@ -106,6 +114,8 @@ internal sealed partial class QueueWorker
 
         if (!WorkStore.CompleteInTransaction(connection, transaction, claim, options.Name))
         {
+            // Roll back before logging: the log line updates the batch row this transaction holds FOR SHARE.
+            transaction.Rollback();
             Log(claim.BatchId, BatchLogLevel.Warn, $"Lost the claim on {file.Key} (its lease ran out); another worker loads it");
             return null;
         }

@@ -85,9 +85,9 @@ internal sealed partial class QueueWorker
     {
         var renewEvery = options.Lease / 3;
         var lastRenew = DateTime.UtcNow;
-        try
+        while (!cancellationToken.IsCancellationRequested)
         {
-            while (!cancellationToken.IsCancellationRequested)
+            try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
                 if (!await BatchRunningAsync(claim.BatchId, cancellationToken).ConfigureAwait(false))
@@ -98,18 +98,23 @@ internal sealed partial class QueueWorker
 
                 if (DateTime.UtcNow - lastRenew >= renewEvery)
                 {
-                    lastRenew = DateTime.UtcNow;
                     if (!await WorkStore.RenewAsync(dataSource, claim, options.Name, options.Lease, cancellationToken).ConfigureAwait(false))
                     {
                         await fileStop.CancelAsync().ConfigureAwait(false);
                         return;
                     }
+
+                    lastRenew = DateTime.UtcNow;
                 }
             }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or NpgsqlException)
-        {
-            // Done, or the store is briefly unreachable: the lease has room for a missed renewal.
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
+            {
+                // The store is briefly unreachable: keep watching; the lease has room for missed renewals.
+            }
         }
     }
 

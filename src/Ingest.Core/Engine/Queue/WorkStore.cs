@@ -66,19 +66,20 @@ internal static class WorkStore
     }
 
     /// <summary>Locks a queued batch's row until the transaction ends (a no-op when the batch was not queued or the queue does not exist).</summary>
-    public static async Task LockBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, CancellationToken cancellationToken)
+    /// <returns>True when the batch is a queued one.</returns>
+    public static async Task<bool> LockBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, CancellationToken cancellationToken)
     {
         using (var exists = new NpgsqlCommand("SELECT to_regclass('ingest.work_batch') IS NOT NULL", connection, transaction))
         {
             if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
             {
-                return;
+                return false;
             }
         }
 
         using var command = new NpgsqlCommand("SELECT 1 FROM ingest.work_batch WHERE batch_id = $1 FOR UPDATE", connection, transaction);
         command.Parameters.AddWithValue(batchId);
-        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
     }
 
     /// <summary>Claims the next loadable file of any running batch, or returns null when there is none.</summary>
