@@ -117,17 +117,7 @@ internal sealed class WorkersReport(
         return text.ToString();
     }
 
-    private string DurabilityNote()
-    {
-        if (configuredServer)
-        {
-            return "The server came from INGEST_TEST_POSTGRES and was left exactly as configured.";
-        }
-
-        return options.AsIs
-            ? "The throwaway cluster's test settings were kept (--as-is): fsync, synchronous_commit and full_page_writes off, so no load waited for the disk."
-            : "The throwaway cluster of Ingest.LocalPostgres starts with fsync, synchronous_commit and full_page_writes off (speed over durability, for tests); the runner set them back to PostgreSQL's defaults with ALTER SYSTEM + pg_reload_conf() before any load, so every load paid for durability.";
-    }
+    private string DurabilityNote() => BenchSetup.DurabilityNote(configuredServer, options.AsIs);
 
     private static string Ratio(double? baseline, double seconds) =>
         baseline is { } b ? string.Create(Invariant, $"{b / seconds:0.00}x") : "-";

@@ -91,17 +91,7 @@ internal sealed class Report(
         return text.ToString();
     }
 
-    private string DurabilityNote()
-    {
-        if (configuredServer)
-        {
-            return "The server came from INGEST_TEST_POSTGRES and was left exactly as configured.";
-        }
-
-        return options.AsIs
-            ? "The throwaway cluster's test settings were kept (--as-is): fsync, synchronous_commit and full_page_writes off, so no load waited for the disk."
-            : "The throwaway cluster of Ingest.LocalPostgres starts with fsync, synchronous_commit and full_page_writes off (speed over durability, for tests); the runner set them back to PostgreSQL's defaults with ALTER SYSTEM + pg_reload_conf() before any load, so every loader paid for a durable load.";
-    }
+    private string DurabilityNote() => BenchSetup.DurabilityNote(configuredServer, options.AsIs);
 
     private double? Baseline(string loader, int streams) =>
         measurements.FirstOrDefault(m => m.Case.Loader == loader && m.Case.Streams == streams)?.Median?.Wall.TotalSeconds;

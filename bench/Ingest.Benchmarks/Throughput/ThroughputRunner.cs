@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Ingest.LocalPostgres;
 
 namespace Ingest.Benchmarks.Throughput;
 
@@ -13,22 +12,8 @@ internal static class ThroughputRunner
     public static async Task<int> RunAsync(ThroughputOptions options)
     {
         var total = Stopwatch.StartNew();
-        Log($"Generating {options.Rows:N0} rows in {options.Files} files");
-        using var workload = Workload.Create(options.Rows, options.Files);
-        Log($"  {workload.Directory}: {workload.CsvBytes / 1e6:0.0} MB CSV, {workload.BinBytes / 1e6:0.0} MB binary COPY");
-
-        Log("Starting PostgreSQL (INGEST_TEST_POSTGRES, else Testcontainers, else a throwaway local cluster)");
-        await using var server = await PostgresServer.StartThrowawayAsync();
-        var database = await BenchDatabase.CreateAsync(server);
-        var before = await database.SettingsAsync();
-        var configured = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("INGEST_TEST_POSTGRES"));
-        if (!options.AsIs && !configured)
-        {
-            await database.RestoreDurabilityAsync();
-        }
-
-        var settings = await database.SettingsAsync();
-        Log($"  {server.Description}; fsync={settings["fsync"]}, synchronous_commit={settings["synchronous_commit"]}, full_page_writes={settings["full_page_writes"]}");
+        await using var setup = await BenchSetup.CreateAsync(options.Rows, options.Files, options.AsIs, Log);
+        var (workload, server, database, before, settings, configured) = (setup.Workload, setup.Server, setup.Database, setup.Before, setup.Settings, setup.Configured);
         await using var files = await FileServer.StartAsync(workload.Directory);
 
         var cases = Cases(options, database, workload, files);
