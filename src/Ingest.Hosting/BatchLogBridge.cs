@@ -6,6 +6,8 @@ namespace Ingest.Hosting;
 /// <summary>Writes batch log lines to an <see cref="ILogger"/> at the line's level, without its timestamp (the logger adds its own).</summary>
 internal sealed partial class BatchLogBridge(ILogger logger)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string> _tracked = new();
+
     public const string Category = "Ingest.Batch";
 
     public IDisposable? BeginScope(Guid batchId, string? datasetId) => logger.BeginScope(new Dictionary<string, object?>
@@ -42,16 +44,30 @@ internal sealed partial class BatchLogBridge(ILogger logger)
     }
 
     /// <summary>
-    /// Writes one line of a running batch in its own scope: the shape of <see cref="BatchLog.LineAdded"/> plus the
-    /// batch id, for an engine callback raised on the stream threads. The line carries its level word too.
+    /// Mirrors the lines of a batch this host runs to the logger, in a scope with its batch id and dataset, until
+    /// the returned handle is disposed. Lines arrive through <see cref="IngestOptions.OnLogLine"/> as the engine adds them.
     /// </summary>
-    public void Write(Guid batchId, string line)
+    public IDisposable Track(Guid batchId, string datasetId)
     {
-        using var scope = BeginScope(batchId, null);
-        WriteLine(line);
+        _tracked[batchId] = datasetId;
+        return new Untrack(this, batchId);
     }
 
-    public void MirrorFailed(Guid batchId, Exception exception) => MirrorStopped(logger, batchId, exception);
+    /// <summary>The engine's <see cref="IngestOptions.OnLogLine"/>: writes a tracked batch's line (already redacted) in its scope.</summary>
+    public void Write(Guid batchId, BatchLogLevel level, string line)
+    {
+        _ = level; // the line carries its level word, which WriteLine reads
+        if (_tracked.TryGetValue(batchId, out var datasetId))
+        {
+            using var scope = BeginScope(batchId, datasetId);
+            WriteLine(line);
+        }
+    }
+
+    private sealed class Untrack(BatchLogBridge bridge, Guid batchId) : IDisposable
+    {
+        public void Dispose() => bridge._tracked.TryRemove(batchId, out _);
+    }
 
     private static bool TryLevel(ReadOnlySpan<char> word, out LogLevel level)
     {
@@ -67,42 +83,4 @@ internal sealed partial class BatchLogBridge(ILogger logger)
 
     [LoggerMessage(EventId = 1, EventName = "BatchLogLine", Message = "{Line}")]
     private static partial void Line(ILogger logger, LogLevel level, string line);
-
-    [LoggerMessage(EventId = 2, EventName = "BatchLogMirrorStopped", Level = LogLevel.Warning, Message = "Stopped mirroring the log of batch {BatchId} while it runs (the status store did not answer); its lines follow when it ends")]
-    private static partial void MirrorStopped(ILogger logger, Guid batchId, Exception exception);
-}
-
-/// <summary>Follows a batch log that only grows: each call writes the lines not written yet.</summary>
-internal sealed class LogMirror(BatchLogBridge bridge, Guid batchId)
-{
-    private int _written;
-
-    public Guid BatchId => batchId;
-
-    /// <summary>Writes the whole lines of <paramref name="log"/> past those already written.</summary>
-    public void Write(string? log)
-    {
-        if (log is null || log.Length <= _written)
-        {
-            return;
-        }
-
-        // The recorder holds whole lines joined by '\n', so the text past the last write starts a line.
-        var start = _written == 0 ? 0 : _written + 1;
-        if (start >= log.Length)
-        {
-            return;
-        }
-
-        foreach (var range in log.AsSpan(start).Split('\n'))
-        {
-            var line = log.AsSpan(start)[range];
-            if (!line.IsEmpty)
-            {
-                bridge.WriteLine(line);
-            }
-        }
-
-        _written = log.Length;
-    }
 }

@@ -1,5 +1,4 @@
 using Ingest.Status;
-using Microsoft.Extensions.Logging;
 
 namespace Ingest.Hosting;
 
@@ -13,12 +12,12 @@ public sealed partial class IngestService
     private readonly BatchLogBridge? _bridge;
     private readonly TimeProvider _time;
 
-    internal IngestService(IngestEngine engine, IngestHostOptions options, ILoggerFactory loggerFactory, TimeProvider time)
+    internal IngestService(IngestEngine engine, IngestHostOptions options, BatchLogBridge? bridge, TimeProvider time)
     {
         Engine = engine;
         _options = options;
         _time = time;
-        _bridge = options.LogBatchLines ? new BatchLogBridge(loggerFactory.CreateLogger(BatchLogBridge.Category)) : null;
+        _bridge = bridge;
     }
 
     /// <summary>The engine.</summary>
@@ -47,46 +46,8 @@ public sealed partial class IngestService
             return await Engine.ImportAsync(request, progress, cancellationToken).ConfigureAwait(false);
         }
 
-        var batchId = request.BatchId.Value;
-        using var scope = _bridge.BeginScope(batchId, request.Dataset.Name);
-        var mirror = new LogMirror(_bridge, batchId);
-        using var stopMirror = new CancellationTokenSource();
-        var mirroring = MirrorAsync(mirror, stopMirror.Token);
-        try
-        {
-            var result = await Engine.ImportAsync(request, progress, cancellationToken).ConfigureAwait(false);
-            await stopMirror.CancelAsync().ConfigureAwait(false);
-            await mirroring.ConfigureAwait(false);
-            mirror.Write(result.Log);
-            return result;
-        }
-        finally
-        {
-            await stopMirror.CancelAsync().ConfigureAwait(false);
-            await mirroring.ConfigureAwait(false);
-        }
+        using var tracking = _bridge.Track(request.BatchId.Value, request.Dataset.Name);
+        return await Engine.ImportAsync(request, progress, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Writes the lines of the batch log the recorder holds, as they arrive, until stopped.</summary>
-    private async Task MirrorAsync(LogMirror mirror, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(_options.WatchInterval, _time, cancellationToken).ConfigureAwait(false);
-                var batch = await Recorder.TryGetBatchAsync(mirror.BatchId, cancellationToken).ConfigureAwait(false);
-                mirror.Write(batch?.Log);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The batch ended; its final log is written from its result.
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The status store is unreachable: the lines still come from the result at the end.
-            _bridge!.MirrorFailed(mirror.BatchId, ex);
-        }
-    }
 }

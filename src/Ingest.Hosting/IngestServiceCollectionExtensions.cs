@@ -41,11 +41,24 @@ public static class IngestServiceCollectionExtensions
         services.TryAddSingleton<IStatusRecorder>(sp => Options(sp).StatusStore == IngestStatusStore.InMemory
             ? new InMemoryStatusRecorder()
             : new PostgresStatusRecorder(sp.GetRequiredService<NpgsqlDataSource>()));
-        services.TryAddSingleton(sp => new IngestEngine(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IStatusRecorder>(), Options(sp).Engine));
+        // Batch log lines reach ILogger as the engine adds them (IngestOptions.OnLogLine), not by polling the store.
+        services.TryAddSingleton(sp => new BatchLogBridge((sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger(BatchLogBridge.Category)));
+        services.TryAddSingleton(sp =>
+        {
+            var engineOptions = Options(sp).Engine;
+            if (Options(sp).LogBatchLines)
+            {
+                var bridge = sp.GetRequiredService<BatchLogBridge>();
+                var theirs = engineOptions.OnLogLine;
+                engineOptions = engineOptions with { OnLogLine = (id, level, line) => { theirs?.Invoke(id, level, line); bridge.Write(id, level, line); } };
+            }
+
+            return new IngestEngine(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IStatusRecorder>(), engineOptions);
+        });
         services.TryAddSingleton(sp => new IngestService(
             sp.GetRequiredService<IngestEngine>(),
             Options(sp),
-            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
+            Options(sp).LogBatchLines ? sp.GetRequiredService<BatchLogBridge>() : null,
             sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }

@@ -47,7 +47,7 @@ internal sealed partial class BatchRun
                         // happen shows up there as an existing ledger row, so the file is never loaded twice.
                         connection = DropIfBroken(connection);
                         IngestTelemetry.Retry(_request.Dataset.Name, "file");
-                        var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, attempt - 1)) * (0.5 + Random.Shared.NextDouble()));
+                        var delay = Backoff.Delay(FileRetryInitial, FileRetryMax, attempt);
                         _log.Warn($"Retrying {file.Key} (attempt {attempt + 1} of {_options.FileAttempts}) in {delay.TotalSeconds:0.0} s after: {Describe(ex)}");
                         token.WaitHandle.WaitOne(delay);
                         token.ThrowIfCancellationRequested();

@@ -13,6 +13,11 @@ namespace Ingest.Engine;
 /// <summary>One run of one batch: the queue of files, the stream workers, live counts and the timeline.</summary>
 internal sealed partial class BatchRun
 {
+    /// <summary>Backoff of a file retried after a fault that may pass (and of status calls while the database is away).</summary>
+    internal static readonly TimeSpan FileRetryInitial = TimeSpan.FromMilliseconds(250);
+
+    internal static readonly TimeSpan FileRetryMax = TimeSpan.FromSeconds(10);
+
     private readonly IngestEngine _engine;
     private readonly NpgsqlDataSource _dataSource;
     private readonly ImportRequest _request;
@@ -197,7 +202,7 @@ internal sealed partial class BatchRun
             }
             catch (Exception ex) when (attempt < 10 && IsTransient(ex))
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(4000, 250 * Math.Pow(2, attempt - 1)))).ConfigureAwait(false);
+                await Task.Delay(Backoff.Delay(FileRetryInitial, TimeSpan.FromSeconds(4), attempt)).ConfigureAwait(false);
             }
         }
     }
@@ -262,6 +267,15 @@ internal sealed partial class BatchRun
         RequestStop(abort: false);
     }
 
+    /// <summary>Refuses a batch over <see cref="IngestOptions.MaxFilesPerBatch"/> before anything is read.</summary>
+    internal static void CheckFileCount(int count, int maxFiles)
+    {
+        if (count > maxFiles)
+        {
+            throw new ArgumentException($"The batch names {count} files; the cap is {maxFiles} (IngestOptions.MaxFilesPerBatch). Split it into several batches.");
+        }
+    }
+
     internal static List<SourceFile> DistinctFiles(IReadOnlyList<string> sources, int maxFiles)
     {
         if (sources.Count == 0)
@@ -269,10 +283,7 @@ internal sealed partial class BatchRun
             throw new ArgumentException("The batch has no files: give at least one URL or path.");
         }
 
-        if (sources.Count > maxFiles)
-        {
-            throw new ArgumentException($"The batch names {sources.Count} files; the cap is {maxFiles} (IngestOptions.MaxFilesPerBatch). Split it into several batches.");
-        }
+        CheckFileCount(sources.Count, maxFiles);
 
         var files = new List<SourceFile>(sources.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);

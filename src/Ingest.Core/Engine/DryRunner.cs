@@ -31,10 +31,7 @@ internal static class DryRunner
             return new DryRunResult { Status = "error", Report = "Schema errors:\n" + string.Join("\n", problems), Log = log.Text ?? string.Empty };
         }
 
-        if (request.Sources.Count > options.MaxFilesPerBatch)
-        {
-            throw new ArgumentException($"The batch names {request.Sources.Count} files; the cap is {options.MaxFilesPerBatch} (IngestOptions.MaxFilesPerBatch). Split it into several batches.");
-        }
+        BatchRun.CheckFileCount(request.Sources.Count, options.MaxFilesPerBatch);
 
         var encoder = new RowEncoder(request.Dataset, request.Format);
         var csvOptions = new CsvReadOptions(options.HeaderLines, options.MaxRecordSize);

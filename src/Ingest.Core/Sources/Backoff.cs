@@ -12,8 +12,14 @@ internal static class Backoff
             return asked;
         }
 
-        var exponent = Math.Min(failures - 1, 30);
-        var ceiling = Math.Min(options.InitialBackoff.TotalMilliseconds * Math.Pow(2, exponent), options.MaxBackoff.TotalMilliseconds);
+        return Delay(options.InitialBackoff, options.MaxBackoff, failures);
+    }
+
+    /// <summary>The delay after <paramref name="failures"/> failures (1 or more), from <paramref name="initial"/> doubling up to <paramref name="max"/>.</summary>
+    public static TimeSpan Delay(TimeSpan initial, TimeSpan max, int failures)
+    {
+        var exponent = Math.Min(Math.Max(failures, 1) - 1, 30);
+        var ceiling = Math.Min(initial.TotalMilliseconds * Math.Pow(2, exponent), max.TotalMilliseconds);
 
         // "Equal jitter": at least half the step, so the backoff still grows.
         var milliseconds = ceiling / 2 + (Random.Shared.NextDouble() * ceiling / 2);

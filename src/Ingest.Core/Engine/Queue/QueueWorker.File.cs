@@ -72,7 +72,7 @@ internal sealed partial class QueueWorker
             IngestTelemetry.Retry(context.Dataset, "file");
             Quietly(() => WorkStore.ReleaseAsync(dataSource, claim, options.Name, null, CancellationToken.None));
             Log(claim.BatchId, BatchLogLevel.Warn, $"Giving {file.Key} back to the queue (attempt {claim.Attempts} of {options.MaxFileAttempts}) after: {BatchRun.Describe(ex)}");
-            stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, claim.Attempts - 1))));
+            stop.WaitHandle.WaitOne(Backoff.Delay(BatchRun.FileRetryInitial, BatchRun.FileRetryMax, claim.Attempts));
         }
         catch (Exception ex)
         {
