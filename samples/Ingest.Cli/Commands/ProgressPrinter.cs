@@ -67,7 +67,8 @@ internal sealed class ProgressPrinter(TextWriter error) : IProgress<BatchProgres
         foreach (var file in value.InFlight)
         {
             var seconds = Math.Max(0.001, file.Elapsed.TotalSeconds);
-            lines.Add($"  {file.FileKey}: {file.InsertCount:N0} rows, {file.InvalidCount:N0} invalid, {file.BytesRead / 1048576.0:0.0} MiB, {file.InsertCount / seconds:N0} rows/s");
+            var eta = file.Remaining is { } left ? $", ETA {left:hh\\:mm\\:ss}" : string.Empty;
+            lines.Add($"  {file.FileKey}: {file.InsertCount:N0} rows, {file.InvalidCount:N0} invalid, {file.BytesRead / 1048576.0:0.0} MiB, {file.InsertCount / seconds:N0} rows/s{eta}");
         }
 
         return lines;

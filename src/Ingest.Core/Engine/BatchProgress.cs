@@ -31,4 +31,13 @@ public sealed record BatchProgress(
 /// <param name="InvalidCount">Invalid rows of it so far.</param>
 /// <param name="BytesRead">Bytes of it read so far (after decompression).</param>
 /// <param name="Elapsed">Time since its stream started it.</param>
-public sealed record FileProgress(string FileKey, long InsertCount, long InvalidCount, long BytesRead, TimeSpan Elapsed);
+public sealed record FileProgress(string FileKey, long InsertCount, long InvalidCount, long BytesRead, TimeSpan Elapsed)
+{
+    /// <summary>The file's size in bytes when known up front (an uncompressed local file); else null.</summary>
+    public long? TotalBytes { get; init; }
+
+    /// <summary>Time left for this file at its rate so far, when its size is known.</summary>
+    public TimeSpan? Remaining => TotalBytes is { } total && BytesRead > 0 && total >= BytesRead
+        ? TimeSpan.FromSeconds(Elapsed.TotalSeconds / BytesRead * (total - BytesRead))
+        : null;
+}

@@ -169,8 +169,12 @@ internal sealed partial class BatchRun
         private long _invalid;
         private long _bytes;
 
+        private long? _total;
+
         public FileProgress Snapshot() =>
-            new(fileKey, Volatile.Read(ref _inserted), Volatile.Read(ref _invalid), Interlocked.Read(ref _bytes), Stopwatch.GetElapsedTime(_started));
+            new(fileKey, Volatile.Read(ref _inserted), Volatile.Read(ref _invalid), Interlocked.Read(ref _bytes), Stopwatch.GetElapsedTime(_started)) { TotalBytes = _total };
+
+        public void Opened(long? totalBytes) => _total = totalBytes;
 
         public void Progress(long inserted, long invalid)
         {

@@ -17,6 +17,11 @@ internal interface ICopyObserver
 
     /// <summary>Bytes read from the source.</summary>
     void BytesRead(int count);
+
+    /// <summary>The file's size in bytes when known before reading it (an uncompressed local file).</summary>
+    void Opened(long? totalBytes)
+    {
+    }
 }
 
 /// <summary>
@@ -34,7 +39,8 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
     public (long Inserted, long Invalid) Copy(NpgsqlConnection connection, SourceFile file, ICopyObserver observer, CancellationToken token)
     {
         long inserted = 0, invalid = 0;
-        using (var source = opener.OpenAsync(file, token).AsTask().GetAwaiter().GetResult())
+        using var source = opener.OpenAsync(file, token).AsTask().GetAwaiter().GetResult();
+        observer.Opened((source as GuardedDecompressionStream)?.ExpectedLength);
         using (var reader = new CsvRecordReader(source, file.Key, csvOptions, observer.BytesRead, token))
         {
             var copy = connection.BeginRawBinaryCopy(layout.CopyCommand);

@@ -43,12 +43,16 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
     {
         if (!gzip)
         {
-            return new GuardedDecompressionStream(raw, file.Key, null, options);
+            // Uncompressed and seekable (a local file): its size is known, so progress can show an ETA.
+            return new GuardedDecompressionStream(raw, file.Key, null, options) { ExpectedLength = raw.CanSeek ? raw.Length : null };
         }
 
         var compressed = GzipEndMarker.Append(raw);
         return new GuardedDecompressionStream(new GZipStream(compressed, CompressionMode.Decompress), file.Key, compressed, options);
     }
+
+    /// <summary>The bytes this stream will give when known up front (an uncompressed local file); else null.</summary>
+    public long? ExpectedLength { get; private init; }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {

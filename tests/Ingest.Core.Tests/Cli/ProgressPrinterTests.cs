@@ -22,4 +22,18 @@ public sealed class ProgressPrinterTests
         Assert.Equal("  https://host/data/c.csv: 250,000 rows, 3 invalid, 25.0 MiB, 50,000 rows/s", lines[1]);
         Assert.DoesNotContain("\u001b", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_file_of_known_size_shows_its_own_ETA()
+    {
+        var error = new StringWriter();
+        var progress = new BatchProgress(Guid.NewGuid(), BatchStatus.Started, 1, 0, 100, 0, 25 * 1048576L, TimeSpan.FromSeconds(5))
+        {
+            InFlight = [new FileProgress("/data/a.csv", 100, 0, 25 * 1048576L, TimeSpan.FromSeconds(5)) { TotalBytes = 75 * 1048576L }],
+        };
+
+        new ProgressPrinter(error).Report(progress);
+
+        Assert.EndsWith(", ETA 00:00:10", error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[1], StringComparison.Ordinal);
+    }
 }
