@@ -50,6 +50,7 @@ internal sealed class RowEncoder
     /// Returns the bytes written, or -1 when the row is invalid: then <paramref name="failedColumn"/> and
     /// <paramref name="kind"/> say which column failed and why (bytes written so far are garbage).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Encode<TRow>(ref TRow row, Span<byte> destination, out int failedColumn, out RowErrorKind kind)
         where TRow : struct, IRowSource
     {
@@ -179,6 +180,7 @@ internal sealed class RowEncoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static RowErrorKind WriteInteger(in ColumnPlan plan, ReadOnlySpan<char> value, Span<byte> destination, ref int pos)
     {
         if (!ValueParsers.TryParseInteger(value, out var integer))

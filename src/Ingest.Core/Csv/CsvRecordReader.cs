@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.IO.Pipelines;
 using Ingest.Copy;
 using Sylvan.Data.Csv;
@@ -72,6 +73,7 @@ internal sealed class CsvRecordReader : IDisposable
 
     /// <summary>Moves to the next data record; false at the end of the file.</summary>
     /// <exception cref="FileErrorException">Malformed CSV, a record over the size cap, or a source failure.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Read()
     {
         while (true)

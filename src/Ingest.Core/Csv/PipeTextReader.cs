@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
@@ -25,6 +26,7 @@ internal sealed class PipeTextReader(PipeReader reader) : TextReader
 
     public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override int Read(Span<char> buffer)
     {
         if (buffer.IsEmpty)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ingest.Copy;
 using Ingest.Csv;
 using Ingest.Sources;
@@ -36,6 +37,7 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
     public RowEncoder Encoder => encoder;
 
     /// <summary>Copies the file's valid rows; returns the file's totals. Throws on a file error or cancellation (the COPY is cancelled).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (long Inserted, long Invalid) Copy(NpgsqlConnection connection, SourceFile file, ICopyObserver observer, CancellationToken token)
     {
         long inserted = 0, invalid = 0;

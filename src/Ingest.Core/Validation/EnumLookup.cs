@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Ingest.Validation;
@@ -41,6 +42,7 @@ internal sealed class EnumLookup
     public int MaxBytes { get; }
 
     /// <summary>Finds <paramref name="value"/> and gives its UTF-8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryGetValue(ReadOnlySpan<char> value, out byte[] bytes)
     {
         if (_hashed)

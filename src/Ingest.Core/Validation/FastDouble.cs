@@ -40,6 +40,7 @@ internal static class FastDouble
     /// The fast path alone: true with the exact value, or false when <paramref name="s"/> is not in the plain form
     /// or needs the slow path (then <paramref name="value"/> means nothing). Internal so tests can see which path ran.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool TryParseFast(ReadOnlySpan<char> s, out double value)
     {
         value = 0;
@@ -210,6 +211,7 @@ internal static class FastDouble
     /// Eisel-Lemire for <c>w * 10^q</c> with w exact (at most 19 digits) and non-zero. False for subnormal or
     /// infinite results and for products whose truncation could change the rounding.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryEiselLemire(ulong w, int q, bool negative, out double value)
     {
         value = 0;

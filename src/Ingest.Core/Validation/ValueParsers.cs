@@ -23,6 +23,7 @@ internal static class ValueParsers
         FastDouble.TryParse(s, out value) && double.IsFinite(value);
 
     /// <summary>Parses a signed integer of any size into a long (so out-of-range can be told from not-a-number).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseInteger(ReadOnlySpan<char> s, out long value)
     {
         // [+-]digits with at most 18 digits cannot overflow: the common case skips long.TryParse's
@@ -70,6 +71,7 @@ internal static class ValueParsers
     /// <c>2024-01-25 15:27:52+01:00</c>, <c>2024-01-25</c>; no offset means UTC). Gives PostgreSQL
     /// microseconds since 2000-01-01 UTC.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseTimestamp(ReadOnlySpan<char> s, out long pgMicros)
     {
         pgMicros = 0;
@@ -101,6 +103,7 @@ internal static class ValueParsers
 
     // MemoryExtensions.ContainsAnyExceptInRange allocates on this runtime (96 B a call, seen by the
     // allocation guard test), so the hot path keeps its own loop.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool AllDigits(ReadOnlySpan<char> s)
     {
         if (s.IsEmpty)
@@ -125,6 +128,7 @@ internal static class ValueParsers
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryParseIso(ReadOnlySpan<char> s, out long utcTicks)
     {
         utcTicks = 0;
@@ -206,6 +210,7 @@ internal static class ValueParsers
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryParseOffset(ReadOnlySpan<char> s, out long offsetTicks)
     {
         offsetTicks = 0;
@@ -268,6 +273,7 @@ internal static class ValueParsers
     }
 
     /// <summary>Parses a dotted-quad IPv4 address (<c>192.168.0.1</c>; each part 0..255, at most 3 digits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseIPv4(ReadOnlySpan<char> s, out uint address)
     {
         address = 0;
