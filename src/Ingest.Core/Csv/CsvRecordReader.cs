@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.IO.Pipelines;
 using Ingest.Copy;
+using Ingest.Sources;
 using Sylvan.Data.Csv;
 
 namespace Ingest.Csv;
@@ -9,7 +10,8 @@ namespace Ingest.Csv;
 /// Reads the records of one CSV file with Sylvan.Data.Csv, fed through a <see cref="Pipe"/> from the
 /// source stream. Tracks the physical line where each record starts (quoted newlines included), skips
 /// header lines and blank lines, and turns malformed CSV into a <see cref="FileErrorException"/>.
-/// Synchronous by design: a stream worker parses on its own thread while the pump fetches.
+/// Synchronous by design: a stream worker parses on its own thread while the pump fetches (or, for an
+/// uncompressed local file, reads the file itself: see <see cref="SourcePump"/>).
 /// </summary>
 internal sealed class CsvRecordReader : IDisposable
 {
@@ -30,9 +32,19 @@ internal sealed class CsvRecordReader : IDisposable
         _fileKey = fileKey;
         _options = options;
         _headersLeft = options.HeaderLines;
-        _pipe = new Pipe(SourcePump.Options);
-        Pump = SourcePump.RunAsync(source, _pipe.Writer, bytesRead, cancellationToken);
-        _text = new PipeTextReader(_pipe.Reader);
+        if (source is GuardedDecompressionStream { CanReadInline: true } local)
+        {
+            var pipe = _pipe = new Pipe(SourcePump.InlineOptions);
+            Pump = Task.CompletedTask;
+            _text = new PipeTextReader(pipe.Reader, () => SourcePump.FillOnce(local, pipe.Writer, bytesRead, cancellationToken));
+        }
+        else
+        {
+            _pipe = new Pipe(SourcePump.Options);
+            Pump = SourcePump.RunAsync(source, _pipe.Writer, bytesRead, cancellationToken);
+            _text = new PipeTextReader(_pipe.Reader);
+        }
+
         var csvOptions = new CsvDataReaderOptions
         {
             HasHeaders = false,

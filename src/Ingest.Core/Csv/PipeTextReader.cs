@@ -13,7 +13,7 @@ namespace Ingest.Csv;
 /// invalid UTF-8 becomes U+FFFD, so such values fail validation instead of failing the file.
 /// Blocking by design: it runs on a stream worker's own thread.
 /// </summary>
-internal sealed class PipeTextReader(PipeReader reader) : TextReader
+internal sealed class PipeTextReader(PipeReader reader, Action? fill = null) : TextReader
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
@@ -139,6 +139,12 @@ internal sealed class PipeTextReader(PipeReader reader) : TextReader
     private ReadResult ReadBlocking()
     {
         var pending = reader.ReadAsync();
+        if (!pending.IsCompleted && fill is not null)
+        {
+            // An inline source: read the next block on this thread; the flush completes the read inline.
+            fill();
+        }
+
         if (!pending.IsCompleted)
         {
             _ready.Reset();

@@ -54,6 +54,31 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
     /// <summary>The bytes this stream will give when known up front (an uncompressed local file); else null.</summary>
     public long? ExpectedLength { get; private init; }
 
+    /// <summary>
+    /// True for an uncompressed local file: a read is a copy out of the page cache (the kernel's read-ahead
+    /// overlaps the disk), so the parsing thread reads it itself (<see cref="ReadInline"/>) rather than
+    /// through a pump task, which costs a thread-pool hop and a wake-up per block.
+    /// </summary>
+    public bool CanReadInline => !_gzip && _inner is FileStream;
+
+    /// <summary>A blocking read of an uncompressed local file (see <see cref="CanReadInline"/>).</summary>
+    public int ReadInline(Span<byte> buffer)
+    {
+        if (!CanReadInline)
+        {
+            throw new InvalidOperationException("Only an uncompressed local file is read inline.");
+        }
+
+        try
+        {
+            return _inner.Read(buffer);
+        }
+        catch (IOException ex)
+        {
+            throw new FileErrorException(_key, $"read failed: {Redactor.RedactText(ex.Message)}", ex) { IsTransient = true };
+        }
+    }
+
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         try
