@@ -49,7 +49,7 @@ internal sealed class Report(
         text.AppendLine(Invariant, $"# Throughput: {workload.Rows:N0} rows in {workload.CsvFiles.Count} files into a logged table");
         text.AppendLine();
         text.AppendLine(Invariant, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with");
-        text.AppendLine(Invariant, $"`dotnet run -c Release --project bench/Ingest.Benchmarks -- throughput --rows {options.Rows} --files {options.Files} --streams {string.Join(',', options.Streams)} --repeat {options.Repeat}{(options.AsIs ? " --as-is" : string.Empty)}`.");
+        text.AppendLine(Invariant, $"`dotnet run -c Release --project bench/Ingest.Benchmarks -- throughput --rows {options.Rows} --files {options.Files} --streams {string.Join(',', options.Streams)} --repeat {options.Repeat}{(options.AsIs ? " --as-is" : string.Empty)}{(options.Waits ? " --waits" : string.Empty)}`.");
         text.AppendLine();
         text.Append(Table());
         text.AppendLine();
@@ -77,6 +77,19 @@ internal sealed class Report(
         foreach (var (name, value) in settings)
         {
             text.AppendLine(Invariant, $"| {name} | {settingsAsStarted.GetValueOrDefault(name, "?")} | {value} |");
+        }
+
+        if (options.Waits)
+        {
+            text.AppendLine();
+            text.AppendLine("## Where the server's COPY backends were (--waits)");
+            text.AppendLine();
+            text.AppendLine("`pg_stat_activity.wait_event` of every active COPY backend, sampled about every 5 ms over all runs of a loader; CPU means no wait event (running). `Client:ClientRead` is a backend waiting for the loader's data; a Lock, LWLock or IO wait is the server itself.");
+            text.AppendLine();
+            foreach (var measurement in measurements)
+            {
+                text.AppendLine(Invariant, $"- {measurement.Case.Key}: {WaitSampler.Summary(measurement.Waits)}");
+            }
         }
 
         text.AppendLine();

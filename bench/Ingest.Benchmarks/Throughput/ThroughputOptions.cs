@@ -6,7 +6,7 @@ namespace Ingest.Benchmarks.Throughput;
 internal sealed record ThroughputOptions
 {
     public const string Usage = """
-        throughput [--rows 2000000] [--files 4] [--streams 1,2,3] [--repeat 3] [--out bench/results] [--smoke] [--as-is]
+        throughput [--rows 2000000] [--files 4] [--streams 1,2,3] [--repeat 3] [--out bench/results] [--smoke] [--as-is] [--waits]
           --rows     rows in all files together (default 2,000,000; --smoke: 20,000)
           --files    files the rows are split into (default 4; --smoke: 2)
           --streams  engine stream counts to run (default 1,2,3; --smoke: 1,2)
@@ -14,6 +14,7 @@ internal sealed record ThroughputOptions
           --out      folder for <date>-throughput.md (default bench/results; --smoke writes nothing unless given)
           --smoke    a tiny run for CI that finishes in well under a minute
           --as-is    leave the throwaway cluster's speed-over-durability settings (fsync=off ...) as they are
+          --waits    sample the COPY backends' wait events during every run (is the client or the server the limit?)
         """;
 
     public int Rows { get; init; } = 2_000_000;
@@ -29,6 +30,8 @@ internal sealed record ThroughputOptions
     public bool Smoke { get; init; }
 
     public bool AsIs { get; init; }
+
+    public bool Waits { get; init; }
 
     /// <summary>Parses the arguments after <c>throughput</c>; throws <see cref="ArgumentException"/> with what to fix.</summary>
     public static ThroughputOptions Parse(IReadOnlyList<string> args)
@@ -46,6 +49,9 @@ internal sealed record ThroughputOptions
                     break;
                 case "--as-is":
                     options = options with { AsIs = true };
+                    break;
+                case "--waits":
+                    options = options with { Waits = true };
                     break;
                 case "--rows":
                     options = options with { Rows = PositiveInt(name, Value(args, ref i)) };

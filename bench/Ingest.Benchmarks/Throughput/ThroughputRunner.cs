@@ -23,7 +23,7 @@ internal static class ThroughputRunner
         {
             foreach (var loader in cases)
             {
-                await MeasureAsync(database, workload, measurements[loader.Key], repeat);
+                await MeasureAsync(database, workload, measurements[loader.Key], repeat, options.Waits);
             }
         }
 
@@ -89,7 +89,7 @@ internal static class ThroughputRunner
         return cases;
     }
 
-    private static async Task MeasureAsync(BenchDatabase database, Workload workload, Measurement measurement, int repeat)
+    private static async Task MeasureAsync(BenchDatabase database, Workload workload, Measurement measurement, int repeat, bool waits)
     {
         if (measurement.Error is not null)
         {
@@ -99,12 +99,24 @@ internal static class ThroughputRunner
         await database.ResetAsync();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
+        var sampler = waits ? await WaitSampler.StartAsync(database, measurement.Waits) : null;
         var meter = ProcessMeter.Start();
         var clock = Stopwatch.StartNew();
         try
         {
-            await measurement.Case.Run();
-            clock.Stop();
+            try
+            {
+                await measurement.Case.Run();
+                clock.Stop();
+            }
+            finally
+            {
+                if (sampler is not null)
+                {
+                    await sampler.DisposeAsync();
+                }
+            }
+
             var count = await database.CountAsync();
             if (count != workload.Rows)
             {
@@ -160,6 +172,9 @@ internal sealed class Measurement(LoaderCase loaderCase)
     public List<Sample> Samples { get; } = [];
 
     public string? Error { get; set; }
+
+    /// <summary>The COPY backends' wait events sampled over all runs (only with --waits).</summary>
+    public Dictionary<string, int> Waits { get; } = [];
 
     /// <summary>The median run by wall time (the lower middle one for an even count).</summary>
     public Sample? Median => Samples.Count == 0 ? null : Samples.OrderBy(s => s.Wall).ElementAt((Samples.Count - 1) / 2);
