@@ -51,6 +51,43 @@ public sealed class RowEncoderTests
         Assert.Equal(109, written);
     }
 
+    [Fact]
+    public void A_row_with_every_column_at_its_largest_fills_exactly_MaxRowBytes()
+    {
+        // Every field mapped and non-null, the longest enum value: the tuple the unchecked writes are sized for.
+        const string Schema = """
+            { "name": "widest", "dataDescription": { "metadataSchema": {
+                "u": { "type": "number", "nullable": false, "signed": false },
+                "s": { "type": "number", "nullable": false, "signed": true },
+                "ip": { "type": "ip", "nullable": false },
+                "e": { "type": "enum", "nullable": false, "values": ["a", "é-longest-😀", "bb"] } } } }
+            """;
+        const string Format = """{"csv": {"entityId": 0, "timestamp": 1, "longitude": 2, "latitude": 3, "altitude": 4, "metadataId": 5, "u": 6, "s": 7, "ip": 8, "e": 9}}""";
+        var encoder = new RowEncoder(DatasetSchema.Parse(Schema), CsvFormat.Parse(Format));
+        var row = new ArrayRow(["3c1243c4-a532-4487-9662-5655a23dec3a", "2024-01-25T15:27:52.302Z", "180", "-90", "8848.86",
+            "5655a23d-a532-4487-9662-3c1243c4ec3a", "4294967295", "-2147483648", "255.255.255.255", "é-longest-😀"]);
+        var buffer = new byte[encoder.MaxRowBytes];
+
+        var written = encoder.Encode(ref row, buffer, out var column, out _);
+
+        Assert.Equal(-1, column);
+        Assert.Equal(encoder.MaxRowBytes, written);
+        Assert.Equal("é-longest-😀"u8.ToArray(), buffer.AsSpan(written - "é-longest-😀"u8.Length).ToArray());
+    }
+
+    [Fact]
+    public void A_destination_shorter_than_MaxRowBytes_is_refused_before_any_write()
+    {
+        var encoder = Encoder();
+        var row = new ArrayRow(["3c1243c4-a532-4487-9662-5655a23dec3a", "0", "1", "2", "", "5", "", "", ""]);
+        var buffer = new byte[encoder.MaxRowBytes + 8];
+
+        var error = Assert.Throws<ArgumentException>(() => encoder.Encode(ref row, buffer.AsSpan(0, encoder.MaxRowBytes - 1), out _, out _));
+
+        Assert.Contains($"a row needs up to {encoder.MaxRowBytes}", error.Message, StringComparison.Ordinal);
+        Assert.All(buffer, b => Assert.Equal(0, b));
+    }
+
     [Theory]
     [InlineData(RowErrorKind.MissingColumn, "delta", "3c1243c4-a532-4487-9662-5655a23dec3a", "0", "1", "2", "", "5", "", "")]
     [InlineData(RowErrorKind.NotParsable, "entityId", "not-a-uuid", "0", "1", "2", "", "5", "", "", "")]
