@@ -1,9 +1,8 @@
 using System.Text;
 using Ingest.Copy;
-using Ingest.Csv;
-using Ingest.Schema;
-using Ingest.Sources;
 using Ingest.Core.Tests.Copy;
+using Ingest.Csv;
+using Ingest.Sources;
 
 namespace Ingest.Core.Tests.BadInput;
 
@@ -59,9 +58,8 @@ public sealed class InlineLocalReadTests : IDisposable
     [Fact]
     public async Task A_local_file_read_inline_allocates_at_most_64_KB_per_million_rows_after_warm_up()
     {
-        var encoder = new RowEncoder(DatasetSchema.Parse(RowEncoderTests.Plants), CsvFormat.Parse(RowEncoderTests.PlantsFormat));
-        var block = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 1000).Select(i =>
-            $"3c1243c4-a532-4487-9662-{i:x12},2024-01-25T15:27:{i % 60:00}.302Z,4.{i},50.{i},,{i},10.0.{i % 256}.1,\"brussel sprouts\",-{i}\n")));
+        var encoder = HotPathAllocationTests.PlantsEncoder();
+        var block = HotPathAllocationTests.ThousandRows();
         var path = Path.Combine(_folder, "million.csv");
         await using (var file = File.Create(path))
         {
@@ -91,24 +89,12 @@ public sealed class InlineLocalReadTests : IDisposable
         return records;
     }
 
-    /// <summary>Loads the file through parse, validate and encode; counts the bytes allocated on this thread while reading.</summary>
+    /// <summary>Loads the file through parse, validate and encode; counts the bytes allocated on this thread meanwhile.</summary>
     private static async Task<(long Rows, long Allocated)> RunAsync(SourceOpener opener, string path, RowEncoder encoder)
     {
         await using var source = await opener.OpenAsync(SourceFile.Parse(path));
-        using var reader = new CsvRecordReader(source, path, new CsvReadOptions(0, 1 << 20), null, CancellationToken.None);
-        using var writer = new BinaryCopyWriter(Stream.Null, encoder.MaxRowBytes);
         var before = GC.GetAllocatedBytesForCurrentThread();
-        long rows = 0;
-        while (reader.Read())
-        {
-            var row = reader.Row;
-            var written = encoder.Encode(ref row, writer.GetRowSpan(), out _, out _);
-            Assert.True(written > 0);
-            writer.Advance(written);
-            rows++;
-        }
-
-        writer.Complete();
+        var rows = HotPathAllocationTests.EncodeAll(encoder, source);
         return (rows, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

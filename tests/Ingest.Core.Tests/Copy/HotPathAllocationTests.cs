@@ -10,9 +10,8 @@ public sealed class HotPathAllocationTests
     [Fact]
     public void Parse_validate_and_encode_of_a_million_rows_allocates_at_most_64_KB_after_warm_up()
     {
-        var encoder = new RowEncoder(DatasetSchema.Parse(RowEncoderTests.Plants), CsvFormat.Parse(RowEncoderTests.PlantsFormat));
-        var block = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 1000).Select(i =>
-            $"3c1243c4-a532-4487-9662-{i:x12},2024-01-25T15:27:{i % 60:00}.302Z,4.{i},50.{i},,{i},10.0.{i % 256}.1,\"brussel sprouts\",-{i}\n")));
+        var encoder = PlantsEncoder();
+        var block = ThousandRows();
 
         Run(encoder, block, 200); // warm-up: tiered compilation, pools, the reader's buffers
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -23,10 +22,16 @@ public sealed class HotPathAllocationTests
         Assert.True(allocated <= 64 * 1024, $"1M rows allocated {allocated} bytes on the parsing thread");
     }
 
-    private static long Run(RowEncoder encoder, byte[] block, int repeats)
+    internal static RowEncoder PlantsEncoder() => new(DatasetSchema.Parse(RowEncoderTests.Plants), CsvFormat.Parse(RowEncoderTests.PlantsFormat));
+
+    /// <summary>1,000 distinct valid rows of every kind of value.</summary>
+    internal static byte[] ThousandRows() => Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 1000).Select(i =>
+        $"3c1243c4-a532-4487-9662-{i:x12},2024-01-25T15:27:{i % 60:00}.302Z,4.{i},50.{i},,{i},10.0.{i % 256}.1,\"brussel sprouts\",-{i}\n")));
+
+    /// <summary>What a stream does per file minus the network: every row of <paramref name="source"/> parsed, validated and encoded.</summary>
+    internal static long EncodeAll(RowEncoder encoder, Stream source)
     {
-        using var source = new RepeatingStream(block, repeats);
-        using var reader = new CsvRecordReader(source, "memory.csv", new CsvReadOptions(0, 1 << 20), null, CancellationToken.None);
+        using var reader = new CsvRecordReader(source, "rows.csv", new CsvReadOptions(0, 1 << 20), null, CancellationToken.None);
         using var writer = new BinaryCopyWriter(Stream.Null, encoder.MaxRowBytes);
         long rows = 0;
         while (reader.Read())
@@ -40,6 +45,12 @@ public sealed class HotPathAllocationTests
 
         writer.Complete();
         return rows;
+    }
+
+    private static long Run(RowEncoder encoder, byte[] block, int repeats)
+    {
+        using var source = new RepeatingStream(block, repeats);
+        return EncodeAll(encoder, source);
     }
 
     /// <summary>The same block of bytes, <c>repeats</c> times, without allocating.</summary>

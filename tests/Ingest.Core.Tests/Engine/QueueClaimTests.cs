@@ -11,13 +11,10 @@ public sealed class QueueClaimTests
     {
         await using var f = await EngineFixture.CreateAsync();
         await using var server = await LoopbackHttpServer.StartAsync();
-        // About 2 s of trickling: the load is still running when the claim is taken away.
-        server.AddFile("/stolen.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(3000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(50), ChunkSize = 8192 });
-        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [server.Url("/stolen.csv").ToString()]));
         using var stop = new CancellationTokenSource();
-        // A long lease: no renewal falls inside the load, so the loss is found only at the file's commit.
-        var worker = f.Engine.RunWorkerAsync(new WorkerOptions { Name = "w1", Streams = 1, Lease = TimeSpan.FromSeconds(60), PollInterval = TimeSpan.FromMilliseconds(50) }, stop.Token);
-        await PostgresFaultTests.WaitUntilAsync(async () => await f.ScalarAsync("SELECT count(*) FROM ingest.work_file WHERE state = 'claimed' AND worker = 'w1'") == 1);
+        // About 2 s of trickling, so the load is still running when the claim is taken away; a long lease,
+        // so no renewal falls inside the load and the loss is found only at the file's commit.
+        var (id, worker) = await SubmitAndClaimAsync(f, server, rows: 3000, TimeSpan.FromSeconds(60), stop.Token);
 
         // What another worker does when it finds the lease run out: the file is now its own.
         Assert.Equal(1, await f.ScalarAsync($"WITH t AS (UPDATE ingest.work_file SET worker = 'thief', lease_until = now() + interval '1 hour' WHERE batch_id = '{id}' RETURNING 1) SELECT count(*) FROM t"));
@@ -39,15 +36,12 @@ public sealed class QueueClaimTests
     {
         await using var f = await EngineFixture.CreateAsync();
         await using var server = await LoopbackHttpServer.StartAsync();
-        // About 7 s of trickling against a 3 s lease: the file stays this worker's only if renewals go on.
-        server.AddFile("/long.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(12_000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(50), ChunkSize = 8192 });
-        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [server.Url("/long.csv").ToString()]));
         using var stop = new CancellationTokenSource();
+        // About 7 s of trickling against a 3 s lease: the file stays this worker's only if renewals go on.
         var lease = TimeSpan.FromSeconds(3);
-        var owner = f.Engine.RunWorkerAsync(new WorkerOptions { Name = "w1", Streams = 1, Lease = lease, PollInterval = TimeSpan.FromMilliseconds(50) }, stop.Token);
-        await PostgresFaultTests.WaitUntilAsync(async () => await f.ScalarAsync("SELECT count(*) FROM ingest.work_file WHERE state = 'claimed' AND worker = 'w1'") == 1);
+        var (id, owner) = await SubmitAndClaimAsync(f, server, rows: 12_000, lease, stop.Token);
         // A second worker takes any file whose lease runs out.
-        var rival = f.Engine.RunWorkerAsync(new WorkerOptions { Name = "w2", Streams = 1, Lease = lease, PollInterval = TimeSpan.FromMilliseconds(50) }, stop.Token);
+        var rival = f.Engine.RunWorkerAsync(Worker("w2", lease), stop.Token);
 
         // For 0.8 s every statement on the queue table fails (it is renamed away), so at least one renewal
         // errors. Before the fix that ended the renewals for the rest of the file, the lease ran out and the
@@ -66,5 +60,18 @@ public sealed class QueueClaimTests
         Assert.Contains("INFO [w1] Loaded", log, StringComparison.Ordinal);
         Assert.DoesNotContain("Lost the claim", log, StringComparison.Ordinal);
         Assert.DoesNotContain("[w2] Fetching", log, StringComparison.Ordinal);
+    }
+
+    private static WorkerOptions Worker(string name, TimeSpan lease) =>
+        new() { Name = name, Streams = 1, Lease = lease, PollInterval = TimeSpan.FromMilliseconds(50) };
+
+    /// <summary>Submits one trickling file (8 KiB every 50 ms) and starts worker "w1"; returns once w1 holds the claim.</summary>
+    private static async Task<(Guid Id, Task Worker)> SubmitAndClaimAsync(EngineFixture f, LoopbackHttpServer server, int rows, TimeSpan lease, CancellationToken stop)
+    {
+        server.AddFile("/slow.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(rows)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(50), ChunkSize = 8192 });
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [server.Url("/slow.csv").ToString()]));
+        var worker = f.Engine.RunWorkerAsync(Worker("w1", lease), stop);
+        await PostgresFaultTests.WaitUntilAsync(async () => await f.ScalarAsync("SELECT count(*) FROM ingest.work_file WHERE state = 'claimed' AND worker = 'w1'") == 1);
+        return (id, worker);
     }
 }
