@@ -8,37 +8,13 @@ using Ingest.Benchmarks.Throughput;
 // switcher for the per-stage micro benchmarks, e.g. `-- --filter '*' --job short`.
 if (args.Length > 0 && args[0] == "throughput")
 {
-    ThroughputOptions options;
-    try
-    {
-        options = ThroughputOptions.Parse(args[1..]);
-    }
-    catch (ArgumentException ex)
-    {
-        Console.Error.WriteLine(ex.Message);
-        Console.Error.WriteLine(ThroughputOptions.Usage);
-        return 2;
-    }
-
-    return await ThroughputRunner.RunAsync(options);
+    return await RunCommandAsync(ThroughputOptions.Parse, ThroughputOptions.Usage, ThroughputRunner.RunAsync);
 }
 
 // `workers` runs 1, 2, 3 ... `ingest worker` processes on one submitted batch (WorkersOptions.Usage; SCALING.md).
 if (args.Length > 0 && args[0] == "workers")
 {
-    WorkersOptions options;
-    try
-    {
-        options = WorkersOptions.Parse(args[1..]);
-    }
-    catch (ArgumentException ex)
-    {
-        Console.Error.WriteLine(ex.Message);
-        Console.Error.WriteLine(WorkersOptions.Usage);
-        return 2;
-    }
-
-    return await WorkersRunner.RunAsync(options);
+    return await RunCommandAsync(WorkersOptions.Parse, WorkersOptions.Usage, WorkersRunner.RunAsync);
 }
 
 // `min-of [N] [name]`: the stage and field benchmarks without BenchmarkDotNet, fastest of N (see MinOfN).
@@ -49,3 +25,21 @@ if (args.Length > 0 && args[0] == "min-of")
 
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Create());
 return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+
+// An end-to-end command: its arguments parsed (a mistake prints what to fix and the usage, exit 2), then run.
+async Task<int> RunCommandAsync<TOptions>(Func<IReadOnlyList<string>, TOptions> parse, string usage, Func<TOptions, Task<int>> run)
+{
+    TOptions options;
+    try
+    {
+        options = parse(args[1..]);
+    }
+    catch (ArgumentException ex)
+    {
+        Console.Error.WriteLine(ex.Message);
+        Console.Error.WriteLine(usage);
+        return 2;
+    }
+
+    return await run(options);
+}

@@ -55,49 +55,26 @@ internal sealed record WorkersOptions
         var options = smoke
             ? new WorkersOptions { Rows = 20_000, Files = 4, Workers = [1, 2], Repeat = 1, Smoke = true }
             : new WorkersOptions { OutDirectory = "bench/results" };
-        for (var i = 0; i < args.Count; i++)
+        var reader = new ArgReader(args);
+        while (reader.MoveNext())
         {
-            var name = args[i];
-            switch (name)
+            options = reader.Name switch
             {
-                case "--smoke":
-                    break;
-                case "--as-is":
-                    options = options with { AsIs = true };
-                    break;
-                case "--rows":
-                    options = options with { Rows = PositiveInt(name, Value(args, ref i)) };
-                    break;
-                case "--files":
-                    options = options with { Files = PositiveInt(name, Value(args, ref i)) };
-                    break;
-                case "--repeat":
-                    options = options with { Repeat = PositiveInt(name, Value(args, ref i)) };
-                    break;
-                case "--lease-seconds":
-                    options = options with { LeaseSeconds = PositiveInt(name, Value(args, ref i)) };
-                    break;
-                case "--workers":
-                    options = options with { Workers = List(name, Value(args, ref i)) };
-                    break;
-                case "--streams":
-                    options = options with { Streams = List(name, Value(args, ref i)) };
-                    break;
-                case "--ingest":
-                    options = options with { IngestDll = Value(args, ref i) };
-                    break;
-                case "--out":
-                    options = options with { OutDirectory = Value(args, ref i) };
-                    break;
-                default:
-                    throw new ArgumentException($"Unknown argument '{name}'.");
-            }
+                "--smoke" => options,
+                "--as-is" => options with { AsIs = true },
+                "--rows" => options with { Rows = reader.PositiveInt() },
+                "--files" => options with { Files = reader.PositiveInt() },
+                "--repeat" => options with { Repeat = reader.PositiveInt() },
+                "--lease-seconds" => options with { LeaseSeconds = reader.PositiveInt() },
+                "--workers" => options with { Workers = reader.PositiveInts() },
+                "--streams" => options with { Streams = reader.PositiveInts() },
+                "--ingest" => options with { IngestDll = reader.Value() },
+                "--out" => options with { OutDirectory = reader.Value() },
+                _ => throw reader.Unknown(),
+            };
         }
 
-        if (options.Files > options.Rows)
-        {
-            throw new ArgumentException("--files must not exceed --rows.");
-        }
+        ArgReader.CheckFilesAndRows(options.Files, options.Rows);
 
         if (options.Streams.Any(s => s > 64))
         {
@@ -106,14 +83,4 @@ internal sealed record WorkersOptions
 
         return options;
     }
-
-    private static List<int> List(string name, string text) => [.. text.Split(',').Select(s => PositiveInt(name, s)).Distinct()];
-
-    private static string Value(IReadOnlyList<string> args, ref int i) =>
-        ++i < args.Count ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");
-
-    private static int PositiveInt(string name, string text) =>
-        int.TryParse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : throw new ArgumentException($"{name} takes a positive integer, not '{text}'.");
 }

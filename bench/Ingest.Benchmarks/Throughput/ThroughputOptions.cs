@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Ingest.Benchmarks.Throughput;
 
 /// <summary>The <c>throughput</c> command's arguments.</summary>
@@ -40,52 +38,24 @@ internal sealed record ThroughputOptions
         var options = smoke
             ? new ThroughputOptions { Rows = 20_000, Files = 2, Streams = [1, 2], Repeat = 1, Smoke = true }
             : new ThroughputOptions { OutDirectory = "bench/results" };
-        for (var i = 0; i < args.Count; i++)
+        var reader = new ArgReader(args);
+        while (reader.MoveNext())
         {
-            var name = args[i];
-            switch (name)
+            options = reader.Name switch
             {
-                case "--smoke":
-                    break;
-                case "--as-is":
-                    options = options with { AsIs = true };
-                    break;
-                case "--waits":
-                    options = options with { Waits = true };
-                    break;
-                case "--rows":
-                    options = options with { Rows = PositiveInt(name, Value(args, ref i)) };
-                    break;
-                case "--files":
-                    options = options with { Files = PositiveInt(name, Value(args, ref i)) };
-                    break;
-                case "--repeat":
-                    options = options with { Repeat = PositiveInt(name, Value(args, ref i)) };
-                    break;
-                case "--streams":
-                    options = options with { Streams = [.. Value(args, ref i).Split(',').Select(s => PositiveInt(name, s))] };
-                    break;
-                case "--out":
-                    options = options with { OutDirectory = Value(args, ref i) };
-                    break;
-                default:
-                    throw new ArgumentException($"Unknown argument '{name}'.");
-            }
+                "--smoke" => options,
+                "--as-is" => options with { AsIs = true },
+                "--waits" => options with { Waits = true },
+                "--rows" => options with { Rows = reader.PositiveInt() },
+                "--files" => options with { Files = reader.PositiveInt() },
+                "--repeat" => options with { Repeat = reader.PositiveInt() },
+                "--streams" => options with { Streams = reader.PositiveInts() },
+                "--out" => options with { OutDirectory = reader.Value() },
+                _ => throw reader.Unknown(),
+            };
         }
 
-        if (options.Files > options.Rows)
-        {
-            throw new ArgumentException("--files must not exceed --rows.");
-        }
-
+        ArgReader.CheckFilesAndRows(options.Files, options.Rows);
         return options;
     }
-
-    private static string Value(IReadOnlyList<string> args, ref int i) =>
-        ++i < args.Count ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");
-
-    private static int PositiveInt(string name, string text) =>
-        int.TryParse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : throw new ArgumentException($"{name} takes a positive integer, not '{text}'.");
 }
