@@ -44,9 +44,11 @@ internal sealed class TableLayout
     }
 
     /// <summary>Creates the table if it is missing, then checks that its columns are the dataset's.</summary>
+    /// <returns>Warnings for the batch's log: what is allowed but weakens the load's promises (an UNLOGGED table).</returns>
     /// <exception cref="SchemaException">The existing table does not match; the message lists each difference.</exception>
-    public async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
+        IReadOnlyList<string> warnings = [];
         await Sql.RetryCreateRaceAsync(async () =>
         {
             var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -76,8 +78,27 @@ internal sealed class TableLayout
                 }
 
                 await CheckAsync(connection, cancellationToken).ConfigureAwait(false);
+                warnings = await WarningsAsync(connection, cancellationToken).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
+        return warnings;
+    }
+
+    /// <summary>
+    /// An UNLOGGED table is emptied by PostgreSQL after a crash while the ledger (a logged table) still says
+    /// its files were loaded, so resuming the batch would not load them again: the user must hear of it.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> WarningsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand("SELECT relpersistence = 'u' FROM pg_class WHERE oid = to_regclass($1)", connection);
+        command.Parameters.AddWithValue(QualifiedName);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true
+            ?
+            [
+                $"Table {QualifiedName} is UNLOGGED: a server crash empties it, while ingest.import_file still records its files as loaded, " +
+                $"so a resumed batch would not load them again. Run ALTER TABLE {QualifiedName} SET LOGGED for a durable import.",
+            ]
+            : [];
     }
 
     private async Task CheckAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

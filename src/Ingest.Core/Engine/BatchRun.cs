@@ -32,6 +32,7 @@ internal sealed partial class BatchRun
     private CancellationTokenSource _stop = new();
     private RowEncoder _encoder = null!;
     private TableLayout _layout = null!;
+    private IReadOnlyList<string> _tableWarnings = [];
     private CsvReadOptions _csvOptions = null!;
     private SourceOpener _opener = null!;
     private FileCopier _copier = null!;
@@ -65,7 +66,7 @@ internal sealed partial class BatchRun
         _csvOptions = new CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
         _files = DistinctFiles(_request.Sources, _options.MaxFilesPerBatch);
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        _tableWarnings = await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         if (_recorder is PostgresStatusRecorder postgresRecorder)
         {
             await postgresRecorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
@@ -118,6 +119,11 @@ internal sealed partial class BatchRun
         {
             await _recorder.ClearAbortRequestAsync(_batchId, cancellationToken).ConfigureAwait(false);
             _log.Info($"Resuming batch job: {_filesDone} of {_files.Count} files already loaded, {pending.Count} to load");
+        }
+
+        foreach (var warning in _tableWarnings)
+        {
+            _log.Warn(warning);
         }
 
         await AppendAsync(BatchStatus.Started, CancellationToken.None).ConfigureAwait(false);

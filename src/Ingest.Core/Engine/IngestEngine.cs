@@ -149,7 +149,7 @@ public sealed class IngestEngine : IAsyncDisposable
         request.Format.Validate(request.Dataset);
         var files = BatchRun.DistinctFiles(request.Sources, Options.MaxFilesPerBatch).Select(f => (f.Key, f.Location)).ToList();
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        await Layout(request).EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        var warnings = await Layout(request).EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await Engine.Queue.WorkStore.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         var id = request.BatchId ?? Guid.NewGuid();
@@ -180,6 +180,11 @@ public sealed class IngestEngine : IAsyncDisposable
 
         // The batch appears last: workers only claim files of batches that exist.
         await Recorder.CreateBatchAsync(new NewBatch(id, request.Dataset.Name, FormatJson(request), SourceJson(request)), cancellationToken).ConfigureAwait(false);
+        foreach (var warning in warnings)
+        {
+            await recorder.AppendLogAsync(id, BatchLog.FormatLine(BatchLogLevel.Warn, warning, DateTimeOffset.UtcNow), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
         return id;
     }
 
