@@ -27,11 +27,19 @@ internal static class ImportCommand
         {
             var id = parse.GetValue(batchId) is { } text ? CommonOptions.ParseBatchId(text) : (Guid?)null;
             var request = CommonOptions.Request(parse.GetValue(dataset)!, parse.GetValue(schema)!, parse.GetValue(format)!, parse.GetValue(sources)!, id);
+            var progress = new ProgressPrinter(io.Error);
             var options = new IngestOptions
             {
                 Streams = parse.GetValue(streams),
                 HeaderLines = parse.GetValue(headerLines),
                 MaxRecordSize = parse.GetValue(maxRecord),
+                OnLogLine = (_, level, line) =>
+                {
+                    if (level != BatchLogLevel.Info)
+                    {
+                        progress.Line(line);
+                    }
+                },
             };
             options.Validate();
             var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
@@ -40,7 +48,6 @@ internal static class ImportCommand
                 var engine = IngestEngine.Create(conn.ConnectionString, options);
                 await using (engine.ConfigureAwait(false))
                 {
-                    var progress = new ProgressPrinter(io.Error);
                     var result = await engine.ImportAsync(request, progress, cancellationToken).ConfigureAwait(false);
                     progress.Done();
                     await io.Error.WriteLineAsync(
@@ -48,11 +55,6 @@ internal static class ImportCommand
                     if (result.Error is not null)
                     {
                         await io.Error.WriteLineAsync($"Error: {result.Error}").ConfigureAwait(false);
-                    }
-
-                    foreach (var rowError in result.RowErrors.Take(5))
-                    {
-                        await io.Error.WriteLineAsync($"  invalid row: {rowError}").ConfigureAwait(false);
                     }
 
                     await io.Out.WriteLineAsync(parse.GetValue(json) ? ResultJson.Serialize(result) : result.BatchId.ToString()).ConfigureAwait(false);

@@ -3,6 +3,7 @@ namespace Ingest.Cli.Commands;
 /// <summary>
 /// Shows a batch's progress on standard error, overall and per file in flight: a block redrawn in place
 /// on a terminal (4 times a second), plain lines every few seconds when standard error is redirected.
+/// Warnings of the batch's log (retries, an UNLOGGED table) are printed above the block as they happen.
 /// </summary>
 internal sealed class ProgressPrinter(TextWriter error) : IProgress<BatchProgress>
 {
@@ -10,6 +11,7 @@ internal sealed class ProgressPrinter(TextWriter error) : IProgress<BatchProgres
     private readonly Lock _gate = new();
     private TimeSpan? _last;
     private int _drawn;
+    private int _stale;
 
     public void Report(BatchProgress value)
     {
@@ -36,12 +38,14 @@ internal sealed class ProgressPrinter(TextWriter error) : IProgress<BatchProgres
                     error.Write("\u001b[2K" + line + "\n");
                 }
 
-                for (var i = lines.Count; i < _drawn; i++)
+                var clear = Math.Max(_drawn, _stale);
+                for (var i = lines.Count; i < clear; i++)
                 {
                     error.Write("\u001b[2K\n");
                 }
 
-                _drawn = Math.Max(_drawn, lines.Count);
+                _drawn = Math.Max(clear, lines.Count);
+                _stale = 0;
             }
             else
             {
@@ -50,6 +54,23 @@ internal sealed class ProgressPrinter(TextWriter error) : IProgress<BatchProgres
                     error.WriteLine(line);
                 }
             }
+        }
+    }
+
+    /// <summary>A line of the batch's log worth the user's eye now (WARN, ERROR): printed above the progress block.</summary>
+    public void Line(string line)
+    {
+        lock (_gate)
+        {
+            if (_live && _drawn > 0)
+            {
+                // Over the block's first line; the next report redraws the block below and clears what is left of it.
+                error.Write($"\u001b[{_drawn}F\u001b[2K");
+                _stale = _drawn - 1;
+                _drawn = 0;
+            }
+
+            error.WriteLine(line);
         }
     }
 

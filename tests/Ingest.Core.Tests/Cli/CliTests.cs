@@ -62,6 +62,7 @@ public sealed class CliTests
         Assert.Equal(8, rowError.GetProperty("line").GetInt64());
         Assert.Equal("entityId", rowError.GetProperty("field").GetString());
         Assert.Matches(@"files 1/1, 7 rows inserted, 1 invalid", import.Err);
+        Assert.Matches(@"Z WARN Invalid row skipped: .*a\.csv.*line 8.*entityId", import.Err); // the log's warnings, as they happen
     }
 
     [Fact]

@@ -36,4 +36,20 @@ public sealed class ProgressPrinterTests
 
         Assert.EndsWith(", ETA 00:00:10", error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[1], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_log_line_is_printed_between_progress_reports()
+    {
+        var error = new StringWriter();
+        var printer = new ProgressPrinter(error);
+        var progress = new BatchProgress(Guid.NewGuid(), BatchStatus.Started, 1, 0, 100, 0, 1048576L, TimeSpan.FromSeconds(1));
+
+        printer.Report(progress);
+        printer.Line("2026-11-29T05:00:00.000Z WARN Retrying https://host/a.csv (attempt 2 of 5)");
+
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("[00:00:01] files 0/1", lines[0], StringComparison.Ordinal);
+        Assert.Equal("2026-11-29T05:00:00.000Z WARN Retrying https://host/a.csv (attempt 2 of 5)", lines[1]);
+    }
 }
