@@ -178,13 +178,15 @@ public sealed class IngestEngine : IAsyncDisposable
             }
         }
 
-        // The batch appears last: workers only claim files of batches that exist.
-        await Recorder.CreateBatchAsync(new NewBatch(id, request.Dataset.Name, FormatJson(request), SourceJson(request)), cancellationToken).ConfigureAwait(false);
+        // The batch appears last (workers only claim files of batches that exist), with its warnings in its
+        // log from the start: written later, a worker starting the batch could overwrite them.
+        var log = new BatchLog();
         foreach (var warning in warnings)
         {
-            await recorder.AppendLogAsync(id, BatchLog.FormatLine(BatchLogLevel.Warn, warning, DateTimeOffset.UtcNow), cancellationToken: cancellationToken).ConfigureAwait(false);
+            log.Warn(warning);
         }
 
+        await Recorder.CreateBatchAsync(new NewBatch(id, request.Dataset.Name, FormatJson(request), SourceJson(request)) { Log = log.Text }, cancellationToken).ConfigureAwait(false);
         return id;
     }
 

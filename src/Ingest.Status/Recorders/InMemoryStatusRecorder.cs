@@ -25,6 +25,7 @@ public sealed class InMemoryStatusRecorder : IStatusRecorder
         ArgumentException.ThrowIfNullOrWhiteSpace(batch.DatasetId);
         cancellationToken.ThrowIfCancellationRequested();
         var source = RecorderShared.RedactSource(batch.Source);
+        var log = RecorderShared.RedactLog(batch.Log);
         var format = batch.Format?.Clone();
         lock (_gate)
         {
@@ -41,9 +42,10 @@ public sealed class InMemoryStatusRecorder : IStatusRecorder
                 Format = format,
                 Source = source,
                 Status = BatchStatus.Created,
+                Log = log,
                 AddedAt = now,
             };
-            var created = new StatusRecord(batch.Id, BatchStatus.Created, 0, 0, null, now);
+            var created = new StatusRecord(batch.Id, BatchStatus.Created, 0, 0, log, now);
             _batches.Add(batch.Id, new Entry(record, created));
             return ValueTask.FromResult(created);
         }

@@ -46,6 +46,7 @@ public sealed partial class PostgresStatusRecorder : IStatusRecorder, IAsyncDisp
         ArgumentException.ThrowIfNullOrWhiteSpace(batch.DatasetId);
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         var source = RecorderShared.RedactSource(batch.Source);
+        var log = RecorderShared.RedactLog(batch.Log);
         var now = RecorderShared.Now(_time);
 
         // One statement: the batch row and its `created` entry exist together or not at all, and
@@ -55,11 +56,11 @@ public sealed partial class PostgresStatusRecorder : IStatusRecorder, IAsyncDisp
             WITH b AS (
                 INSERT INTO ingest.import_batch
                     (id, dataset_id, format, source, status, insert_count, invalid_count, log, added_at, updated_at, abort_requested)
-                VALUES (@id, @dataset, @format, @source, @status, 0, 0, NULL, @at, @at, false)
+                VALUES (@id, @dataset, @format, @source, @status, 0, 0, @log, @at, @at, false)
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id)
             INSERT INTO ingest.import_batch_status (batch_id, status, insert_count, invalid_count, log, updated_at)
-            SELECT id, @status, 0, 0, NULL, @at FROM b
+            SELECT id, @status, 0, 0, @log, @at FROM b
             """);
         await using var commandScope = command.ConfigureAwait(false);
         command.Parameters.Add(Sql.Uuid("id", batch.Id));
@@ -68,13 +69,14 @@ public sealed partial class PostgresStatusRecorder : IStatusRecorder, IAsyncDisp
         command.Parameters.Add(Sql.Jsonb("source", source));
         command.Parameters.Add(Sql.Text("status", BatchStatus.Created.ToWord()));
         command.Parameters.Add(Sql.Time("at", now));
+        command.Parameters.Add(Sql.Text("log", log));
         var rows = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         if (rows == 0)
         {
             throw RecorderShared.DuplicateBatch(batch.Id);
         }
 
-        return new StatusRecord(batch.Id, BatchStatus.Created, 0, 0, null, now);
+        return new StatusRecord(batch.Id, BatchStatus.Created, 0, 0, log, now);
     }
 
     /// <inheritdoc />

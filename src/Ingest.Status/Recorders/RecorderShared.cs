@@ -5,6 +5,9 @@ namespace Ingest.Status;
 /// <summary>What both recorders do the same way: redaction, time precision, the abort log lines.</summary>
 internal static class RecorderShared
 {
+    /// <summary>A new batch's first log lines, redacted; null when there are none.</summary>
+    public static string? RedactLog(string? log) => string.IsNullOrEmpty(log) ? null : Redactor.RedactText(log);
+
     /// <summary>
     /// A copy of the source object with every string in <c>urls</c> passed through
     /// <see cref="Redactor.RedactUrl"/>: presigned signatures and user info are credentials and must

@@ -84,6 +84,23 @@ public sealed class CliTests
     }
 
     [SkippableFact]
+    public async Task Import_and_submit_into_an_unlogged_table_say_so_on_stderr()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var create = new Ingest.Copy.TableLayout(EngineFixture.Plants("cli_unlogged")).CreateTableSql();
+        await f.ScalarAsync(string.Concat("CREATE UNLOGGED TABLE ", create.AsSpan("CREATE TABLE ".Length), "; SELECT 1"));
+        string[] common = ["--dataset", "cli_unlogged", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--connection", f.ConnectionString];
+
+        var import = await RunAsync(["import", .. common, f.WriteFile("a.csv", EngineFixture.Rows(2))]);
+        var submit = await RunAsync(["submit", .. common, f.WriteFile("b.csv", EngineFixture.Rows(2, 10))]);
+
+        Assert.Equal((0, 0), (import.Exit, submit.Exit));
+        Assert.Contains("WARN Table \"cli_unlogged\" is UNLOGGED", import.Err, StringComparison.Ordinal);
+        Assert.Contains("WARN Table \"cli_unlogged\" is UNLOGGED", submit.Err, StringComparison.Ordinal);
+        Assert.True(Guid.TryParse(submit.Out.Trim(), out _), submit.Out);
+    }
+
+    [SkippableFact]
     public async Task Abort_of_a_finished_batch_is_refused_with_exit_1()
     {
         await using var f = await EngineFixture.CreateAsync();

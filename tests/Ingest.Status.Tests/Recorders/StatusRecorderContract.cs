@@ -73,6 +73,21 @@ public abstract partial class StatusRecorderContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_batch_created_with_first_log_lines_keeps_them_redacted_in_its_record_and_created_entry()
+    {
+        var recorder = await NewRecorderAsync();
+        var batch = NewBatch() with { Log = "2026-11-29T05:00:00.000Z WARN Table \"plants\" is UNLOGGED; see https://host/a.csv?X-Amz-Signature=abc123" };
+
+        var created = await recorder.CreateBatchAsync(batch);
+        var record = await SecondRecorder().GetBatchAsync(batch.Id);
+
+        Assert.StartsWith("2026-11-29T05:00:00.000Z WARN Table \"plants\" is UNLOGGED", record.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("abc123", record.Log, StringComparison.Ordinal);
+        Assert.Equal(record.Log, created.Log);
+        Assert.Equal([created], await recorder.GetTimelineAsync(batch.Id));
+    }
+
+    [SkippableFact]
     public async Task Created_batch_record_holds_dataset_format_and_no_log()
     {
         var recorder = await NewRecorderAsync();
