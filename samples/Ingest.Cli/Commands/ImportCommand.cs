@@ -33,9 +33,11 @@ internal static class ImportCommand
                 Streams = parse.GetValue(streams),
                 HeaderLines = parse.GetValue(headerLines),
                 MaxRecordSize = parse.GetValue(maxRecord),
+                // Warnings as they happen (retries, invalid rows, an UNLOGGED table); the error that ends a batch
+                // is printed once, with the outcome below.
                 OnLogLine = (_, level, line) =>
                 {
-                    if (level != BatchLogLevel.Info)
+                    if (level == BatchLogLevel.Warn)
                     {
                         progress.Line(line);
                     }

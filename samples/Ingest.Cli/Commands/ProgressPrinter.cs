@@ -5,9 +5,9 @@ namespace Ingest.Cli.Commands;
 /// on a terminal (4 times a second), plain lines every few seconds when standard error is redirected.
 /// Warnings of the batch's log (retries, an UNLOGGED table) are printed above the block as they happen.
 /// </summary>
-internal sealed class ProgressPrinter(TextWriter error) : IProgress<BatchProgress>
+internal sealed class ProgressPrinter(TextWriter error, bool? live = null) : IProgress<BatchProgress>
 {
-    private readonly bool _live = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
+    private readonly bool _live = live ?? (ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
     private readonly Lock _gate = new();
     private TimeSpan? _last;
     private int _drawn;
@@ -57,17 +57,25 @@ internal sealed class ProgressPrinter(TextWriter error) : IProgress<BatchProgres
         }
     }
 
-    /// <summary>A line of the batch's log worth the user's eye now (WARN, ERROR): printed above the progress block.</summary>
+    /// <summary>A line of the batch's log worth the user's eye now (a warning): printed above the progress block.</summary>
     public void Line(string line)
     {
         lock (_gate)
         {
-            if (_live && _drawn > 0)
+            if (_live)
             {
-                // Over the block's first line; the next report redraws the block below and clears what is left of it.
-                error.Write($"\u001b[{_drawn}F\u001b[2K");
-                _stale = _drawn - 1;
-                _drawn = 0;
+                if (_drawn > 0)
+                {
+                    // Back to the block's first row: the block's rows become stale rows to write over.
+                    error.Write($"\u001b[{_drawn}F");
+                    _stale = _drawn;
+                    _drawn = 0;
+                }
+
+                // Written over a stale row (cleared first); the next report redraws the block below.
+                error.Write("\u001b[2K" + line + "\n");
+                _stale = Math.Max(0, _stale - 1);
+                return;
             }
 
             error.WriteLine(line);

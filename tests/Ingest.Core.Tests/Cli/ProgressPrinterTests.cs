@@ -52,4 +52,84 @@ public sealed class ProgressPrinterTests
         Assert.StartsWith("[00:00:01] files 0/1", lines[0], StringComparison.Ordinal);
         Assert.Equal("2026-11-29T05:00:00.000Z WARN Retrying https://host/a.csv (attempt 2 of 5)", lines[1]);
     }
+
+    [Fact]
+    public void On_a_terminal_warnings_between_redraws_leave_no_stale_text_and_the_block_stays_below_them()
+    {
+        var error = new StringWriter();
+        var printer = new ProgressPrinter(error, live: true);
+        var progress = new BatchProgress(Guid.NewGuid(), BatchStatus.Started, 4, 2, 1_500_000, 12, 150 * 1048576L, TimeSpan.FromSeconds(10))
+        {
+            InFlight = [new FileProgress("https://host/data/c.csv", 250_000, 3, 25 * 1048576L, TimeSpan.FromSeconds(5))],
+        };
+
+        printer.Report(progress);
+        printer.Line("W1 short");
+        printer.Line("W2 short");
+        printer.Line("W3 a warning longer than the rows it is written over, to push the block down a row");
+        printer.Report(progress with { Elapsed = TimeSpan.FromSeconds(11), InFlight = [] });
+
+        var screen = Terminal.Render(error.ToString());
+        Assert.Equal(
+            [
+                "W1 short",
+                "W2 short",
+                "W3 a warning longer than the rows it is written over, to push the block down a row",
+                "[00:00:11] files 2/4, 1,500,000 rows inserted, 12 invalid, 150.0 MiB read, 136,364 rows/s, ETA 00:00:11",
+            ],
+            screen.Where(line => line.Length > 0));
+    }
+
+    /// <summary>Just enough of a terminal for the printer: text, newline, ESC[nF (up n rows, column 0), ESC[2K (clear the row).</summary>
+    private static class Terminal
+    {
+        public static List<string> Render(string output)
+        {
+            var rows = new List<System.Text.StringBuilder> { new() };
+            var (row, column) = (0, 0);
+            for (var i = 0; i < output.Length; i++)
+            {
+                var c = output[i];
+                if (c == '\u001b')
+                {
+                    var end = output.IndexOfAny(['F', 'K'], i);
+                    var argument = output[(i + 2)..end];
+                    if (output[end] == 'F')
+                    {
+                        (row, column) = (row - int.Parse(argument, System.Globalization.CultureInfo.InvariantCulture), 0);
+                    }
+                    else
+                    {
+                        rows[row].Clear();
+                    }
+
+                    i = end;
+                }
+                else if (c == '\n')
+                {
+                    (row, column) = (row + 1, 0);
+                    if (row == rows.Count)
+                    {
+                        rows.Add(new());
+                    }
+                }
+                else
+                {
+                    var line = rows[row];
+                    if (column < line.Length)
+                    {
+                        line[column] = c;
+                    }
+                    else
+                    {
+                        line.Append(c);
+                    }
+
+                    column++;
+                }
+            }
+
+            return [.. rows.Select(r => r.ToString())];
+        }
+    }
 }
