@@ -143,6 +143,11 @@ internal sealed class PipeTextReader(PipeReader reader, Action? fill = null) : T
         {
             // An inline source: read the next block on this thread; the flush completes the read inline.
             fill();
+            if (!pending.IsCompleted)
+            {
+                // Nothing else would ever complete it: fail loudly rather than wait forever.
+                throw new InvalidOperationException("An inline source's read did not complete the pipe's read.");
+            }
         }
 
         if (!pending.IsCompleted)

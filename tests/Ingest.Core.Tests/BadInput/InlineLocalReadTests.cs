@@ -22,10 +22,12 @@ public sealed class InlineLocalReadTests : IDisposable
         // A BOM, CRLF and LF, quoted commas, quotes and newlines, and multi-byte characters (2-, 3- and 4-byte)
         // at every offset, so many of them straddle the 64 KiB block boundaries.
         var text = new StringBuilder("\uFEFF");
+        var expected = new List<string>();
         for (var i = 0; i < 30_000; i++)
         {
             text.Append(i).Append(",é").Append(new string('x', i % 7)).Append(",\"a,\"\"b\"\"\nc\",€😀")
                 .Append(i % 3 == 0 ? "\r\n" : "\n");
+            expected.Add($"{i},é{new string('x', i % 7)},a,\"b\"\nc,€😀"); // the fields as written, independent of any reader
         }
 
         var bytes = Encoding.UTF8.GetBytes(text.ToString());
@@ -47,9 +49,8 @@ public sealed class InlineLocalReadTests : IDisposable
         using var pumped = new CsvRecordReader(new MemoryStream(bytes), "memory.csv", options, null, CancellationToken.None);
         var pumpedRecords = ReadAll(pumped);
 
-        Assert.Equal(30_000, inlineRecords.Count);
-        Assert.Equal(pumpedRecords, inlineRecords);
-        Assert.Equal("0,é,a,\"b\"\nc,€😀", inlineRecords[0]);
+        Assert.Equal(expected, inlineRecords);
+        Assert.Equal(expected, pumpedRecords);
         Assert.Equal(bytes.Length, delivered);
         Assert.True(inline.Pump.IsCompletedSuccessfully, "a local file needs no pump task");
         Assert.Equal([Environment.CurrentManagedThreadId], threads);
