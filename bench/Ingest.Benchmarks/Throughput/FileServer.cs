@@ -34,10 +34,11 @@ internal sealed class FileServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends the file (or the single <c>bytes=start-[end]</c> range asked for) in 256 KiB reads straight into
-    /// Kestrel's pipe. <c>Results.File</c> costs about 2.5x the CPU (it copies in small chunks: 250 ms against
-    /// 100 ms for the 257 MB of the default workload, client and server together), and on 2 cores every
-    /// millisecond the stand-in object store spends is taken from the engine it serves.
+    /// Sends the file (or the single range asked for: <c>bytes=start-</c>, <c>bytes=start-end</c>, <c>bytes=-suffix</c>)
+    /// in 256 KiB reads straight into Kestrel's pipe, with <c>Last-Modified</c> so a client can resume with
+    /// <c>If-Range</c>, as an object store would. <c>Results.File</c> costs about 2.5x the CPU (250 ms against 100 ms
+    /// for the 257 MB of the default workload, client and server together), and on 2 cores every millisecond the
+    /// stand-in object store spends is taken from the engine it serves.
     /// </summary>
     private static async Task ServeAsync(string path, HttpContext context)
     {
@@ -48,22 +49,42 @@ internal sealed class FileServer : IAsyncDisposable
         }
 
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
-        long length = file.Length, start = 0, end = length - 1;
-        var range = context.Request.GetTypedHeaders().Range;
-        if (range is { Ranges.Count: 1 } && range.Ranges.First() is { From: { } from } requested && from < length)
+        var length = file.Length;
+        var lastModified = new DateTimeOffset(File.GetLastWriteTimeUtc(path)).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var headers = context.Request.GetTypedHeaders();
+        var response = context.Response;
+        response.ContentType = "text/csv";
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.LastModified = lastModified;
+        long start = 0, end = length - 1;
+        var ifRange = context.Request.Headers.IfRange.ToString();
+        if (headers.Range is { Ranges.Count: 1 } range && (ifRange.Length == 0 || ifRange == lastModified))
         {
-            start = from;
-            end = Math.Min(requested.To ?? end, end);
-            context.Response.StatusCode = StatusCodes.Status206PartialContent;
-            context.Response.Headers.ContentRange = $"bytes {start}-{end}/{length}";
+            var (from, to) = (range.Ranges.First().From, range.Ranges.First().To);
+            if (from is null && to is { } suffix)
+            {
+                (start, end) = (Math.Max(0, length - suffix), length - 1);
+            }
+            else if (from is { } first)
+            {
+                if (first >= length)
+                {
+                    response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                    response.Headers.ContentRange = $"bytes */{length}";
+                    return;
+                }
+
+                (start, end) = (first, Math.Min(to ?? end, end));
+            }
+
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            response.Headers.ContentRange = $"bytes {start}-{end}/{length}";
         }
 
-        context.Response.ContentType = "text/csv";
-        context.Response.Headers.AcceptRanges = "bytes";
-        context.Response.ContentLength = end - start + 1;
+        response.ContentLength = end - start + 1;
         file.Position = start;
         var left = end - start + 1;
-        var writer = context.Response.BodyWriter;
+        var writer = response.BodyWriter;
         while (left > 0)
         {
             var memory = writer.GetMemory(256 * 1024);

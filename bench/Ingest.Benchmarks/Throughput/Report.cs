@@ -84,7 +84,7 @@ internal sealed class Report(
             text.AppendLine();
             text.AppendLine("## Where the server's COPY backends were (--waits)");
             text.AppendLine();
-            text.AppendLine("`pg_stat_activity.wait_event` of every active COPY backend, sampled about every 5 ms over all runs of a loader; CPU means no wait event (running). `Client:ClientRead` is a backend waiting for the loader's data; a Lock, LWLock or IO wait is the server itself.");
+            text.AppendLine("`pg_stat_activity.wait_event` of every active COPY backend, sampled about every 5 ms over all runs of a loader; CPU means no wait event (running). `Client:ClientRead` is a backend waiting for the loader's data; a Lock, LWLock or IO wait is the server itself. The sampler runs in the benchmark process, so its queries count in the engine rows' client CPU above (on 2026-11-29 that column read the same with and without --waits, at its 0.1 s resolution).");
             text.AppendLine();
             foreach (var measurement in measurements)
             {

@@ -7,7 +7,8 @@ namespace Ingest.Benchmarks.Throughput;
 /// event, or on CPU when there is none), so a run says whether the client or the server is the limit:
 /// <c>Client:ClientRead</c> means a backend waits for the loader; a lock or IO wait means the server is
 /// the limit. The sampler's own query runs every few milliseconds on its own connection, which costs the
-/// server a little CPU, so it is on only with <c>--waits</c>.
+/// server a little CPU and this process some (it counts in the report's client CPU), so it is on only with
+/// <c>--waits</c>.
 /// </summary>
 internal sealed class WaitSampler : IAsyncDisposable
 {
@@ -39,13 +40,21 @@ internal sealed class WaitSampler : IAsyncDisposable
             await command.PrepareAsync();
             while (!_stop.IsCancellationRequested)
             {
-                await using (var reader = await command.ExecuteReaderAsync())
+                try
                 {
+                    await using var reader = await command.ExecuteReaderAsync();
                     while (await reader.ReadAsync())
                     {
                         var wait = reader.GetString(0);
                         _counts[wait] = _counts.GetValueOrDefault(wait) + 1;
                     }
+                }
+                catch (NpgsqlException ex)
+                {
+                    // A sample lost must not fail (or hide the failure of) the load it watches.
+                    var key = "sampler error: " + ex.GetType().Name;
+                    _counts[key] = _counts.GetValueOrDefault(key) + 1;
+                    break;
                 }
 
                 try
