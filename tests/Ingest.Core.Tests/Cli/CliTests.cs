@@ -87,8 +87,7 @@ public sealed class CliTests
     public async Task Import_and_submit_into_an_unlogged_table_say_so_on_stderr()
     {
         await using var f = await EngineFixture.CreateAsync();
-        var create = new Ingest.Copy.TableLayout(EngineFixture.Plants("cli_unlogged")).CreateTableSql();
-        await f.ScalarAsync(string.Concat("CREATE UNLOGGED TABLE ", create.AsSpan("CREATE TABLE ".Length), "; SELECT 1"));
+        await UnloggedTableTests.CreateUnloggedAsync(f, "cli_unlogged");
         string[] common = ["--dataset", "cli_unlogged", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--connection", f.ConnectionString];
 
         var import = await RunAsync(["import", .. common, f.WriteFile("a.csv", EngineFixture.Rows(2))]);

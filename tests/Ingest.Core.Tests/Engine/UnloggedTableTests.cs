@@ -36,9 +36,10 @@ public sealed class UnloggedTableTests
         Assert.Contains(Warning, (await f.Recorder.GetBatchAsync(id)).Log, StringComparison.Ordinal);
     }
 
-    private static async Task CreateUnloggedAsync(EngineFixture f)
+    /// <summary>Creates the dataset's table (default "plants") as an UNLOGGED table.</summary>
+    internal static async Task CreateUnloggedAsync(EngineFixture f, string dataset = "plants")
     {
-        var create = new TableLayout(EngineFixture.Plants()).CreateTableSql();
+        var create = new TableLayout(EngineFixture.Plants(dataset)).CreateTableSql();
         Assert.StartsWith("CREATE TABLE ", create, StringComparison.Ordinal);
         await f.ScalarAsync(string.Concat("CREATE UNLOGGED TABLE ", create.AsSpan("CREATE TABLE ".Length), "; SELECT 1"));
     }
