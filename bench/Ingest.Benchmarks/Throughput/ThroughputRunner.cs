@@ -46,17 +46,23 @@ internal static class ThroughputRunner
     }
 
     /// <summary>
-    /// One untimed engine load of the first file from disk and over HTTP, so the first timed runs do not pay
-    /// for JIT, connection pools and the ledger and recorder tables being created.
+    /// Untimed engine loads of every file, from disk and over HTTP, twice each, so the timed runs measure the
+    /// engine in steady state, as a long-running host (API, queue worker) runs it: connection pools and tables
+    /// made, and the code of every per-file step through tiered compilation. One file was not enough: in one
+    /// process the JIT still compiled ~1,000 methods per full load until about the sixth load. A first load in a
+    /// fresh process is measured apart (bench/results/2026-11-29-cold-start.md).
     /// </summary>
     private static async Task WarmUpAsync(BenchDatabase database, Workload workload, FileServer files)
     {
-        Log("Warming up (one untimed engine load of the first file, local and over HTTP)");
-        var firstFileRows = (workload.Rows / workload.CsvFiles.Count) + (workload.Rows % workload.CsvFiles.Count > 0 ? 1 : 0);
-        foreach (var source in (string[])[workload.CsvFiles[0], files.Url(workload.CsvFiles[0])])
+        Log("Warming up (two untimed engine loads of all files, local and over HTTP)");
+        var urls = workload.CsvFiles.Select(files.Url).ToList();
+        for (var round = 0; round < 2; round++)
         {
-            await database.ResetAsync();
-            await Loaders.Engine("warm-up", database, [source], 1, firstFileRows).Run();
+            foreach (var sources in (IReadOnlyList<string>[])[workload.CsvFiles, urls])
+            {
+                await database.ResetAsync();
+                await Loaders.Engine("warm-up", database, sources, 2, workload.Rows).Run();
+            }
         }
     }
 
