@@ -32,24 +32,36 @@ public sealed class QueueClaimTests
     }
 
     [SkippableFact]
-    public async Task A_worker_keeps_renewing_its_lease_after_the_queue_table_fails_for_a_moment()
+    public async Task A_worker_keeps_renewing_its_lease_after_renewals_fail_for_a_moment()
     {
         await using var f = await EngineFixture.CreateAsync();
         await using var server = await LoopbackHttpServer.StartAsync();
         using var stop = new CancellationTokenSource();
-        // About 7 s of trickling against a 3 s lease: the file stays this worker's only if renewals go on.
-        var lease = TimeSpan.FromSeconds(3);
+        // About 7 s of trickling against a 4 s lease (renewed every 1.3 s): the file stays w1's only if renewals go on.
+        var lease = TimeSpan.FromSeconds(4);
         var (id, owner) = await SubmitAndClaimAsync(f, server, rows: 12_000, lease, stop.Token);
         // A second worker takes any file whose lease runs out.
         var rival = f.Engine.RunWorkerAsync(Worker("w2", lease), stop.Token);
 
-        // For 0.8 s every statement on the queue table fails (it is renamed away), so at least one renewal
-        // errors. Before the fix that ended the renewals for the rest of the file, the lease ran out and the
-        // rival took the file over; now the next renewal, a quarter second later, goes through.
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
-        await f.ScalarAsync("ALTER TABLE ingest.work_file RENAME TO work_file_away; SELECT 1");
-        await Task.Delay(TimeSpan.FromMilliseconds(800));
-        await f.ScalarAsync("ALTER TABLE ingest.work_file_away RENAME TO work_file; SELECT 1");
+        // For 1.5 s every renewal of w1's claim fails on the server (a trigger raises while a flag is on), so at least
+        // one renewal errors. Before the fix that ended the renewals for the rest of the file, the lease ran out and
+        // the rival took the file over; now the next renewal, a quarter second after the flag goes off, goes through.
+        await f.ScalarAsync("""
+            CREATE TABLE renewals_fail (failing boolean NOT NULL);
+            INSERT INTO renewals_fail VALUES (false);
+            CREATE FUNCTION fail_renewal() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF (SELECT failing FROM renewals_fail) THEN RAISE EXCEPTION 'renewal failed (injected)'; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER fail_renewal BEFORE UPDATE ON ingest.work_file FOR EACH ROW
+                WHEN (OLD.worker = 'w1' AND NEW.worker = 'w1' AND NEW.state = 'claimed') EXECUTE FUNCTION fail_renewal();
+            SELECT 1
+            """);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        await f.ScalarAsync("UPDATE renewals_fail SET failing = true; SELECT 1");
+        await Task.Delay(TimeSpan.FromMilliseconds(1500));
+        await f.ScalarAsync("UPDATE renewals_fail SET failing = false; SELECT 1");
 
         await PostgresFaultTests.WaitUntilAsync(async () => await f.ScalarAsync($"SELECT count(*) FROM ingest.work_file WHERE batch_id = '{id}' AND state = 'done'") == 1);
         await stop.CancelAsync();
