@@ -7,6 +7,15 @@ namespace Ingest.Cli.Commands;
 /// <summary>Options shared by several commands, and reading what they name.</summary>
 internal static class CommonOptions
 {
+    /// <summary>An <see cref="IngestOptions.OnLogLine"/> that hands the batch log's warnings (retries, invalid rows, an UNLOGGED table) to <paramref name="print"/>.</summary>
+    public static Action<Guid, Status.BatchLogLevel, string> Warnings(Action<string> print) => (_, level, line) =>
+    {
+        if (level == Status.BatchLogLevel.Warn)
+        {
+            print(line);
+        }
+    };
+
     public static Option<string?> Connection() => new("--connection")
     {
         Description = "PostgreSQL connection string. Default: $INGEST_CONNECTION, else a local PostgreSQL kept under the user's data folder.",

@@ -33,15 +33,9 @@ internal static class ImportCommand
                 Streams = parse.GetValue(streams),
                 HeaderLines = parse.GetValue(headerLines),
                 MaxRecordSize = parse.GetValue(maxRecord),
-                // Warnings as they happen (retries, invalid rows, an UNLOGGED table); the error that ends a batch
-                // is printed once, with the outcome below.
-                OnLogLine = (_, level, line) =>
-                {
-                    if (level == BatchLogLevel.Warn)
-                    {
-                        progress.Line(line);
-                    }
-                },
+                // Warnings as they happen, above the progress block; the error that ends a batch is printed
+                // once, with the outcome below.
+                OnLogLine = CommonOptions.Warnings(progress.Line),
             };
             options.Validate();
             var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);

@@ -25,7 +25,12 @@ internal static class QueueCommands
         {
             var id = parse.GetValue(batchId) is { } text ? CommonOptions.ParseBatchId(text) : (Guid?)null;
             var request = CommonOptions.Request(parse.GetValue(dataset)!, parse.GetValue(schema)!, parse.GetValue(format)!, parse.GetValue(sources)!, id);
-            var options = new IngestOptions { HeaderLines = parse.GetValue(headerLines), MaxRecordSize = parse.GetValue(maxRecord) };
+            var options = new IngestOptions
+            {
+                HeaderLines = parse.GetValue(headerLines),
+                MaxRecordSize = parse.GetValue(maxRecord),
+                OnLogLine = CommonOptions.Warnings(io.Error.WriteLine),
+            };
             options.Validate();
             var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
             await using (conn.ConfigureAwait(false))
@@ -35,30 +40,12 @@ internal static class QueueCommands
                 {
                     var submitted = await engine.SubmitAsync(request, cancellationToken).ConfigureAwait(false);
                     await io.Error.WriteLineAsync($"Batch {submitted} submitted with {request.Sources.Count} file(s); start workers with: ingest worker").ConfigureAwait(false);
-                    await PrintWarningsAsync(engine, submitted, io).ConfigureAwait(false);
                     await io.Out.WriteLineAsync(submitted.ToString()).ConfigureAwait(false);
                     return ExitCodes.Success;
                 }
             }
         });
         return command;
-    }
-
-    /// <summary>The warnings a submitted batch's log starts with (an UNLOGGED table), on standard error; best effort.</summary>
-    private static async Task PrintWarningsAsync(IngestEngine engine, Guid id, CliIO io)
-    {
-        try
-        {
-            var batch = await engine.Recorder.GetBatchAsync(id, CancellationToken.None).ConfigureAwait(false);
-            foreach (var line in (batch.Log ?? string.Empty).Split('\n').Where(l => l.Contains(" WARN ", StringComparison.Ordinal)))
-            {
-                await io.Error.WriteLineAsync(line).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or Ingest.Status.BatchNotFoundException)
-        {
-            // The batch is submitted; its log can be read later with 'ingest batch'.
-        }
     }
 
     public static Command Worker(CliIO io)

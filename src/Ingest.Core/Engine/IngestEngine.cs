@@ -179,8 +179,14 @@ public sealed class IngestEngine : IAsyncDisposable
         }
 
         // The batch appears last (workers only claim files of batches that exist), with its warnings in its
-        // log from the start: written later, a worker starting the batch could overwrite them.
+        // log from the start: written later, a worker starting the batch could overwrite them. They reach the
+        // host through OnLogLine, as a running batch's lines do.
         var log = new BatchLog();
+        if (Options.OnLogLine is { } onLogLine)
+        {
+            log.LineAdded += (level, line) => onLogLine(id, level, line);
+        }
+
         foreach (var warning in warnings)
         {
             log.Warn(warning);
