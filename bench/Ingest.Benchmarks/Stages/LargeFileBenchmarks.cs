@@ -25,22 +25,5 @@ public class LargeFileBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Rows)]
-    public long ParseValidateEncode_1M()
-    {
-        using var reader = new CsvRecordReader(new MemoryStream(_csv), "bench.csv", new CsvReadOptions(0, 1024 * 1024), bytesRead: null, CancellationToken.None);
-        using var writer = new BinaryCopyWriter(Stream.Null, _encoder.MaxRowBytes);
-        while (reader.Read())
-        {
-            var row = reader.Row;
-            var written = _encoder.Encode(ref row, writer.GetRowSpan(), out _, out _);
-            if (written >= 0)
-            {
-                writer.Advance(written);
-            }
-        }
-
-        writer.Complete();
-        reader.Pump.GetAwaiter().GetResult();
-        return writer.BytesWritten;
-    }
+    public long ParseValidateEncode_1M() => StageBenchmarks.EncodeFile(_csv, _encoder, new CsvReadOptions(0, 1024 * 1024));
 }

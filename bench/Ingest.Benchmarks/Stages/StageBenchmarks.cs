@@ -103,10 +103,12 @@ public class StageBenchmarks
     /// over a MemoryStream, <see cref="RowEncoder"/>, and <see cref="BinaryCopyWriter"/> into Stream.Null.
     /// </summary>
     [Benchmark(OperationsPerInvoke = Rows)]
-    public long ParseValidateEncode()
+    public long ParseValidateEncode() => EncodeFile(_csv, _encoder, _csvOptions);
+
+    /// <summary>One file's bytes through reader, encoder and writer (shared with <see cref="LargeFileBenchmarks"/>); returns the bytes encoded.</summary>
+    internal static long EncodeFile(byte[] csv, RowEncoder encoder, CsvReadOptions csvOptions)
     {
-        var encoder = _encoder;
-        using var reader = new CsvRecordReader(new MemoryStream(_csv), "bench.csv", _csvOptions, bytesRead: null, CancellationToken.None);
+        using var reader = new CsvRecordReader(new MemoryStream(csv), "bench.csv", csvOptions, bytesRead: null, CancellationToken.None);
         using var writer = new BinaryCopyWriter(Stream.Null, encoder.MaxRowBytes);
         while (reader.Read())
         {

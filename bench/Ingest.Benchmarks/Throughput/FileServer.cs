@@ -60,7 +60,8 @@ internal sealed class FileServer : IAsyncDisposable
         var ifRange = context.Request.Headers.IfRange.ToString();
         if (headers.Range is { Ranges.Count: 1 } range && (ifRange.Length == 0 || ifRange == lastModified))
         {
-            var (from, to) = (range.Ranges.First().From, range.Ranges.First().To);
+            var requested = range.Ranges.First();
+            var (from, to) = (requested.From, requested.To);
             if (from is null && to is { } suffix)
             {
                 (start, end) = (Math.Max(0, length - suffix), length - 1);

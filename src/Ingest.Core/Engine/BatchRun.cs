@@ -32,7 +32,6 @@ internal sealed partial class BatchRun
     private CancellationTokenSource _stop = new();
     private RowEncoder _encoder = null!;
     private TableLayout _layout = null!;
-    private IReadOnlyList<string> _tableWarnings = [];
     private CsvReadOptions _csvOptions = null!;
     private SourceOpener _opener = null!;
     private FileCopier _copier = null!;
@@ -66,7 +65,7 @@ internal sealed partial class BatchRun
         _csvOptions = new CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
         _files = DistinctFiles(_request.Sources, _options.MaxFilesPerBatch);
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        _tableWarnings = await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        var tableWarnings = await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         if (_recorder is PostgresStatusRecorder postgresRecorder)
         {
             await postgresRecorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
@@ -76,11 +75,11 @@ internal sealed partial class BatchRun
             ?? throw new BatchAlreadyRunningException(_batchId);
         await using (lease.ConfigureAwait(false))
         {
-            return await RunLeasedAsync(progress, cancellationToken).ConfigureAwait(false);
+            return await RunLeasedAsync(tableWarnings, progress, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<BatchResult> RunLeasedAsync(IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
+    private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> tableWarnings, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
     {
         var existing = await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
         if (existing is not null && existing.DatasetId != _request.Dataset.Name)
@@ -121,7 +120,7 @@ internal sealed partial class BatchRun
             _log.Info($"Resuming batch job: {_filesDone} of {_files.Count} files already loaded, {pending.Count} to load");
         }
 
-        foreach (var warning in _tableWarnings)
+        foreach (var warning in tableWarnings)
         {
             _log.Warn(warning);
         }
