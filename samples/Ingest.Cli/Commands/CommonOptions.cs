@@ -21,6 +21,13 @@ internal static class CommonOptions
         Description = "PostgreSQL connection string. Default: $INGEST_CONNECTION, else a local PostgreSQL kept under the user's data folder.",
     };
 
+    public static Option<CpuYield> YieldCpu() => new("--yield-cpu")
+    {
+        Description = "Lower ingest's CPU priority while it loads into a PostgreSQL on this machine, so the server gets the cores first (Linux): "
+            + "auto = when ingest leads its own session (a service, or started with setsid); always = also from a shell, whose whole session then yields while loading and gets its priority back after; never. Default auto.",
+        DefaultValueFactory = _ => CpuYield.Auto,
+    };
+
     public static Option<string> Dataset() => new("--dataset")
     {
         Description = "The dataset (table) to load into: name or schema.name.",

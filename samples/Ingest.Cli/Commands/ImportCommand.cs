@@ -18,9 +18,10 @@ internal static class ImportCommand
         var maxRecord = CommonOptions.MaxRecordSize();
         var sources = CommonOptions.Sources();
         var json = CommonOptions.Json();
+        var yieldCpu = CommonOptions.YieldCpu();
         var command = new Command("import", "Load CSV files into a dataset and print the batch's outcome.")
         {
-            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, json, sources,
+            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, yieldCpu, json, sources,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -33,6 +34,7 @@ internal static class ImportCommand
                 Streams = parse.GetValue(streams),
                 HeaderLines = parse.GetValue(headerLines),
                 MaxRecordSize = parse.GetValue(maxRecord),
+                YieldCpuToLocalServer = parse.GetValue(yieldCpu),
                 // Warnings as they happen, above the progress block; the error that ends a batch is printed
                 // once, with the outcome below.
                 OnLogLine = CommonOptions.Warnings(progress.Line),

@@ -54,7 +54,8 @@ internal static class QueueCommands
         var streams = new Option<int>("--streams") { Description = "Files this worker loads at once. Default 3.", DefaultValueFactory = _ => 3 };
         var lease = new Option<int>("--lease-seconds") { Description = "Claim lease; a dead worker's files go to others after it. Default 30.", DefaultValueFactory = _ => 30 };
         var exitWhenIdle = new Option<bool>("--exit-when-idle") { Description = "Exit once no submitted work is left (default: wait for more until Ctrl+C)." };
-        var command = new Command("worker", "Load files of submitted batches until stopped; run as many as you like, on any hosts.") { connection, streams, lease, exitWhenIdle };
+        var yieldCpu = CommonOptions.YieldCpu();
+        var command = new Command("worker", "Load files of submitted batches until stopped; run as many as you like, on any hosts.") { connection, streams, lease, exitWhenIdle, yieldCpu };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new WorkerOptions
@@ -67,7 +68,7 @@ internal static class QueueCommands
             var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
             await using (conn.ConfigureAwait(false))
             {
-                var engine = IngestEngine.Create(conn.ConnectionString);
+                var engine = IngestEngine.Create(conn.ConnectionString, new IngestOptions { YieldCpuToLocalServer = parse.GetValue(yieldCpu) });
                 await using (engine.ConfigureAwait(false))
                 {
                     await io.Error.WriteLineAsync($"Worker {options.Name} with {options.Streams} streams, lease {options.Lease.TotalSeconds:0} s; Ctrl+C to stop.").ConfigureAwait(false);

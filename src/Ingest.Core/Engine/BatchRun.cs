@@ -148,13 +148,22 @@ internal sealed partial class BatchRun
             _copier = new FileCopier(_encoder, _layout, _csvOptions, _opener);
             using var monitorStop = new CancellationTokenSource();
             var monitor = MonitorAsync(progress, monitorStop.Token);
-            var workers = new Task[streams];
-            for (var i = 0; i < workers.Length; i++)
+            using (var yielding = CpuYielder.Process.TryEnter(_options.YieldCpuToLocalServer, _dataSource))
             {
-                workers[i] = Task.Factory.StartNew(WorkerLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                if (yielding is not null)
+                {
+                    _log.Info(yielding.Message);
+                }
+
+                var workers = new Task[streams];
+                for (var i = 0; i < workers.Length; i++)
+                {
+                    workers[i] = Task.Factory.StartNew(WorkerLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                }
+
+                await Task.WhenAll(workers).ConfigureAwait(false);
             }
 
-            await Task.WhenAll(workers).ConfigureAwait(false);
             await monitorStop.CancelAsync().ConfigureAwait(false);
             await monitor.ConfigureAwait(false);
         }

@@ -50,6 +50,13 @@ public sealed record IngestOptions
     /// </summary>
     public Action<Guid, BatchLogLevel, string>? OnLogLine { get; init; }
 
+    /// <summary>
+    /// Whether the engine lowers its own CPU priority while it loads into a PostgreSQL server on the same
+    /// machine, so the server's backends get the cores first (see <see cref="CpuYield"/>). Default
+    /// <see cref="CpuYield.Auto"/>: when the process leads its own session, as services do.
+    /// </summary>
+    public CpuYield YieldCpuToLocalServer { get; init; } = CpuYield.Auto;
+
     /// <summary>How files are fetched: retries, timeouts, decompression caps. Default <see cref="SourceOptions"/>'s defaults.</summary>
     public SourceOptions Source { get; init; } = new();
 
@@ -67,6 +74,7 @@ public sealed record IngestOptions
         Check(ProgressInterval > TimeSpan.Zero, nameof(ProgressInterval), "must be positive");
         Check(SnapshotInterval > TimeSpan.Zero, nameof(SnapshotInterval), "must be positive");
         Check(AbortPollInterval > TimeSpan.Zero, nameof(AbortPollInterval), "must be positive");
+        Check(Enum.IsDefined(YieldCpuToLocalServer), nameof(YieldCpuToLocalServer), "must be Auto, Always or Never");
         ArgumentNullException.ThrowIfNull(Source, nameof(Source));
         Source.Validate();
     }

@@ -65,6 +65,25 @@ public sealed class CliTests
         Assert.Matches(@"Z WARN Invalid row skipped: .*a\.csv.*line 8.*entityId", import.Err); // the log's warnings, as they happen
     }
 
+    [SkippableFact]
+    public async Task Yield_cpu_reaches_the_engine_always_lowers_the_priority_and_never_keeps_it()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && File.Exists("/proc/self/autogroup"), "needs Linux's scheduler autogroup");
+        await using var f = await EngineFixture.CreateAsync();
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(5));
+        string[] common = ["import", "--dataset", "yield_plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--connection", f.ConnectionString];
+
+        var always = await RunAsync([.. common, "--yield-cpu", "always", file]);
+        var never = await RunAsync([.. common, "--yield-cpu", "never", "--batch-id", Guid.NewGuid().ToString(), file]);
+
+        Assert.True(always.Exit == 0, always.Err);
+        Assert.True(never.Exit == 0, never.Err);
+        var logs = await f.RowsAsync("SELECT log FROM ingest.import_batch ORDER BY added_at");
+        Assert.Equal(2, logs.Count);
+        Assert.Contains("lowest CPU priority", logs[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("CPU priority", logs[1], StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Cancelling_a_command_exits_1_with_a_message_not_a_crash()
     {
@@ -160,6 +179,7 @@ public sealed class CliTests
     [InlineData("dry-run", "--dataset", "d", "--schema", "{\"name\": \"d\"}", "--format", "{\"csv\": {\"entityId\": -1}}", "a.csv")]
     [InlineData("status", "not-a-uuid")]
     [InlineData("nonsense")]
+    [InlineData("import", "--dataset", "d", "--schema", "{\"name\": \"d\"}", "--format", "{\"csv\": {}}", "--yield-cpu", "sometimes", "a.csv")]
     [InlineData("import", "--dataset", "d", "--schema", "{\"name\": \"d\"}", "--format", "{\"csv\": {}}", "--streams", "0", "a.csv")]
     public async Task Bad_usage_or_input_exits_2_with_a_message(params string[] args)
     {

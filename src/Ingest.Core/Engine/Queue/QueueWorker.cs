@@ -27,6 +27,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await WorkStore.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
         using var opener = new SourceOpener(engine.Options.Source);
+        using var yielding = CpuYielder.Process.TryEnter(engine.Options.YieldCpuToLocalServer, dataSource);
         var streams = new Task[options.Streams];
         for (var i = 0; i < streams.Length; i++)
         {

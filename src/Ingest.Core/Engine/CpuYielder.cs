@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Net;
+using Npgsql;
+
+namespace Ingest.Engine;
+
+/// <summary>
+/// Lowers this process's CPU priority while loads run, when the PostgreSQL server shares the machine
+/// (see <see cref="CpuYield"/>). Linux puts every session in its own scheduling group (autogroup) and
+/// shares the CPU fairly between groups, whatever the threads' nice values; a loader started from a
+/// shell and a server started by <c>pg_ctl</c> are two groups, so the loader takes up to half the CPU
+/// even while the server's backends wait for it. The group's nice value, in <c>/proc/self/autogroup</c>,
+/// is the only lever, and it belongs to the whole session. Counted: concurrent loads in one process
+/// lower it once, and the last to end restores it.
+/// </summary>
+internal sealed class CpuYielder(string autogroupPath, string statPath)
+{
+    /// <summary>The nice value loads run at: the lowest priority, so the server's backends always go first.</summary>
+    public const int YieldNice = 19;
+
+    private static readonly TimeSpan RestoreRetry = TimeSpan.FromMilliseconds(150);
+    private const int RestoreAttempts = 20;
+
+    private readonly Lock _gate = new();
+    private int _holders;
+    private int? _restoreTo;
+    private int _restoreAttempts;
+
+    /// <summary>This process's yielder.</summary>
+    public static CpuYielder Process { get; } = new("/proc/self/autogroup", "/proc/self/stat");
+
+    /// <summary>
+    /// Lowers the priority when <paramref name="mode"/> and the facts call for it; null when nothing
+    /// changed (and nothing needs undoing). Dispose the lease when the loads end.
+    /// </summary>
+    /// <param name="mode">The host's choice.</param>
+    /// <param name="hosts">The connection string's <c>Host</c>: one or more hosts, comma-separated.</param>
+    public Lease? TryEnter(CpuYield mode, string? hosts)
+    {
+        if (mode == CpuYield.Never || !OperatingSystem.IsLinux() || !IsLocal(hosts) || !File.Exists(autogroupPath))
+        {
+            return null;
+        }
+
+        if (mode == CpuYield.Auto && !LeadsSession())
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            if (_holders == 0 && _restoreTo is null)
+            {
+                try
+                {
+                    var current = ReadNice();
+                    if (current < 0)
+                    {
+                        return null; // Raised on purpose by someone privileged; we could not give it back.
+                    }
+
+                    if (current < YieldNice)
+                    {
+                        File.WriteAllText(autogroupPath, YieldNice.ToString(CultureInfo.InvariantCulture));
+                        _restoreTo = current;
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+                {
+                    return null; // Not allowed or not there (a sandbox): load at the priority we have.
+                }
+            }
+
+            _holders++;
+            var from = _restoreTo ?? YieldNice;
+            return new Lease(this, $"PostgreSQL runs on this machine: Ingest runs at the lowest CPU priority while it loads (Linux autogroup nice {from} -> {YieldNice}), so the server's COPY backends get the cores first; set YieldCpuToLocalServer to Never to keep the priority");
+        }
+    }
+
+    /// <summary>As <see cref="TryEnter(CpuYield, string?)"/>, for the server behind <paramref name="dataSource"/>.</summary>
+    public Lease? TryEnter(CpuYield mode, NpgsqlDataSource dataSource) =>
+        mode == CpuYield.Never ? null : TryEnter(mode, new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Host);
+
+    /// <summary>Whether every host of a connection string is this machine: a loopback address, <c>localhost</c> or a Unix socket folder.</summary>
+    public static bool IsLocal(string? hosts)
+    {
+        if (string.IsNullOrWhiteSpace(hosts))
+        {
+            return false;
+        }
+
+        foreach (var entry in hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!IsLocalHost(entry))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsLocalHost(string host)
+    {
+        if (host.StartsWith('/') || host.StartsWith('@'))
+        {
+            return true; // A Unix socket folder, or an abstract socket name.
+        }
+
+        if (host.StartsWith('['))
+        {
+            var close = host.IndexOf(']', StringComparison.Ordinal);
+            host = close > 0 ? host[1..close] : host; // [::1]:5432
+        }
+        else if (host.Count(c => c == ':') == 1)
+        {
+            host = host[..host.IndexOf(':', StringComparison.Ordinal)]; // name:5432
+        }
+
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+    }
+
+    /// <summary>The autogroup's nice value, from a line like <c>/autogroup-123 nice 0</c> (or a bare number, as written).</summary>
+    public static int ParseNice(string line)
+    {
+        var at = line.LastIndexOf("nice", StringComparison.Ordinal);
+        var value = at < 0 ? line.AsSpan() : line.AsSpan(at + 4);
+        return int.TryParse(value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var nice)
+            ? nice
+            : throw new FormatException($"No nice value in '{line.Trim()}'.");
+    }
+
+    /// <summary>The session id in a <c>/proc/&lt;pid&gt;/stat</c> line: the fourth field after the command in parentheses.</summary>
+    public static int ParseSession(string stat)
+    {
+        var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return int.Parse(fields[3], CultureInfo.InvariantCulture); // state, ppid, pgrp, session
+    }
+
+    private int ReadNice() => ParseNice(File.ReadAllText(autogroupPath));
+
+    private bool LeadsSession()
+    {
+        try
+        {
+            return ParseSession(File.ReadAllText(statPath)) == Environment.ProcessId;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return false;
+        }
+    }
+
+    private void Exit()
+    {
+        lock (_gate)
+        {
+            _holders--;
+            _restoreAttempts = 0;
+            TryRestoreLocked();
+        }
+    }
+
+    // Unprivileged processes may change the value at most every 100 ms (EAGAIN): a load shorter than that
+    // restores a little later, unless a new load has started meanwhile.
+    private void TryRestoreLocked()
+    {
+        if (_holders > 0 || _restoreTo is not { } nice)
+        {
+            return;
+        }
+
+        try
+        {
+            File.WriteAllText(autogroupPath, nice.ToString(CultureInfo.InvariantCulture));
+            _restoreTo = null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (++_restoreAttempts < RestoreAttempts)
+            {
+                _ = Task.Delay(RestoreRetry).ContinueWith(_ => { lock (_gate) { TryRestoreLocked(); } }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>Holds the lower priority until disposed.</summary>
+    public sealed class Lease(CpuYielder owner, string message) : IDisposable
+    {
+        private int _disposed;
+
+        /// <summary>What changed, for the batch log.</summary>
+        public string Message { get; } = message;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.Exit();
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using Ingest.Engine;
+using Ingest.Status;
+
+namespace Ingest.Core.Tests.Engine;
+
+public sealed class CpuYieldTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("ingest-yield-").FullName;
+
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("localhost", true)]
+    [InlineData("LOCALHOST:5433", true)]
+    [InlineData("::1", true)]
+    [InlineData("[::1]:5432", true)]
+    [InlineData("127.0.0.2", true)]
+    [InlineData("/var/run/postgresql", true)]
+    [InlineData("127.0.0.1, localhost", true)]
+    [InlineData("db.example.com", false)]
+    [InlineData("10.0.0.5:5432", false)]
+    [InlineData("127.0.0.1,db.example.com", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    public void A_server_is_local_only_when_every_host_is_this_machine(string? hosts, bool local) =>
+        Assert.Equal(local, CpuYielder.IsLocal(hosts));
+
+    [Theory]
+    [InlineData("/autogroup-24684 nice 0\n", 0)]
+    [InlineData("/autogroup-7 nice 19", 19)]
+    [InlineData("/autogroup-7 nice -5\n", -5)]
+    public void The_autogroup_line_gives_its_nice_value(string line, int nice) => Assert.Equal(nice, CpuYielder.ParseNice(line));
+
+    [Fact]
+    public void The_session_is_read_after_the_command_even_when_it_holds_spaces_and_parentheses() =>
+        Assert.Equal(456, CpuYielder.ParseSession("123 (my (odd) proc) S 1 321 456 34816 123 4194560 1 0"));
+
+    [Fact]
+    public void Always_lowers_the_priority_until_the_last_of_overlapping_loads_ends_then_restores_it()
+    {
+        var (yielder, autogroup) = Yielder(nice: 3, leadsSession: false);
+
+        var first = yielder.TryEnter(CpuYield.Always, "127.0.0.1");
+        var second = yielder.TryEnter(CpuYield.Always, "localhost");
+
+        Assert.NotNull(first);
+        Assert.NotNull(second);
+        Assert.Contains("nice 3 -> 19", first.Message, StringComparison.Ordinal);
+        Assert.Equal(19, Nice(autogroup));
+        first.Dispose();
+        first.Dispose(); // a second dispose must not end the other load's lease
+        Assert.Equal(19, Nice(autogroup));
+        second.Dispose();
+        Assert.Equal(3, Nice(autogroup));
+    }
+
+    [Fact]
+    public void Auto_yields_only_when_the_process_leads_its_own_session()
+    {
+        var (shared, sharedGroup) = Yielder(nice: 0, leadsSession: false);
+        var (leader, leaderGroup) = Yielder(nice: 0, leadsSession: true);
+
+        Assert.Null(shared.TryEnter(CpuYield.Auto, "127.0.0.1"));
+        Assert.Equal(0, Nice(sharedGroup));
+        using (var lease = leader.TryEnter(CpuYield.Auto, "127.0.0.1"))
+        {
+            Assert.NotNull(lease);
+            Assert.Equal(19, Nice(leaderGroup));
+        }
+
+        Assert.Equal(0, Nice(leaderGroup));
+    }
+
+    [Theory]
+    [InlineData(CpuYield.Never, "127.0.0.1", 0)]
+    [InlineData(CpuYield.Always, "db.example.com", 0)]
+    [InlineData(CpuYield.Always, "127.0.0.1", -5)]
+    public void Nothing_changes_when_turned_off_for_a_remote_server_or_for_a_raised_priority(CpuYield mode, string host, int nice)
+    {
+        var (yielder, autogroup) = Yielder(nice, leadsSession: true);
+
+        Assert.Null(yielder.TryEnter(mode, host));
+        Assert.Equal(nice, Nice(autogroup));
+    }
+
+    [Fact]
+    public void An_already_lowest_priority_is_kept_and_not_raised_after()
+    {
+        var (yielder, autogroup) = Yielder(nice: 19, leadsSession: true);
+
+        using (var lease = yielder.TryEnter(CpuYield.Always, "127.0.0.1"))
+        {
+            Assert.NotNull(lease);
+        }
+
+        Assert.Equal(19, Nice(autogroup));
+    }
+
+    [SkippableFact]
+    public async Task An_import_into_a_local_server_runs_at_the_lowest_priority_and_gets_its_own_back_after()
+    {
+        const string Autogroup = "/proc/self/autogroup";
+        Skip.IfNot(OperatingSystem.IsLinux() && File.Exists(Autogroup), "needs Linux's scheduler autogroup");
+        var before = CpuYielder.ParseNice(File.ReadAllText(Autogroup));
+        Skip.If(before < 0 || before == CpuYielder.YieldNice, $"the test process already runs at autogroup nice {before}");
+        var during = new List<int>();
+        var options = EngineFixture.FastOptions with
+        {
+            YieldCpuToLocalServer = CpuYield.Always,
+            OnLogLine = (_, _, line) =>
+            {
+                if (line.Contains("lowest CPU priority", StringComparison.Ordinal))
+                {
+                    lock (during)
+                    {
+                        during.Add(CpuYielder.ParseNice(File.ReadAllText(Autogroup)));
+                    }
+                }
+            },
+        };
+        await using var f = await EngineFixture.CreateAsync(options);
+
+        var result = await f.ImportAsync([f.WriteFile("a.csv", EngineFixture.Rows(500))]);
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(500, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal([CpuYielder.YieldNice], during);
+        Assert.Contains($"(Linux autogroup nice {before} -> 19)", (await f.Recorder.GetBatchAsync(result.BatchId)).Log, StringComparison.Ordinal);
+        // An unprivileged process may change it only every 100 ms, so a short load restores a moment later.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (CpuYielder.ParseNice(File.ReadAllText(Autogroup)) != before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(before, CpuYielder.ParseNice(File.ReadAllText(Autogroup)));
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static int Nice(string autogroup) => CpuYielder.ParseNice(File.ReadAllText(autogroup));
+
+    private (CpuYielder Yielder, string Autogroup) Yielder(int nice, bool leadsSession)
+    {
+        var name = Guid.NewGuid().ToString("N");
+        var autogroup = Path.Combine(_folder, name + ".autogroup");
+        var stat = Path.Combine(_folder, name + ".stat");
+        File.WriteAllText(autogroup, $"/autogroup-1 nice {nice}\n");
+        var pid = Environment.ProcessId;
+        var session = leadsSession ? pid : pid + 1;
+        File.WriteAllText(stat, string.Create(CultureInfo.InvariantCulture, $"{pid} (testhost) S 1 {pid} {session} 0 -1 4194560 1 0\n"));
+        return (new CpuYielder(autogroup, stat), autogroup);
+    }
+}
