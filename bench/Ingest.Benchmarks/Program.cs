@@ -17,6 +17,12 @@ if (args.Length > 0 && args[0] == "workers")
     return await RunCommandAsync(WorkersOptions.Parse, WorkersOptions.Usage, WorkersRunner.RunAsync);
 }
 
+// `serve-files <dir>`: the throughput command's loopback file server, run as a process of its own.
+if (args.Length == 2 && args[0] == "serve-files")
+{
+    return await FileServerProcess.ServeAsync(args[1]);
+}
+
 // `min-of [N] [name]`: the stage and field benchmarks without BenchmarkDotNet, fastest of N (see MinOfN).
 if (args.Length > 0 && args[0] == "min-of")
 {

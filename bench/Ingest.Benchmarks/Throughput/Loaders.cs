@@ -21,15 +21,22 @@ internal static class Loaders
 {
     public const string EngineLocal = "engine, local files";
     public const string EngineHttp = "engine, loopback HTTP";
+    public const string Yielding = ", yielding CPU";
     public const string Psql = "psql \\copy (CSV)";
     public const string ServerCopy = "server binary COPY FROM file";
 
     private static readonly CsvFormat Format = CsvFormat.Parse(PlantCsv.Format);
 
-    public static LoaderCase Engine(string name, BenchDatabase database, IReadOnlyList<string> sources, int streams, long rows) =>
+    /// <summary>
+    /// The engine with <paramref name="streams"/> streams. <paramref name="yieldCpu"/> is
+    /// <see cref="CpuYield.Always"/> for the "yielding CPU" rows (the process lowers its CPU priority while it
+    /// loads, as a service's engine does by default) and <see cref="CpuYield.Never"/> for the others.
+    /// </summary>
+    public static LoaderCase Engine(string name, BenchDatabase database, IReadOnlyList<string> sources, int streams, long rows, CpuYield yieldCpu = CpuYield.Never) =>
         new(name, streams, InProcess: true, async () =>
         {
-            await using var engine = IngestEngine.Create(database.ConnectionString, new IngestOptions { Streams = streams });
+            var options = new IngestOptions { Streams = streams, YieldCpuToLocalServer = yieldCpu };
+            await using var engine = IngestEngine.Create(database.ConnectionString, options);
             var result = await engine.ImportAsync(new ImportRequest(database.Schema, Format, sources));
             if (result.Status != BatchStatus.Finished || result.InsertCount != rows)
             {

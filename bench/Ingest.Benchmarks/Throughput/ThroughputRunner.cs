@@ -14,7 +14,7 @@ internal static class ThroughputRunner
         var total = Stopwatch.StartNew();
         await using var setup = await BenchSetup.CreateAsync(options.Rows, options.Files, options.AsIs, Log);
         var (workload, server, database, before, settings, configured) = (setup.Workload, setup.Server, setup.Database, setup.Before, setup.Settings, setup.Configured);
-        await using var files = await FileServer.StartAsync(workload.Directory);
+        await using var files = await FileServerProcess.StartAsync(workload.Directory);
 
         var cases = Cases(options, database, workload, files);
         await WarmUpAsync(database, workload, files);
@@ -52,7 +52,7 @@ internal static class ThroughputRunner
     /// process the JIT still compiled ~1,000 methods per full load until about the sixth load. A first load in a
     /// fresh process is measured apart (bench/results/2026-11-29-cold-start.md).
     /// </summary>
-    private static async Task WarmUpAsync(BenchDatabase database, Workload workload, FileServer files)
+    private static async Task WarmUpAsync(BenchDatabase database, Workload workload, FileServerProcess files)
     {
         Log("Warming up (two untimed engine loads of all files, local and over HTTP)");
         var urls = workload.CsvFiles.Select(files.Url).ToList();
@@ -66,18 +66,20 @@ internal static class ThroughputRunner
         }
     }
 
-    private static List<LoaderCase> Cases(ThroughputOptions options, BenchDatabase database, Workload workload, FileServer files)
+    private static List<LoaderCase> Cases(ThroughputOptions options, BenchDatabase database, Workload workload, FileServerProcess files)
     {
         var cases = new List<LoaderCase>();
-        foreach (var streams in options.Streams)
-        {
-            cases.Add(Loaders.Engine(Loaders.EngineLocal, database, workload.CsvFiles, streams, workload.Rows));
-        }
-
         var urls = workload.CsvFiles.Select(files.Url).ToList();
-        foreach (var streams in options.Streams)
+        foreach (var (name, sources) in (IEnumerable<(string, IReadOnlyList<string>)>)[(Loaders.EngineLocal, workload.CsvFiles), (Loaders.EngineHttp, urls)])
         {
-            cases.Add(Loaders.Engine(Loaders.EngineHttp, database, urls, streams, workload.Rows));
+            foreach (var yieldCpu in (CpuYield[])[CpuYield.Never, CpuYield.Always])
+            {
+                foreach (var streams in options.Streams)
+                {
+                    var label = yieldCpu == CpuYield.Always ? name + Loaders.Yielding : name;
+                    cases.Add(Loaders.Engine(label, database, sources, streams, workload.Rows, yieldCpu));
+                }
+            }
         }
 
         if (Loaders.PsqlFound())
