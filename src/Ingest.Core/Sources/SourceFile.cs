@@ -39,10 +39,13 @@ public sealed class SourceFile
     internal string LocalPath => Key;
 
     /// <summary>
-    /// Reads an http(s) URL, a <c>file://</c> URL or a local path (a relative path is made full
-    /// against the current directory).
+    /// Reads an http(s) URL, a local <c>file://</c> URL (<c>file:///path</c> or <c>file://localhost/path</c>)
+    /// or a local path (a relative path is made full against the current directory).
     /// </summary>
-    /// <exception cref="ArgumentException">The location is empty, not a valid URL, or of another scheme.</exception>
+    /// <exception cref="ArgumentException">
+    /// The location is empty, not a valid URL, of another scheme, or a <c>file://</c> URL naming a host other
+    /// than <c>localhost</c>.
+    /// </exception>
     public static SourceFile Parse(string locationOrPath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(locationOrPath);
@@ -65,7 +68,20 @@ public sealed class SourceFile
 
         if (uri.IsFile)
         {
-            return Local(locationOrPath, Path.GetFullPath(uri.LocalPath));
+            // A file URL names a local file only with no host or "localhost" (RFC 8089). Uri.LocalPath turns
+            // any host into a UNC path (\\localhost\tmp\f.csv), which on Linux is a relative path that
+            // Path.GetFullPath joined onto the current directory. The percent-decoded path part is the file
+            // in both forms, so file:///tmp/f.csv and file://localhost/tmp/f.csv get the same key.
+            if (uri.Host.Length != 0 && !uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                // Without the query and fragment (a file URL has no user info): all it could hide.
+                var shown = uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+                throw new ArgumentException(
+                    $"The file URL '{shown}' names the host '{uri.Host}': only local file URLs (file:///path or file://localhost/path) are supported.",
+                    nameof(locationOrPath));
+            }
+
+            return Local(locationOrPath, Path.GetFullPath(Uri.UnescapeDataString(uri.AbsolutePath)));
         }
 
         throw new ArgumentException(
