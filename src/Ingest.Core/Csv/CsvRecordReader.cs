@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.IO.Pipelines;
 using Ingest.Copy;
@@ -22,9 +23,11 @@ internal sealed class CsvRecordReader : IDisposable
     private readonly CsvReadOptions _options;
     private readonly Pipe _pipe;
     private readonly PipeTextReader _text;
+    private readonly BufferTap _tap;
     private readonly CsvDataReader _csv;
     private char[]? _buffer;
     private long _nextLine = 1;
+    private long _nextRecordChar;
     private int _headersLeft;
 
     public CsvRecordReader(Stream source, string fileKey, CsvReadOptions options, Action<int>? bytesRead, CancellationToken cancellationToken)
@@ -45,6 +48,7 @@ internal sealed class CsvRecordReader : IDisposable
             _text = new PipeTextReader(_pipe.Reader);
         }
 
+        _tap = new BufferTap(_text);
         var csvOptions = new CsvDataReaderOptions
         {
             HasHeaders = false,
@@ -63,7 +67,7 @@ internal sealed class CsvRecordReader : IDisposable
             // The char buffer is pooled so a file costs no buffer allocation; Sylvan grows its own copy
             // only for a record longer than the buffer (up to the record cap).
             _buffer = System.Buffers.ArrayPool<char>.Shared.Rent(csvOptions.BufferSize);
-            _csv = CsvDataReader.Create(_text, _buffer, csvOptions);
+            _csv = CsvDataReader.Create(_tap, _buffer, csvOptions);
         }
         catch (Exception ex)
         {
@@ -106,14 +110,16 @@ internal sealed class CsvRecordReader : IDisposable
             }
 
             Line = _nextLine;
-            _nextLine += Math.Max(1, _csv.GetRawRecordSpan().Count('\n'));
+            var raw = _csv.GetRawRecordSpan();
+            _nextLine += Math.Max(1, raw.Count('\n'));
+            _nextRecordChar += raw.Length;
             if (_headersLeft > 0)
             {
                 _headersLeft--;
                 continue;
             }
 
-            if (_csv.RowFieldCount <= 1 && _csv.GetFieldSpan(0).IsEmpty && _csv.GetRawRecordSpan().Trim().IsEmpty)
+            if (_csv.RowFieldCount <= 1 && _csv.GetFieldSpan(0).IsEmpty && raw.Trim().IsEmpty)
             {
                 // A blank line holds no data: skipped, not counted as a row.
                 continue;
@@ -133,11 +139,90 @@ internal sealed class CsvRecordReader : IDisposable
             CsvRecordTooLargeException => new FileErrorException(_fileKey, _nextLine,
                 $"a record is longer than the record size cap of {_options.MaxRecordChars} characters (raise the cap if the file is right)", inner),
             CsvInvalidCharacterException invalid when invalid.Message.Contains("without a closing quote", StringComparison.Ordinal) =>
-                new FileErrorException(_fileKey, _nextLine, "unterminated quoted field: a quote opened here is never closed", inner),
+                UnclosedQuote(invalid),
+            CsvInvalidCharacterException invalid when invalid.Message.Contains("after a closing quote", StringComparison.Ordinal) =>
+                AfterClosingQuote(invalid, invalid.InvalidCharacter),
             CsvFormatException format => new FileErrorException(_fileKey, _nextLine, $"malformed CSV: {format.Message}", inner),
             _ => inner,
         };
     }
+
+    // Sylvan 1.4.4 (CsvStyle.Standard) says "ends without a closing quote" for two faults: a quote never
+    // closed before the end of the text, and a closed quote followed by a character that its check after a
+    // closing quote lets through (a code below ',' other than a quote or line end: a space, a tab, '!',
+    // '+', ...), which it only notices at the field's end. Its exception does not say which, so the
+    // failed field is read back from Sylvan's buffer and its quotes are followed as Sylvan follows them.
+    private FileErrorException UnclosedQuote(CsvInvalidCharacterException invalid)
+    {
+        var field = FailedField(invalid);
+        var close = ClosingQuote(field);
+        return close >= 0 && close + 1 < field.Length
+            ? AfterClosingQuote(invalid, field[close + 1])
+            : new FileErrorException(_fileKey, _nextLine, "unterminated quoted field: a quote opened here is never closed", invalid);
+    }
+
+    private FileErrorException AfterClosingQuote(CsvInvalidCharacterException invalid, char found) =>
+        new(_fileKey, _nextLine, string.Create(CultureInfo.InvariantCulture,
+            $"malformed CSV: characters after a closing quote in column {invalid.FieldOrdinal} ({Show(found)}): a quoted value must end at a comma or the end of the line"),
+            invalid);
+
+    /// <summary>
+    /// The failed field as Sylvan read it, from its opening quote to the character it stopped at, or empty
+    /// when it cannot be found. Sylvan keeps the failed record in its buffer: the raw record span still
+    /// ends where the failed field starts, and <see cref="CsvInvalidCharacterException.RecordOffset"/> is
+    /// where in the record it stopped. The record's place in the buffer comes from counting the text
+    /// before it, since the span of a first field's failure is empty and so cannot be placed.
+    /// </summary>
+    private ReadOnlySpan<char> FailedField(CsvInvalidCharacterException invalid)
+    {
+        // _csv is still null if Sylvan throws while the constructor creates it (it reads the first record).
+        if (_csv is null || _tap.Buffer is not { } buffer)
+        {
+            return default;
+        }
+
+        var before = _csv.GetRawRecordSpan();
+        var recordStart = _nextRecordChar - _tap.BufferStartChar;
+        var start = recordStart + before.Length;
+        var end = recordStart + invalid.RecordOffset + 1;
+        if (recordStart < 0 || start >= end || end > _tap.BufferEnd || buffer[(int)start] != '"'
+            || (!before.IsEmpty && !(buffer.AsSpan().Overlaps(before, out var offset) && offset == recordStart)))
+        {
+            // Not where Sylvan should have left it: keep Sylvan's own reading rather than guess.
+            return default;
+        }
+
+        return buffer.AsSpan((int)start, (int)(end - start));
+    }
+
+    // The index of a quoted field's closing quote, or -1 when it has none: inside, a doubled quote is one
+    // quote, and any other quote closes the field.
+    private static int ClosingQuote(ReadOnlySpan<char> field)
+    {
+        for (var i = 1; i < field.Length; i++)
+        {
+            if (field[i] == '"')
+            {
+                if (i + 1 < field.Length && field[i + 1] == '"')
+                {
+                    i++;
+                    continue;
+                }
+
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static string Show(char c) => c switch
+    {
+        ' ' => "a space",
+        '\t' => "a tab",
+        _ when char.IsControl(c) || char.IsWhiteSpace(c) || char.IsSurrogate(c) => string.Create(CultureInfo.InvariantCulture, $"the character U+{(int)c:X4}"),
+        _ => $"'{c}'",
+    };
 
     public void Dispose()
     {
@@ -158,4 +243,44 @@ internal readonly struct CsvRow(CsvDataReader reader) : IRowSource
     public int FieldCount => reader.RowFieldCount;
 
     public ReadOnlySpan<char> GetField(int ordinal) => reader.GetFieldSpan(ordinal);
+}
+
+/// <summary>
+/// Passes Sylvan's reads through and remembers where the text now sits in Sylvan's buffer: Sylvan reads
+/// only into the buffer it parses from (see <see cref="CsvRecordReader"/>'s error reading), once per block.
+/// </summary>
+internal sealed class BufferTap(TextReader inner) : TextReader
+{
+    /// <summary>The buffer of the last read, or null when the last read was into something else.</summary>
+    public char[]? Buffer { get; private set; }
+
+    /// <summary>The end of the text in <see cref="Buffer"/>: everything read so far ends there.</summary>
+    public int BufferEnd { get; private set; }
+
+    /// <summary>Chars read so far.</summary>
+    public long CharsRead { get; private set; }
+
+    /// <summary>The place in the text of the first char of <see cref="Buffer"/>.</summary>
+    public long BufferStartChar => CharsRead - BufferEnd;
+
+    public override int Read(char[] buffer, int index, int count)
+    {
+        var read = inner.Read(buffer, index, count);
+        Buffer = buffer;
+        BufferEnd = index + read;
+        CharsRead += read;
+        return read;
+    }
+
+    public override int Read(Span<char> buffer)
+    {
+        var read = inner.Read(buffer);
+        Buffer = null;
+        CharsRead += read;
+        return read;
+    }
+
+    public override int Read() => inner.Read();
+
+    public override int Peek() => inner.Peek();
 }

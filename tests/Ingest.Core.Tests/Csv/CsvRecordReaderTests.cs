@@ -1,0 +1,98 @@
+using System.Text;
+using Ingest.Csv;
+using Ingest.Sources;
+
+namespace Ingest.Core.Tests.Csv;
+
+/// <summary>
+/// The file error a malformed quote gives, read both ways a file is read: pumped from a stream, and inline
+/// from an uncompressed local file.
+/// </summary>
+public sealed class CsvRecordReaderTests : IDisposable
+{
+    private const string Unterminated = "unterminated quoted field: a quote opened here is never closed";
+
+    private static readonly string ManyRows = string.Concat(Enumerable.Repeat("1,\"a,b\"\n", 1000));
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("ingest-csv-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Theory]
+    [InlineData("ok,1\na,\"x,y\" \n", 2, 1, "a space")] // the reported file
+    [InlineData("ok,1\na,\"x,y\" ", 2, 1, "a space")] // at the end of the file, without a line end
+    [InlineData("ok,1\na,\"x,y\"\t,b\r\nc\n", 2, 1, "a tab")]
+    [InlineData("\"x\"+\nok,1\n", 1, 0, "'+'")] // the first field of the first record
+    [InlineData("ok,1\na,\"two\nlines, \"\"q\"\"\"  \nb\n", 2, 1, "a space")] // a quoted line end and escaped quotes before the close
+    [InlineData("ok,1\na,\"\" \n", 2, 1, "a space")] // an empty quoted value
+    [InlineData("ok,1\na,\"x,y\"z\n", 2, 1, "'z'")] // the characters Sylvan itself checks after a quote: the same words
+    public async Task Characters_after_a_closing_quote_are_malformed_csv_naming_line_and_column_not_an_unterminated_quote(
+        string csv, long line, int column, string found)
+    {
+        var error = await ReadToErrorAsync(csv);
+
+        Assert.Equal(AfterQuote(column, found), error.Reason);
+        Assert.Equal(line, error.Line);
+    }
+
+    [Fact]
+    public async Task Characters_after_a_closing_quote_are_told_apart_after_the_buffer_moved_and_grew()
+    {
+        // 128-char buffers: the text before the record has been moved out of the buffer many times, and the
+        // failed record (longer than the buffer) made Sylvan grow it.
+        var longValue = new string('x', 1000);
+
+        var closed = await ReadToErrorAsync(ManyRows + $"2,\"{longValue}\" \n3,4\n", bufferChars: 128);
+        var open = await ReadToErrorAsync(ManyRows + $"2,\"{longValue} \n3,4\n", bufferChars: 128);
+        var firstField = await ReadToErrorAsync(ManyRows + $"\"{longValue}\"! ,2\n3,4\n", bufferChars: 128);
+
+        Assert.Equal((1001L, AfterQuote(1, "a space")), (closed.Line!.Value, closed.Reason));
+        Assert.Equal((1001L, Unterminated), (open.Line!.Value, open.Reason));
+        Assert.Equal((1001L, AfterQuote(0, "'!'")), (firstField.Line!.Value, firstField.Reason));
+    }
+
+    [Theory]
+    [InlineData("ok,1\na,\"x,y \nb,c\n", 2)] // runs to the end of the file
+    [InlineData("ok,1\na,\"x\"\" \n", 2)] // the last quote is an escaped one
+    [InlineData("ok,1\na,\"", 2)] // a lone quote at the very end
+    [InlineData("\"\"\" ", 1)] // an escaped quote right after the opening one
+    [InlineData("ok,1\na,\"x\n\"\"\"\" ,b\n", 2)] // quoted line end, two escaped quotes, then text: still inside
+    public async Task A_quote_never_closed_before_the_end_of_the_file_is_still_unterminated(string csv, long line)
+    {
+        var error = await ReadToErrorAsync(csv);
+
+        Assert.Equal(Unterminated, error.Reason);
+        Assert.Equal(line, error.Line);
+    }
+
+    private static string AfterQuote(int column, string found) =>
+        $"malformed CSV: characters after a closing quote in column {column} ({found}): a quoted value must end at a comma or the end of the line";
+
+    /// <summary>Reads every record both ways; both must stop with the same file error, which is returned.</summary>
+    private async Task<FileErrorException> ReadToErrorAsync(string csv, int bufferChars = 64 * 1024)
+    {
+        var bytes = Encoding.UTF8.GetBytes(csv);
+        var options = new CsvReadOptions(0, 1 << 20, bufferChars);
+
+        using var pumped = new CsvRecordReader(new MemoryStream(bytes), "t.csv", options, null, CancellationToken.None);
+        var fromStream = Assert.Throws<FileErrorException>(() => ReadAll(pumped));
+
+        var path = Path.Combine(_folder, "t.csv");
+        await File.WriteAllBytesAsync(path, bytes);
+        using var opener = new SourceOpener(new SourceOptions());
+        await using var local = await opener.OpenAsync(SourceFile.Parse(path));
+        using var inline = new CsvRecordReader(local, "t.csv", options, null, CancellationToken.None);
+        var fromFile = Assert.Throws<FileErrorException>(() => ReadAll(inline));
+
+        Assert.Equal((fromStream.Line, fromStream.Reason), (fromFile.Line, fromFile.Reason));
+        Assert.Equal($"t.csv line {fromStream.Line}: {fromStream.Reason}", fromStream.Message);
+        return fromStream;
+    }
+
+    private static void ReadAll(CsvRecordReader reader)
+    {
+        while (reader.Read())
+        {
+        }
+    }
+}
