@@ -9,4 +9,7 @@ internal static class FaultInjection
 {
     /// <summary>Runs right after a file's COMMIT succeeded; throwing here is a COMMIT whose answer was lost.</summary>
     public static Action<string>? AfterCommit { get; set; }
+
+    /// <summary>Runs when a queue worker has read a batch under its lock and is about to record a status for it.</summary>
+    public static Action<Guid>? AfterBatchRead { get; set; }
 }

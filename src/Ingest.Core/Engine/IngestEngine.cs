@@ -125,12 +125,30 @@ public sealed class IngestEngine : IAsyncDisposable
         var batch = await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         var loaded = await FileLedger.LoadedAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
+        var (inserted, invalid) = (loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid));
+        string[] lines =
+        [
+            "Received abort instruction",
+            queued
+                ? "Batch job aborted: queue workers roll back the files they are loading and take no more"
+                : "Batch job aborted: no process was running it (the process that started it had stopped)",
+        ];
+        if (queued && Recorder is PostgresStatusRecorder shared)
+        {
+            // Workers may be appending lines right now (without the batch lock): append, never rewrite.
+            var now = DateTimeOffset.UtcNow;
+            var text = string.Join('\n', lines.Select(line => BatchLog.FormatLine(BatchLogLevel.Info, line, now)));
+            await shared.AppendStatusLinesAsync(batchId, BatchStatus.Aborted, inserted, invalid, text, cancellationToken).ConfigureAwait(false);
+            return AbortOutcome.AbortedNow;
+        }
+
         var log = new BatchLog(batch.Log);
-        log.Info("Received abort instruction");
-        log.Info(queued
-            ? "Batch job aborted: queue workers roll back the files they are loading and take no more"
-            : "Batch job aborted: no process was running it (the process that started it had stopped)");
-        await Recorder.AppendStatusAsync(batchId, BatchStatus.Aborted, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), log.Text, cancellationToken).ConfigureAwait(false);
+        foreach (var line in lines)
+        {
+            log.Info(line);
+        }
+
+        await Recorder.AppendStatusAsync(batchId, BatchStatus.Aborted, inserted, invalid, log.Text, cancellationToken).ConfigureAwait(false);
         return AbortOutcome.AbortedNow;
     }
 

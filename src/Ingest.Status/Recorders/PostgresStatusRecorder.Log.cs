@@ -36,6 +36,45 @@ public sealed partial class PostgresStatusRecorder
     }
 
     /// <summary>
+    /// Records a new status whose log is the batch's log with <paramref name="lines"/> appended, in one atomic
+    /// statement: lines other processes append at the same moment (<see cref="AppendLogAsync"/>) are kept, which
+    /// reading the log, adding to it and writing it back (<see cref="AppendStatusAsync"/>) would overwrite.
+    /// </summary>
+    /// <returns>The record as stored, with the whole log.</returns>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    public async ValueTask<StatusRecord> AppendStatusLinesAsync(
+        Guid batchId, BatchStatus status, long insertCount, long invalidCount, string lines, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var at = RecorderShared.Now(_time);
+        var command = _dataSource.CreateCommand("""
+            WITH b AS (
+                UPDATE ingest.import_batch
+                SET status = @status, insert_count = @inserted, invalid_count = @invalid, updated_at = @at,
+                    log = CASE WHEN log IS NULL OR log = '' THEN @lines ELSE log || E'\n' || @lines END
+                WHERE id = @id
+                RETURNING id, log)
+            INSERT INTO ingest.import_batch_status (batch_id, status, insert_count, invalid_count, log, updated_at)
+            SELECT id, @status, @inserted, @invalid, log, @at FROM b
+            RETURNING log
+            """);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(Sql.Uuid("id", batchId));
+            command.Parameters.Add(Sql.Text("status", status.ToWord()));
+            command.Parameters.Add(Sql.Bigint("inserted", insertCount));
+            command.Parameters.Add(Sql.Bigint("invalid", invalidCount));
+            command.Parameters.Add(Sql.Text("lines", Redactor.RedactText(lines)));
+            command.Parameters.Add(Sql.Time("at", at));
+            var log = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return log is string text
+                ? new StatusRecord(batchId, status, insertCount, invalidCount, text, at)
+                : throw new BatchNotFoundException(batchId);
+        }
+    }
+
+    /// <summary>
     /// Adds to the live counts of a running batch (<c>created</c> or <c>started</c>) in one atomic statement,
     /// so several processes loading one batch each add what they load (and take back what rolls back);
     /// a batch that has ended keeps the counts its final status recorded.

@@ -1,5 +1,6 @@
 using System.Text;
 using Ingest.Core.Tests.Infrastructure;
+using Ingest.Engine;
 using Ingest.Status;
 
 namespace Ingest.Core.Tests.Engine;
@@ -27,6 +28,51 @@ public sealed class QueueTests
         Assert.Single(timeline, r => r.Status == BatchStatus.Finished);
         Assert.Matches(@"INFO \[w\d\] Loaded ", timeline[0].Log);
         Assert.Contains($"Finished batch job. Inserted: {expected}, Invalid: 0", timeline[0].Log, StringComparison.Ordinal);
+
+        // Every stream's lines survive the status changes other workers make at the same time (one each per file).
+        // The batch record's log, not the finished snapshot: a stream logs "Loaded" after its commit, so the
+        // worker that records finished may get there first.
+        var lines = (await f.Recorder.GetBatchAsync(id)).Log!.Split('\n');
+        Assert.Equal(12, lines.Count(l => l.Contains("] Reading file ", StringComparison.Ordinal)));
+        Assert.Equal(12, lines.Count(l => l.Contains("] Loaded ", StringComparison.Ordinal)));
+        Assert.Single(lines, l => l.Contains("] Starting batch job", StringComparison.Ordinal));
+        Assert.Equal(lines.Length, lines.Distinct().Count());
+    }
+
+    [SkippableFact]
+    public async Task Lines_appended_while_a_worker_records_a_status_are_kept()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var files = Enumerable.Range(0, 3).Select(i => f.WriteFile($"l{i}.csv", EngineFixture.Rows(50, i * 100))).ToArray();
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, files));
+        var appended = 0;
+        FaultInjection.AfterBatchRead = batchId =>
+        {
+            if (batchId == id)
+            {
+                // Another stream or worker logs between this worker's read of the batch and its status write.
+                var n = Interlocked.Increment(ref appended);
+                f.Recorder.AppendLogAsync(id, BatchLog.FormatLine(BatchLogLevel.Info, $"[other] concurrent line {n}", DateTimeOffset.UtcNow)).AsTask().GetAwaiter().GetResult();
+            }
+        };
+        try
+        {
+            await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "w1", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
+        }
+        finally
+        {
+            FaultInjection.AfterBatchRead = null;
+        }
+
+        var batch = await f.Recorder.GetBatchAsync(id);
+        Assert.Equal(BatchStatus.Finished, batch.Status);
+        Assert.True(appended >= 2, $"the seam ran {appended} times"); // started and finished at least
+        for (var n = 1; n <= appended; n++)
+        {
+            Assert.Contains($"[other] concurrent line {n}", batch.Log, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("[w1] Finished batch job. Inserted: 150, Invalid: 0", (await f.Recorder.GetTimelineAsync(id))[0].Log, StringComparison.Ordinal);
     }
 
     [SkippableFact]

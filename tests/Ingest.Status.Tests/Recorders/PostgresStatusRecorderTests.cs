@@ -49,6 +49,31 @@ public sealed class PostgresStatusRecorderTests : StatusRecorderContract
     }
 
     [SkippableFact]
+    public async Task A_status_with_appended_lines_keeps_lines_others_append_at_the_same_time()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
+        var recorder = Own(PostgresStatusRecorder.Create(connectionString));
+        var other = Own(PostgresStatusRecorder.Create(connectionString));
+        var batch = NewBatch();
+        await recorder.CreateBatchAsync(batch);
+
+        var appends = Enumerable.Range(0, 40).Select(i => Task.Run(async () => await other.AppendLogAsync(batch.Id, $"line {i}"))).ToList();
+        var status = await recorder.AppendStatusLinesAsync(batch.Id, BatchStatus.Started, 3, 1, "started with password=hunter2");
+        await Task.WhenAll(appends);
+
+        var stored = await recorder.GetBatchAsync(batch.Id);
+        Assert.Equal(BatchStatus.Started, stored.Status);
+        Assert.Equal((3, 1), (stored.InsertCount, stored.InvalidCount));
+        var lines = stored.Log!.Split('\n');
+        Assert.Equal(41, lines.Length);
+        Assert.All(Enumerable.Range(0, 40), i => Assert.Contains($"line {i}", lines));
+        Assert.DoesNotContain("hunter2", stored.Log, StringComparison.Ordinal);
+        Assert.EndsWith(lines.Single(l => l.StartsWith("started", StringComparison.Ordinal)), status.Log, StringComparison.Ordinal);
+        Assert.Equal(status.Log, (await recorder.GetTimelineAsync(batch.Id))[0].Log);
+        await Assert.ThrowsAsync<BatchNotFoundException>(async () => await recorder.AppendStatusLinesAsync(Guid.NewGuid(), BatchStatus.Started, 0, 0, "x"));
+    }
+
+    [SkippableFact]
     public async Task Recorder_leaves_the_file_ledger_to_the_engine()
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);

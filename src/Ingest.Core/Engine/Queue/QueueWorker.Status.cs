@@ -27,10 +27,9 @@ internal sealed partial class QueueWorker
             return;
         }
 
-        var log = new BatchLog(batch.Log);
-        log.Info($"[{options.Name}] Starting batch job");
-        log.Info($"[{options.Name}] Starting import: files are shared by the workers of the queue");
-        recorder.AppendStatusAsync(batchId, BatchStatus.Started, 0, 0, log.Text).AsTask().GetAwaiter().GetResult();
+        AppendStatus(batchId, BatchStatus.Started, 0, 0,
+            (BatchLogLevel.Info, "Starting batch job"),
+            (BatchLogLevel.Info, "Starting import: files are shared by the workers of the queue"));
     });
 
     /// <summary>The worker that sees no file left records <c>finished</c>, with counts from the ledger.</summary>
@@ -44,9 +43,7 @@ internal sealed partial class QueueWorker
         }
 
         var (inserted, invalid) = Totals(batchId);
-        var log = new BatchLog(batch.Log);
-        log.Info($"[{options.Name}] Finished batch job. Inserted: {inserted}, Invalid: {invalid}");
-        recorder.AppendStatusAsync(batchId, BatchStatus.Finished, inserted, invalid, log.Text).AsTask().GetAwaiter().GetResult();
+        AppendStatus(batchId, BatchStatus.Finished, inserted, invalid, (BatchLogLevel.Info, $"Finished batch job. Inserted: {inserted}, Invalid: {invalid}"));
     });
 
     private void FailBatch(Guid batchId, string reason) => UnderBatchLock(batchId, batch =>
@@ -57,11 +54,21 @@ internal sealed partial class QueueWorker
         }
 
         var (inserted, invalid) = Totals(batchId);
-        var log = new BatchLog(batch.Log);
-        log.Error($"[{options.Name}] {reason}");
-        log.Error($"[{options.Name}] Batch job failed. Inserted: {inserted}, Invalid: {invalid}. Fix the file and submit the rest again");
-        recorder.AppendStatusAsync(batchId, BatchStatus.Error, inserted, invalid, log.Text).AsTask().GetAwaiter().GetResult();
+        AppendStatus(batchId, BatchStatus.Error, inserted, invalid,
+            (BatchLogLevel.Error, reason),
+            (BatchLogLevel.Error, $"Batch job failed. Inserted: {inserted}, Invalid: {invalid}. Fix the file and submit the rest again"));
     });
+
+    /// <summary>
+    /// Records a status with lines (naming this worker) appended to the shared log in the same statement, so
+    /// lines other streams and workers append meanwhile, without the batch lock, are kept.
+    /// </summary>
+    private void AppendStatus(Guid batchId, BatchStatus status, long inserted, long invalid, params (BatchLogLevel Level, string Message)[] lines)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var text = string.Join('\n', lines.Select(l => BatchLog.FormatLine(l.Level, $"[{options.Name}] {l.Message}", now)));
+        recorder.AppendStatusLinesAsync(batchId, status, inserted, invalid, text).AsTask().GetAwaiter().GetResult();
+    }
 
     private void UnderBatchLock(Guid batchId, Action<BatchRecord> action) => Quietly(async () =>
     {
@@ -74,7 +81,9 @@ internal sealed partial class QueueWorker
                 using var command = new NpgsqlCommand("SELECT 1 FROM ingest.work_batch WHERE batch_id = $1 FOR UPDATE", connection, transaction);
                 command.Parameters.AddWithValue(batchId);
                 await command.ExecuteScalarAsync().ConfigureAwait(false);
-                action(await recorder.GetBatchAsync(batchId).ConfigureAwait(false));
+                var batch = await recorder.GetBatchAsync(batchId).ConfigureAwait(false);
+                FaultInjection.AfterBatchRead?.Invoke(batchId);
+                action(batch);
                 await transaction.CommitAsync().ConfigureAwait(false);
             }
         }
