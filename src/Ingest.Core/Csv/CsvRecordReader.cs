@@ -16,8 +16,16 @@ namespace Ingest.Csv;
 /// </summary>
 internal sealed class CsvRecordReader : IDisposable
 {
-    // No comment lines in this format: a character that cannot start a record in UTF-8 text we accept.
+    // No comment lines in this format, but Sylvan 1.4.4 cannot switch them off: whatever char Comment holds
+    // (NUL, the quote, the delimiter, a line end), a record starting with it is skipped unseen. U+FFFF, a
+    // noncharacter, is the least likely to start a line, yet UTF-8 text can hold it (EF BF BF); so such a
+    // line is refused as a file error rather than lost, which would also shift every later line number.
     private const char NoComment = '\uFFFF';
+
+    private const string NoncharacterLine = "the record starts with U+FFFF, a Unicode noncharacter: the file is probably not UTF-8 text";
+
+    // Static, so a file costs no handler allocation; the line is known only here, so Translate names it.
+    private static readonly CommentHandler RefuseComment = new Action<CsvDataReader, string>(static (_, _) => throw new CommentLineException());
 
     private readonly string _fileKey;
     private readonly CsvReadOptions _options;
@@ -56,6 +64,7 @@ internal sealed class CsvRecordReader : IDisposable
             Quote = '"',
             Escape = '"',
             Comment = NoComment,
+            CommentHandler = RefuseComment,
             CsvStyle = CsvStyle.Standard,
             BufferSize = Math.Min(options.BufferChars, options.MaxRecordChars),
             MaxBufferSize = options.MaxRecordChars,
@@ -71,7 +80,18 @@ internal sealed class CsvRecordReader : IDisposable
         }
         catch (Exception ex)
         {
-            throw Translate(ex);
+            // Sylvan reads the first record here, so a file error can come now (a first line starting with
+            // U+FFFF). Nothing disposes a reader whose constructor threw: stop the pump and give the buffer back.
+            var error = Translate(ex);
+            _text.Dispose();
+            _pipe.Reader.Complete();
+            if (_buffer is { } buffer)
+            {
+                _buffer = null;
+                System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+            }
+
+            throw error;
         }
     }
 
@@ -106,6 +126,14 @@ internal sealed class CsvRecordReader : IDisposable
 
             if (!more)
             {
+                // Sylvan drops a comment line at the very end of the text (no line end after it) without
+                // calling the comment handler. Every char read is in a record otherwise, so text read but in
+                // no record is such a line.
+                if (_tap.CharsRead != _nextRecordChar)
+                {
+                    throw new FileErrorException(_fileKey, _nextLine, NoncharacterLine);
+                }
+
                 return false;
             }
 
@@ -136,6 +164,7 @@ internal sealed class CsvRecordReader : IDisposable
         return inner switch
         {
             FileErrorException or OperationCanceledException => inner,
+            CommentLineException => new FileErrorException(_fileKey, _nextLine, NoncharacterLine),
             CsvRecordTooLargeException => new FileErrorException(_fileKey, _nextLine,
                 $"a record is longer than the record size cap of {_options.MaxRecordChars} characters (raise the cap if the file is right)", inner),
             CsvInvalidCharacterException invalid when invalid.Message.Contains("without a closing quote", StringComparison.Ordinal) =>
@@ -235,6 +264,14 @@ internal sealed class CsvRecordReader : IDisposable
             System.Buffers.ArrayPool<char>.Shared.Return(buffer);
         }
     }
+}
+
+/// <summary>
+/// Thrown from Sylvan's comment callback when a record starts with the comment char: the reader's
+/// <c>Translate</c> makes it a file error at the current line.
+/// </summary>
+internal sealed class CommentLineException : Exception
+{
 }
 
 /// <summary>The current record of a <see cref="CsvDataReader"/> as an <see cref="IRowSource"/>.</summary>

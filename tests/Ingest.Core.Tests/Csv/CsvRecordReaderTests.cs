@@ -12,6 +12,8 @@ public sealed class CsvRecordReaderTests : IDisposable
 {
     private const string Unterminated = "unterminated quoted field: a quote opened here is never closed";
 
+    private const string NoncharacterLine = "the record starts with U+FFFF, a Unicode noncharacter: the file is probably not UTF-8 text";
+
     private static readonly string ManyRows = string.Concat(Enumerable.Repeat("1,\"a,b\"\n", 1000));
 
     private readonly string _folder = Directory.CreateTempSubdirectory("ingest-csv-").FullName;
@@ -65,28 +67,109 @@ public sealed class CsvRecordReaderTests : IDisposable
         Assert.Equal(line, error.Line);
     }
 
+    [Theory]
+    [InlineData("\uFFFFb,2\nc,3\n", 0, 1)] // the first line, read while the reader is created
+    [InlineData("a,1\n\uFFFFb,2\nc,3\n", 0, 2)]
+    [InlineData("a,1\r\n\uFFFFb,2\r\nc,3\r\n", 0, 2)]
+    [InlineData("a,1\n\uFFFFb,2", 0, 2)] // the last line, without a line end: Sylvan calls no handler for it
+    [InlineData("\uFFFF", 0, 1)] // the whole file
+    [InlineData("h\n\uFFFF", 2, 2)] // a last header line
+    [InlineData("a,1\n\uFFFF\nc,3\n", 0, 2)] // nothing else on the line
+    [InlineData("a,1\n\uFFFF\"b\nq\",2\nc,3\n", 0, 2)] // a quote after it
+    [InlineData("a,\"x\ny\"\n\n\uFFFFb,2\n", 0, 4)] // after a quoted line end and a blank line
+    [InlineData("h\n\uFFFFh2\na,1\n", 2, 2)] // a header line
+    public async Task A_line_starting_with_U_FFFF_is_a_file_error_naming_its_line_not_a_row_that_vanishes(
+        string csv, int headerLines, long line)
+    {
+        var error = await ReadToErrorAsync(csv, headerLines: headerLines);
+
+        Assert.Equal(NoncharacterLine, error.Reason);
+        Assert.Equal(line, error.Line);
+    }
+
+    [Fact]
+    public async Task A_line_starting_with_U_FFFF_is_a_file_error_after_the_buffer_moved()
+    {
+        var error = await ReadToErrorAsync(ManyRows + "\uFFFF" + new string('x', 300) + ",2\n3,4\n", bufferChars: 128);
+
+        Assert.Equal((1001L, NoncharacterLine), (error.Line!.Value, error.Reason));
+    }
+
+    [Fact]
+    public async Task U_FFFF_inside_a_record_is_data()
+    {
+        var records = await ReadRecordsAsync("a\uFFFF,1\n \uFFFF,2\nb,\uFFFF\n\"\uFFFF\",3\n");
+
+        Assert.Equal(
+            [(1L, "a\uFFFF|1"), (2L, " \uFFFF|2"), (3L, "b|\uFFFF"), (4L, "\uFFFF|3")],
+            records);
+    }
+
     private static string AfterQuote(int column, string found) =>
         $"malformed CSV: characters after a closing quote in column {column} ({found}): a quoted value must end at a comma or the end of the line";
 
     /// <summary>Reads every record both ways; both must stop with the same file error, which is returned.</summary>
-    private async Task<FileErrorException> ReadToErrorAsync(string csv, int bufferChars = 64 * 1024)
+    private async Task<FileErrorException> ReadToErrorAsync(string csv, int bufferChars = 64 * 1024, int headerLines = 0)
     {
         var bytes = Encoding.UTF8.GetBytes(csv);
-        var options = new CsvReadOptions(0, 1 << 20, bufferChars);
+        var options = new CsvReadOptions(headerLines, 1 << 20, bufferChars);
+
+        // The error may come from the constructor, which reads the first record.
+        var fromStream = Assert.Throws<FileErrorException>(() =>
+        {
+            using var pumped = new CsvRecordReader(new MemoryStream(bytes), "t.csv", options, null, CancellationToken.None);
+            ReadAll(pumped);
+        });
+
+        var path = Path.Combine(_folder, "t.csv");
+        await File.WriteAllBytesAsync(path, bytes);
+        using var opener = new SourceOpener(new SourceOptions());
+        await using var local = await opener.OpenAsync(SourceFile.Parse(path));
+        var fromFile = Assert.Throws<FileErrorException>(() =>
+        {
+            using var inline = new CsvRecordReader(local, "t.csv", options, null, CancellationToken.None);
+            ReadAll(inline);
+        });
+
+        Assert.Equal((fromStream.Line, fromStream.Reason), (fromFile.Line, fromFile.Reason));
+        Assert.Equal($"t.csv line {fromStream.Line}: {fromStream.Reason}", fromStream.Message);
+        return fromStream;
+    }
+
+    /// <summary>Reads every record both ways; both must give the same records (line, fields joined by '|').</summary>
+    private async Task<List<(long Line, string Fields)>> ReadRecordsAsync(string csv)
+    {
+        var bytes = Encoding.UTF8.GetBytes(csv);
+        var options = new CsvReadOptions(0, 1 << 20);
 
         using var pumped = new CsvRecordReader(new MemoryStream(bytes), "t.csv", options, null, CancellationToken.None);
-        var fromStream = Assert.Throws<FileErrorException>(() => ReadAll(pumped));
+        var fromStream = Records(pumped);
 
         var path = Path.Combine(_folder, "t.csv");
         await File.WriteAllBytesAsync(path, bytes);
         using var opener = new SourceOpener(new SourceOptions());
         await using var local = await opener.OpenAsync(SourceFile.Parse(path));
         using var inline = new CsvRecordReader(local, "t.csv", options, null, CancellationToken.None);
-        var fromFile = Assert.Throws<FileErrorException>(() => ReadAll(inline));
-
-        Assert.Equal((fromStream.Line, fromStream.Reason), (fromFile.Line, fromFile.Reason));
-        Assert.Equal($"t.csv line {fromStream.Line}: {fromStream.Reason}", fromStream.Message);
+        Assert.Equal(fromStream, Records(inline));
         return fromStream;
+
+        static List<(long, string)> Records(CsvRecordReader reader)
+        {
+            var records = new List<(long, string)>();
+            while (reader.Read())
+            {
+                var row = reader.Row;
+                var fields = new string[row.FieldCount];
+                for (var i = 0; i < fields.Length; i++)
+                {
+                    fields[i] = row.GetField(i).ToString();
+                }
+
+                records.Add((reader.Line, string.Join('|', fields)));
+            }
+
+            return records;
+        }
     }
 
     private static void ReadAll(CsvRecordReader reader)

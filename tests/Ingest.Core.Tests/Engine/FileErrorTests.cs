@@ -25,6 +25,21 @@ public sealed class FileErrorTests
     }
 
     [SkippableFact]
+    public async Task A_line_starting_with_U_FFFF_ends_the_batch_error_naming_its_line_rather_than_vanishing()
+    {
+        // Sylvan takes a line starting with its comment char (U+FFFF here) as a comment and skips it unseen.
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 1 });
+        var bad = f.WriteFile("ffff.csv", EngineFixture.Rows(200) + "\uFFFF" + EngineFixture.Rows(1, 1000) + EngineFixture.Rows(5, 2000));
+
+        var result = await f.ImportAsync([bad]);
+
+        Assert.Equal(BatchStatus.Error, result.Status);
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        var timeline = await f.Recorder.GetTimelineAsync(result.BatchId);
+        Assert.Contains($"ERROR {bad} line 201: the record starts with U+FFFF, a Unicode noncharacter", timeline[0].Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task A_record_over_the_size_cap_is_a_file_error_not_unbounded_memory()
     {
         await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { MaxRecordSize = 4096 });
