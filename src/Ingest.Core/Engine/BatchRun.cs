@@ -63,7 +63,7 @@ internal sealed partial class BatchRun
         _encoder = new RowEncoder(_request.Dataset, _request.Format);
         _layout = _engine.Layout(_request);
         _csvOptions = new CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
-        _files = DistinctFiles(_request.Sources, _options.MaxFilesPerBatch);
+        (_files, var sourceWarnings) = DistinctFiles(_request.Sources, _options.MaxFilesPerBatch);
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         var tableWarnings = await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         if (_recorder is PostgresStatusRecorder postgresRecorder)
@@ -75,11 +75,11 @@ internal sealed partial class BatchRun
             ?? throw new BatchAlreadyRunningException(_batchId);
         await using (lease.ConfigureAwait(false))
         {
-            return await RunLeasedAsync(tableWarnings, progress, cancellationToken).ConfigureAwait(false);
+            return await RunLeasedAsync([.. sourceWarnings, .. tableWarnings], progress, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> tableWarnings, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
+    private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> warnings, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
     {
         var existing = await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
         if (existing is not null && existing.DatasetId != _request.Dataset.Name)
@@ -120,7 +120,7 @@ internal sealed partial class BatchRun
             _log.Info($"Resuming batch job: {_filesDone} of {_files.Count} files already loaded, {pending.Count} to load");
         }
 
-        foreach (var warning in tableWarnings)
+        foreach (var warning in warnings)
         {
             _log.Warn(warning);
         }
@@ -290,7 +290,11 @@ internal sealed partial class BatchRun
         }
     }
 
-    internal static List<SourceFile> DistinctFiles(IReadOnlyList<string> sources, int maxFiles)
+    /// <summary>
+    /// The batch's files, each key once, and a warning for each source dropped as a repeat: the ledger keys a
+    /// file by its URL without the query string, so two URLs differing only there are one file.
+    /// </summary>
+    internal static (List<SourceFile> Files, List<string> Warnings) DistinctFiles(IReadOnlyList<string> sources, int maxFiles)
     {
         if (sources.Count == 0)
         {
@@ -300,17 +304,24 @@ internal sealed partial class BatchRun
         CheckFileCount(sources.Count, maxFiles);
 
         var files = new List<SourceFile>(sources.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var first = new Dictionary<string, string>(StringComparer.Ordinal);
+        var warnings = new List<string>();
         foreach (var source in sources)
         {
             var file = SourceFile.Parse(source);
-            if (seen.Add(file.Key))
+            if (first.TryAdd(file.Key, file.Location))
             {
                 files.Add(file);
             }
+            else
+            {
+                warnings.Add(first[file.Key] == file.Location
+                    ? $"The batch lists {file.Key} more than once: it is loaded once"
+                    : $"The batch lists {file.Key} more than once, with different query strings, which a file's key leaves out: it is loaded once, from the first of those URLs. If they are different files, load them in separate batches");
+            }
         }
 
-        return files;
+        return (files, warnings);
     }
 
     internal static string Describe(Exception exception) => Redactor.RedactText(exception switch

@@ -165,9 +165,10 @@ public sealed class IngestEngine : IAsyncDisposable
         var recorder = Recorder as PostgresStatusRecorder
             ?? throw new NotSupportedException("Submitting batches to workers needs the PostgreSQL status recorder, which the workers share.");
         request.Format.Validate(request.Dataset);
-        var files = BatchRun.DistinctFiles(request.Sources, Options.MaxFilesPerBatch).Select(f => (f.Key, f.Location)).ToList();
+        var (distinct, sourceWarnings) = BatchRun.DistinctFiles(request.Sources, Options.MaxFilesPerBatch);
+        var files = distinct.Select(f => (f.Key, f.Location)).ToList();
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        var warnings = await Layout(request).EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> warnings = [.. sourceWarnings, .. await Layout(request).EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false)];
         await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await Engine.Queue.WorkStore.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         var id = request.BatchId ?? Guid.NewGuid();

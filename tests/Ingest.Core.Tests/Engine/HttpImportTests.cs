@@ -30,6 +30,28 @@ public sealed class HttpImportTests
     }
 
     [SkippableFact]
+    public async Task A_file_listed_twice_is_loaded_once_and_the_log_says_so_without_the_queries()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/data/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(30)));
+        var local = f.WriteFile("b.csv", EngineFixture.Rows(20, 1000));
+        var url = server.Url("/data/a.csv").ToString();
+
+        var result = await f.ImportAsync([url + "?X-Amz-Signature=FIRST", local, url + "?X-Amz-Signature=SECOND", local]);
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(50, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(1, server.RequestCount("/data/a.csv"));
+        Assert.Equal((2, 2), (result.FilesLoaded, result.FilesTotal));
+        var log = (await f.Recorder.GetBatchAsync(result.BatchId)).Log;
+        Assert.Contains($"WARN The batch lists {url} more than once, with different query strings", log, StringComparison.Ordinal);
+        Assert.Contains($"WARN The batch lists {local} more than once: it is loaded once", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("FIRST", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECOND", log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task A_body_cut_without_range_support_restarts_the_file_and_loads_it_exactly_once()
     {
         await using var f = await EngineFixture.CreateAsync();
