@@ -37,7 +37,7 @@ public static class IngestServiceCollectionExtensions
             .ValidateOnStart();
 
         // Made by the container, so disposed with it.
-        services.TryAddSingleton(sp => NpgsqlDataSource.Create(Options(sp).ConnectionString!));
+        services.TryAddSingleton(sp => NpgsqlDataSource.Create(ConnectionStrings.Normalize(Options(sp).ConnectionString!)));
         services.TryAddSingleton<IStatusRecorder>(sp => Options(sp).StatusStore == IngestStatusStore.InMemory
             ? new InMemoryStatusRecorder()
             : new PostgresStatusRecorder(sp.GetRequiredService<NpgsqlDataSource>()));

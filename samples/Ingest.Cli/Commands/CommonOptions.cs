@@ -18,7 +18,7 @@ internal static class CommonOptions
 
     public static Option<string?> Connection() => new("--connection")
     {
-        Description = "PostgreSQL connection string. Default: $INGEST_CONNECTION, else a local PostgreSQL kept under the user's data folder.",
+        Description = "PostgreSQL connection: an Npgsql connection string (Host=...;Username=...) or a URI (postgresql://user:password@host:5432/db?sslmode=require). Default: $INGEST_CONNECTION, else a local PostgreSQL kept under the user's data folder.",
     };
 
     public static Option<CpuYield> YieldCpu() => new("--yield-cpu")
@@ -103,13 +103,13 @@ internal static class CommonOptions
     {
         if (!string.IsNullOrWhiteSpace(flag))
         {
-            return new Connection(flag, null);
+            return new Connection(ConnectionStrings.Normalize(flag), null);
         }
 
         var environment = Environment.GetEnvironmentVariable("INGEST_CONNECTION");
         if (!string.IsNullOrWhiteSpace(environment))
         {
-            return new Connection(environment, null);
+            return new Connection(ConnectionStrings.Normalize(environment), null);
         }
 
         var server = await PostgresServer.StartEmbeddedAsync(cancellationToken).ConfigureAwait(false);

@@ -42,7 +42,7 @@ public sealed class IngestEngine : IAsyncDisposable
     public static IngestEngine Create(string connectionString, IngestOptions? options = null, IStatusRecorder? recorder = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
-        return new IngestEngine(NpgsqlDataSource.Create(connectionString), recorder, options, ownsDataSource: true);
+        return new IngestEngine(NpgsqlDataSource.Create(ConnectionStrings.Normalize(connectionString)), recorder, options, ownsDataSource: true);
     }
 
     /// <summary>The engine's options.</summary>

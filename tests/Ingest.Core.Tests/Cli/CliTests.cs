@@ -66,6 +66,21 @@ public sealed class CliTests
     }
 
     [SkippableFact]
+    public async Task A_connection_uri_works_like_the_connection_string_it_stands_for()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var cs = new Npgsql.NpgsqlConnectionStringBuilder(f.ConnectionString);
+        var password = string.IsNullOrEmpty(cs.Password) ? string.Empty : ":" + Uri.EscapeDataString(cs.Password);
+        var uri = $"postgresql://{Uri.EscapeDataString(cs.Username!)}{password}@{cs.Host}:{cs.Port}/{Uri.EscapeDataString(cs.Database!)}?application_name=ingest-uri-test";
+
+        var import = await RunAsync("import", "--dataset", "uri_plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat,
+            "--connection", uri, f.WriteFile("a.csv", EngineFixture.Rows(3)));
+
+        Assert.True(import.Exit == 0, import.Err);
+        Assert.Equal(3, await f.ScalarAsync("SELECT count(*) FROM uri_plants"));
+    }
+
+    [SkippableFact]
     public async Task Yield_cpu_reaches_the_engine_always_lowers_the_priority_and_never_keeps_it()
     {
         Skip.IfNot(OperatingSystem.IsLinux() && File.Exists("/proc/self/autogroup"), "needs Linux's scheduler autogroup");
