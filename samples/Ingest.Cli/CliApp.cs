@@ -56,7 +56,7 @@ internal static class CliApp
         }
         catch (Exception ex) when (ex is UsageException or SchemaException or ArgumentException or BatchNotFoundException or BatchAlreadyRunningException or FileNotFoundException or DirectoryNotFoundException)
         {
-            await stderr.WriteLineAsync($"ingest: {Redactor.RedactText(ex.Message)}").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"ingest: {Redactor.RedactText(InFlagTerms(ex.Message))}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         catch (Exception ex) when (ex is NpgsqlException or Ingest.LocalPostgres.PostgresUnavailableException)
@@ -80,6 +80,28 @@ internal static class CliApp
         {
             Console.CancelKeyPress -= onCancel;
         }
+    }
+
+    // The engine's option checks name the library's options; a CLI user typed flags.
+    private static readonly (string Option, string Flag)[] Flags =
+    [
+        ("IngestOptions.Streams", "--streams"),
+        ("IngestOptions.HeaderLines", "--header-lines"),
+        ("IngestOptions.MaxRecordSize", "--max-record-size"),
+        ("IngestOptions.DryRunRows", "--rows"),
+        ("IngestOptions.YieldCpuToLocalServer", "--yield-cpu"),
+        ("WorkerOptions.Streams", "--streams"),
+        ("WorkerOptions.Lease", "--lease-seconds"),
+    ];
+
+    internal static string InFlagTerms(string message)
+    {
+        foreach (var (option, flag) in Flags)
+        {
+            message = message.Replace(option, flag, StringComparison.Ordinal);
+        }
+
+        return message;
     }
 }
 

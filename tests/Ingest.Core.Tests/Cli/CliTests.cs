@@ -188,6 +188,19 @@ public sealed class CliTests
     }
 
     [Theory]
+    [InlineData("--streams", "0", "--streams must be 1 to 64")]
+    [InlineData("--header-lines", "-1", "--header-lines must be 0 or more")]
+    [InlineData("--max-record-size", "10", "--max-record-size must be at least 1024 characters")]
+    public async Task A_bad_option_value_is_named_by_its_flag(string flag, string value, string message)
+    {
+        var (exit, _, stderr) = await RunAsync("import", "--dataset", "d", "--schema", "{\"name\": \"d\"}", "--format", "{\"csv\": {}}", flag, value, "a.csv");
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("IngestOptions", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("import", "--schema", "{}", "--format", "{}", "a.csv")]
     [InlineData("import", "--dataset", "d", "--schema", "/nonexistent/dataset.json", "--format", "{\"csv\": {}}", "a.csv")]
     [InlineData("import", "--dataset", "d", "--schema", "{\"name\": \"d\"}", "--format", "{not json", "a.csv")]
