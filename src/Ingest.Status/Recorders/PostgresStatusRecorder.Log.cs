@@ -36,6 +36,25 @@ public sealed partial class PostgresStatusRecorder
     }
 
     /// <summary>
+    /// As <see cref="AppendLogAsync"/>, inside the caller's transaction: the line becomes visible with what it
+    /// reports (a file's rows and ledger row), and not at all if that rolls back. The transaction must already
+    /// hold the batch row FOR NO KEY UPDATE (or stronger), so concurrent callers queue instead of deadlocking.
+    /// </summary>
+    internal static void AppendLogInTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string lines)
+    {
+        using var command = new NpgsqlCommand(
+            "UPDATE ingest.import_batch SET log = CASE WHEN log IS NULL OR log = '' THEN $2 ELSE log || E'\\n' || $2 END, updated_at = now() WHERE id = $1",
+            connection,
+            transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = batchId });
+        command.Parameters.Add(new NpgsqlParameter { Value = Redactor.RedactText(lines) });
+        if (command.ExecuteNonQuery() == 0)
+        {
+            throw new BatchNotFoundException(batchId);
+        }
+    }
+
+    /// <summary>
     /// Records a new status whose log is the batch's log with <paramref name="lines"/> appended, in one atomic
     /// statement: lines other processes append at the same moment (<see cref="AppendLogAsync"/>) are kept, which
     /// reading the log, adding to it and writing it back (<see cref="AppendStatusAsync"/>) would overwrite.

@@ -50,11 +50,9 @@ internal sealed partial class QueueWorker
         IngestTelemetry.ActiveStreams.Add(1, tag);
         try
         {
-            var outcome = LoadFile(claim, file, context, observer, fileStop.Token);
-            loaded = outcome is not null;
-            if (outcome is not null)
+            loaded = LoadFile(claim, file, context, observer, fileStop.Token);
+            if (loaded)
             {
-                Log(claim.BatchId, BatchLogLevel.Info, outcome);
                 TryFinish(claim.BatchId);
             }
         }
@@ -95,8 +93,11 @@ internal sealed partial class QueueWorker
         }
     }
 
-    /// <summary>Loads the file in one transaction with its ledger row and the end of its claim; returns the log line, or null when the claim was lost.</summary>
-    private string? LoadFile(WorkClaim claim, SourceFile file, BatchContext context, Observer observer, CancellationToken token)
+    /// <summary>
+    /// Loads the file in one transaction with its ledger row, the end of its claim and its log line (so the
+    /// worker that records <c>finished</c> sees every file's line); false when the claim was lost.
+    /// </summary>
+    private bool LoadFile(WorkClaim claim, SourceFile file, BatchContext context, Observer observer, CancellationToken token)
     {
         using var connection = dataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
@@ -114,26 +115,33 @@ internal sealed partial class QueueWorker
 
         if (!WorkStore.CompleteInTransaction(connection, transaction, claim, options.Name))
         {
-            // Roll back before logging: the log line updates the batch row this transaction holds FOR SHARE.
+            // Roll back before logging: the log line updates the batch row this transaction holds locked.
             transaction.Rollback();
             Log(claim.BatchId, BatchLogLevel.Warn, $"Lost the claim on {file.Key} (its lease ran out); another worker loads it");
-            return null;
+            return false;
         }
 
+        var outcome = fresh
+            ? $"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid"
+            : $"{file.Key} was already loaded in this batch; not loading it again";
+        PostgresStatusRecorder.AppendLogInTransaction(connection, transaction, claim.BatchId, BatchLog.FormatLine(BatchLogLevel.Info, $"[{options.Name}] {outcome}", DateTimeOffset.UtcNow));
         transaction.Commit();
         observer.Progress(inserted, invalid);
         IngestTelemetry.RowsInserted.Add(inserted, IngestTelemetry.Dataset(context.Dataset));
         IngestTelemetry.RowsInvalid.Add(invalid, IngestTelemetry.Dataset(context.Dataset));
-        return fresh
-            ? $"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid"
-            : $"{file.Key} was already loaded in this batch; not loading it again";
+        return true;
     }
 
-    /// <summary>The batch may still take rows: FOR SHARE holds off an abort until this file's COMMIT, so the abort's counts include it.</summary>
+    /// <summary>
+    /// The batch may still take rows. The row lock holds off an abort until this file's COMMIT, so the abort's
+    /// counts include it; it is FOR NO KEY UPDATE, not FOR SHARE, because the transaction then appends the file's
+    /// log line to that row: two streams upgrading shared locks would deadlock, these queue for the few
+    /// milliseconds of a commit.
+    /// </summary>
     private static bool IsRunning(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId)
     {
         using var command = new NpgsqlCommand(
-            "SELECT status IN ('created', 'started') AND NOT abort_requested FROM ingest.import_batch WHERE id = $1 FOR SHARE", connection, transaction);
+            "SELECT status IN ('created', 'started') AND NOT abort_requested FROM ingest.import_batch WHERE id = $1 FOR NO KEY UPDATE", connection, transaction);
         command.Parameters.AddWithValue(batchId);
         return command.ExecuteScalar() is true;
     }
