@@ -148,7 +148,8 @@ internal sealed partial class BatchRun
             _copier = new FileCopier(_encoder, _layout, _csvOptions, _opener);
             using var monitorStop = new CancellationTokenSource();
             var monitor = MonitorAsync(progress, monitorStop.Token);
-            using (var yielding = CpuYielder.Process.TryEnter(_options.YieldCpuToLocalServer, _dataSource))
+            var yielding = CpuYielder.Process.TryEnter(_options.YieldCpuToLocalServer, _dataSource);
+            using (yielding)
             {
                 if (yielding is not null)
                 {
@@ -162,6 +163,11 @@ internal sealed partial class BatchRun
                 }
 
                 await Task.WhenAll(workers).ConfigureAwait(false);
+            }
+
+            if (yielding?.RestoreError is { } restoreError)
+            {
+                _log.Warn(restoreError);
             }
 
             await monitorStop.CancelAsync().ConfigureAwait(false);
@@ -317,7 +323,7 @@ internal sealed partial class BatchRun
             {
                 warnings.Add(first[file.Key] == file.Location
                     ? $"The batch lists {file.Key} more than once: it is loaded once"
-                    : $"The batch lists {file.Key} more than once, with different query strings, which a file's key leaves out: it is loaded once, from the first of those URLs. If they are different files, load them in separate batches");
+                    : $"The batch lists {file.Key} more than once, written differently (a file's key leaves out the query string and user info, and a path is made absolute): it is loaded once, from the first of them. If they are different files, load them in separate batches");
             }
         }
 

@@ -13,18 +13,19 @@ namespace Ingest.Engine;
 /// is the only lever, and it belongs to the whole session. Counted: concurrent loads in one process
 /// lower it once, and the last to end restores it.
 /// </summary>
-internal sealed class CpuYielder(string autogroupPath, string statPath)
+internal sealed class CpuYielder(string autogroupPath, string statPath, Action<string, string>? write = null)
 {
     /// <summary>The nice value loads run at: the lowest priority, so the server's backends always go first.</summary>
     public const int YieldNice = 19;
 
-    private static readonly TimeSpan RestoreRetry = TimeSpan.FromMilliseconds(150);
-    private const int RestoreAttempts = 20;
+    private static readonly TimeSpan RestoreRetry = TimeSpan.FromMilliseconds(110);
+    private const int RestoreAttempts = 10;
 
     private readonly Lock _gate = new();
     private int _holders;
+    private readonly Action<string, string> _write = write ?? File.WriteAllText;
     private int? _restoreTo;
-    private int _restoreAttempts;
+    private bool _exitHooked;
 
     /// <summary>This process's yielder.</summary>
     public static CpuYielder Process { get; } = new("/proc/self/autogroup", "/proc/self/stat");
@@ -61,8 +62,13 @@ internal sealed class CpuYielder(string autogroupPath, string statPath)
 
                     if (current < YieldNice)
                     {
-                        File.WriteAllText(autogroupPath, YieldNice.ToString(CultureInfo.InvariantCulture));
+                        _write(autogroupPath, YieldNice.ToString(CultureInfo.InvariantCulture));
                         _restoreTo = current;
+                        if (!_exitHooked)
+                        {
+                            AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+                            _exitHooked = true;
+                        }
                     }
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
@@ -153,35 +159,60 @@ internal sealed class CpuYielder(string autogroupPath, string statPath)
         }
     }
 
-    private void Exit()
+    private string? Exit()
     {
         lock (_gate)
         {
             _holders--;
-            _restoreAttempts = 0;
-            TryRestoreLocked();
+            try
+            {
+                RestoreLocked();
+                return null;
+            }
+            catch (IOException ex)
+            {
+                return ex.Message;
+            }
         }
     }
 
-    // Unprivileged processes may change the value at most every 100 ms (EAGAIN): a load shorter than that
-    // restores a little later, unless a new load has started meanwhile.
-    private void TryRestoreLocked()
+    // The last load ended: give the priority back now, before the caller goes on (a CLI exits right after).
+    // An unprivileged process may change the value at most every 100 ms, system-wide (EAGAIN), so a write
+    // refused is tried again a little later, a bounded number of times.
+    private void RestoreLocked()
     {
-        if (_holders > 0 || _restoreTo is not { } nice)
+        for (var attempt = 1; _holders == 0 && _restoreTo is { } nice; attempt++)
         {
-            return;
-        }
-
-        try
-        {
-            File.WriteAllText(autogroupPath, nice.ToString(CultureInfo.InvariantCulture));
-            _restoreTo = null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            if (++_restoreAttempts < RestoreAttempts)
+            try
             {
-                _ = Task.Delay(RestoreRetry).ContinueWith(_ => { lock (_gate) { TryRestoreLocked(); } }, TaskScheduler.Default);
+                _write(autogroupPath, nice.ToString(CultureInfo.InvariantCulture));
+                _restoreTo = null;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                if (attempt >= RestoreAttempts)
+                {
+                    throw new IOException($"Could not give the session its CPU priority back (autogroup nice {nice}) after {attempt} attempts: {ex.Message}", ex);
+                }
+
+                Thread.Sleep(RestoreRetry);
+            }
+        }
+    }
+
+    // A process ending while loads run (Ctrl+C handled elsewhere; an unhandled exception) still gives it back.
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        lock (_gate)
+        {
+            _holders = 0;
+            try
+            {
+                RestoreLocked();
+            }
+            catch (IOException)
+            {
+                // Nothing left to tell it to.
             }
         }
     }
@@ -194,11 +225,14 @@ internal sealed class CpuYielder(string autogroupPath, string statPath)
         /// <summary>What changed, for the batch log.</summary>
         public string Message { get; } = message;
 
+        /// <summary>Set by <see cref="Dispose"/> when the priority could not be given back: for the batch log.</summary>
+        public string? RestoreError { get; private set; }
+
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                owner.Exit();
+                RestoreError = owner.Exit();
             }
         }
     }
