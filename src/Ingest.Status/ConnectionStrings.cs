@@ -27,6 +27,8 @@ public static class ConnectionStrings
         ["keepalives_idle"] = "Tcp Keepalive Time",
     };
 
+    private const string EncodeHint = "In a user name or password, percent-encode '/', '?', '@', ':' and '%' (e.g. %2F, %3F, %40, %3A, %25).";
+
     private static readonly Dictionary<string, string> SslModes = new(StringComparer.Ordinal)
     {
         ["disable"] = "Disable",
@@ -111,22 +113,22 @@ public static class ConnectionStrings
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
             var name = Decode(equals >= 0 ? pair[..equals] : pair, "parameter name");
-            if (equals < 0)
-            {
-                throw new ArgumentException($"The connection URI's parameter '{name}' has no value (write {name}=value).");
-            }
-
             if (!Parameters.TryGetValue(name, out var keyword))
             {
                 throw new ArgumentException(
-                    $"The connection URI's parameter '{name}' is not one Ingest knows ({string.Join(", ", Parameters.Keys)}); use an Npgsql connection string (Key=Value;...) for other settings.");
+                    $"The connection URI has a parameter{Shown(name, Keyword)} that Ingest does not know ({string.Join(", ", Parameters.Keys)}); use an Npgsql connection string (Key=Value;...) for other settings. {EncodeHint}");
+            }
+
+            if (equals < 0)
+            {
+                throw new ArgumentException($"The connection URI's parameter '{name}' has no value (write {name}=value).");
             }
 
             var value = Decode(pair[(equals + 1)..], $"value of {name}");
             if (name == "sslmode")
             {
                 value = SslModes.TryGetValue(value, out var mode) ? mode
-                    : throw new ArgumentException($"The connection URI's sslmode '{value}' is not one of {string.Join(", ", SslModes.Keys)}.");
+                    : throw new ArgumentException($"The connection URI's sslmode{Shown(value, Keyword)} is not one of {string.Join(", ", SslModes.Keys)}.");
             }
 
             builder[keyword] = value;
@@ -145,7 +147,7 @@ public static class ConnectionStrings
             var close = hostPort.IndexOf(']', StringComparison.Ordinal);
             if (close < 0)
             {
-                throw new ArgumentException("The connection URI has an IPv6 host without its closing ']'.");
+                throw new ArgumentException($"The connection URI has an IPv6 host without its closing ']'. {EncodeHint}");
             }
 
             host = hostPort[1..close];
@@ -166,18 +168,26 @@ public static class ConnectionStrings
 
         return int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= 65535
             ? (host, number)
-            : throw new ArgumentException($"The connection URI's port '{port}' is not a number from 1 to 65535.");
+            : throw new ArgumentException($"The connection URI's port{Shown(port, char.IsAsciiDigit)} is not a number from 1 to 65535. {EncodeHint}");
     }
 
     private static string Decode(string value, string what)
     {
-        try
+        for (var i = value.IndexOf('%', StringComparison.Ordinal); i >= 0; i = value.IndexOf('%', i + 1))
         {
-            return Uri.UnescapeDataString(value);
+            if (i + 2 >= value.Length || !Uri.IsHexDigit(value[i + 1]) || !Uri.IsHexDigit(value[i + 2]))
+            {
+                throw new ArgumentException($"The connection URI's {what} has a '%' not followed by two hex digits. {EncodeHint}");
+            }
         }
-        catch (UriFormatException)
-        {
-            throw new ArgumentException($"The connection URI's {what} is not valid percent-encoding.");
-        }
+
+        return Uri.UnescapeDataString(value);
     }
+
+    // A part of the URI is echoed only when it looks like the keyword or number it should be: a password with a
+    // raw '/', '?' or '@' spills into the other parts, and must never reach a message.
+    private static string Shown(string value, Func<char, bool> allowed) =>
+        value.Length is > 0 and <= 32 && value.All(allowed) ? $" '{value}'" : string.Empty;
+
+    private static bool Keyword(char c) => char.IsAsciiLetterLower(c) || c is '_' or '-';
 }

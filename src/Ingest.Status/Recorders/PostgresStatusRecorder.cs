@@ -36,7 +36,7 @@ public sealed partial class PostgresStatusRecorder : IStatusRecorder, IAsyncDisp
     public static PostgresStatusRecorder Create(string connectionString, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return new PostgresStatusRecorder(NpgsqlDataSource.Create(connectionString), ownsDataSource: true, timeProvider);
+        return new PostgresStatusRecorder(NpgsqlDataSource.Create(ConnectionStrings.Normalize(connectionString)), ownsDataSource: true, timeProvider);
     }
 
     /// <inheritdoc />

@@ -43,10 +43,15 @@ public sealed class ConnectionStringsTests
     }
 
     [Theory]
-    [InlineData("postgresql://u:hunter2@db/x?fancy=1", "'fancy' is not one Ingest knows")]
+    [InlineData("postgresql://u:hunter2@db/x?fancy=1", "parameter 'fancy' that Ingest does not know")]
+    [InlineData("postgresql://app:hunter2/x@127.0.0.1:55432/postgres", "port is not a number")]
+    [InlineData("postgresql://app:hun?ter2@127.0.0.1:55432/postgres", "percent-encode")]
+    [InlineData("postgresql://app:hunter2?x@127.0.0.1/db", "percent-encode")]
+    [InlineData("postgresql://app:hunter2%zz@127.0.0.1/db", "'%' not followed by two hex digits")]
     [InlineData("postgresql://u:hunter2@db:99999/x", "port '99999'")]
     [InlineData("postgresql://u:hunter2@db/x?sslmode=maybe", "sslmode 'maybe'")]
     [InlineData("postgresql://u:hunter2@db/x?sslmode", "'sslmode' has no value")]
+    [InlineData("postgresql://u:hunter2@db/x?hunter2", "parameter that Ingest does not know")]
     [InlineData("postgresql://u:hunter2@[::1/x", "closing ']'")]
     public void A_bad_uri_says_what_to_fix_and_never_shows_the_password(string uri, string message)
     {
