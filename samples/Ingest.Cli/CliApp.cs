@@ -56,7 +56,8 @@ internal static class CliApp
         }
         catch (Exception ex) when (ex is UsageException or SchemaException or ArgumentException or BatchNotFoundException or BatchAlreadyRunningException or FileNotFoundException or DirectoryNotFoundException)
         {
-            await stderr.WriteLineAsync($"ingest: {Redactor.RedactText(InFlagTerms(ex.Message))}").ConfigureAwait(false);
+            var message = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
+            await stderr.WriteLineAsync($"ingest: {Redactor.RedactText(InFlagTerms(message))}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         catch (Exception ex) when (ex is NpgsqlException or Ingest.LocalPostgres.PostgresUnavailableException)

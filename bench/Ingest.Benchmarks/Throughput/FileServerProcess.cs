@@ -47,7 +47,17 @@ internal sealed class FileServerProcess : IAsyncDisposable
         start.ArgumentList.Add("serve-files");
         start.ArgumentList.Add(directory);
         var process = Process.Start(start) ?? throw new InvalidOperationException("the file server did not start");
-        var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        string? line;
+        try
+        {
+            line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("the file server did not say its address within 30 s");
+        }
+
         if (!Uri.TryCreate(line, UriKind.Absolute, out var baseUri))
         {
             process.Kill(entireProcessTree: true);
