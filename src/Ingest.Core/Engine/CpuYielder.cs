@@ -166,7 +166,7 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
             _holders--;
             try
             {
-                RestoreLocked();
+                RestoreLocked(RestoreAttempts);
                 return null;
             }
             catch (IOException ex)
@@ -179,7 +179,7 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
     // The last load ended: give the priority back now, before the caller goes on (a CLI exits right after).
     // An unprivileged process may change the value at most every 100 ms, system-wide (EAGAIN), so a write
     // refused is tried again a little later, a bounded number of times.
-    private void RestoreLocked()
+    private void RestoreLocked(int attempts)
     {
         for (var attempt = 1; _holders == 0 && _restoreTo is { } nice; attempt++)
         {
@@ -190,7 +190,7 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                if (attempt >= RestoreAttempts)
+                if (attempt >= attempts)
                 {
                     throw new IOException($"Could not give the session its CPU priority back (autogroup nice {nice}) after {attempt} attempts: {ex.Message}", ex);
                 }
@@ -200,7 +200,8 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
         }
     }
 
-    // A process ending while loads run (Ctrl+C handled elsewhere; an unhandled exception) still gives it back.
+    // A process ending while loads run (an unhandled exception, Environment.Exit) still gives it back: one
+    // try, as exit must not wait.
     private void OnProcessExit(object? sender, EventArgs e)
     {
         lock (_gate)
@@ -208,7 +209,7 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
             _holders = 0;
             try
             {
-                RestoreLocked();
+                RestoreLocked(attempts: 1);
             }
             catch (IOException)
             {
