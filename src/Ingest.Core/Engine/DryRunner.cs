@@ -50,7 +50,7 @@ internal static class DryRunner
             {
                 failed = true;
                 log.Error(ex.Message);
-                blocks.Add($"File: {Redactor.RedactUrl(location)}\nError: {Redactor.RedactText(ex.Message)}");
+                blocks.Add($"Valid rows: 0\nInvalid rows dropped: 0\n\nErrors:\nFile error: {Redactor.RedactText(ex.Message)}\nSource: {Redactor.RedactUrl(location)}");
                 continue;
             }
 
@@ -136,7 +136,7 @@ internal static class DryRunner
         public override string ToString()
         {
             var text = new StringBuilder();
-            text.Append("File: ").Append(fileKey).Append('\n');
+            // SPEC §4's block, then the file it is about (last, so each block starts as SPEC shows it).
             text.Append("Valid rows: ").Append(Valid).Append('\n');
             text.Append("Invalid rows dropped: ").Append(Invalid).Append("\n\n");
             text.Append("Errors:");
@@ -159,6 +159,7 @@ internal static class DryRunner
                 }
             }
 
+            text.Append("\nSource: ").Append(fileKey);
             return text.ToString();
         }
     }

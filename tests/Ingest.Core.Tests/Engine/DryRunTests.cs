@@ -15,10 +15,10 @@ public sealed class DryRunTests
 
         Assert.Equal("success", result.Status);
         Assert.Equal(
-            $"File: {good}\nValid rows: 5\nInvalid rows dropped: 0\n\nErrors:\nnone\n\n" +
-            $"File: {bad}\nValid rows: 2\nInvalid rows dropped: 3\n\nErrors:\n" +
+            $"Valid rows: 5\nInvalid rows dropped: 0\n\nErrors:\nnone\nSource: {good}\n\n" +
+            "Valid rows: 2\nInvalid rows dropped: 3\n\nErrors:\n" +
             "entityId: lines 3\n  line 3: 'x' is not a UUID\n" +
-            "longitude: lines 2, 4\n  line 2: '200' is out of range -180..180\n  line 4: '-200' is out of range -180..180",
+            $"longitude: lines 2, 4\n  line 2: '200' is out of range -180..180\n  line 4: '-200' is out of range -180..180\nSource: {bad}",
             result.Report);
         Assert.Contains("Reading file", result.Log, StringComparison.Ordinal);
         Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"));
@@ -46,7 +46,8 @@ public sealed class DryRunTests
             null);
 
         Assert.Equal("error", result.Status);
-        Assert.Contains("File: /nonexistent/ingest/file.csv", result.Report, StringComparison.Ordinal);
+        Assert.StartsWith("Valid rows: 0\nInvalid rows dropped: 0\n\nErrors:\nFile error: ", result.Report, StringComparison.Ordinal);
+        Assert.EndsWith("Source: /nonexistent/ingest/file.csv", result.Report, StringComparison.Ordinal);
         Assert.Contains("ERROR", result.Log, StringComparison.Ordinal);
     }
 }
