@@ -31,7 +31,6 @@ internal sealed class CsvRecordReader : IDisposable
     private readonly CsvReadOptions _options;
     private readonly Pipe _pipe;
     private readonly PipeTextReader _text;
-    private readonly BufferTap _tap;
     private readonly CsvDataReader _csv;
     private char[]? _buffer;
     private long _nextLine = 1;
@@ -56,7 +55,6 @@ internal sealed class CsvRecordReader : IDisposable
             _text = new PipeTextReader(_pipe.Reader);
         }
 
-        _tap = new BufferTap(_text);
         var csvOptions = new CsvDataReaderOptions
         {
             HasHeaders = false,
@@ -76,7 +74,7 @@ internal sealed class CsvRecordReader : IDisposable
             // The char buffer is pooled so a file costs no buffer allocation; Sylvan grows its own copy
             // only for a record longer than the buffer (up to the record cap).
             _buffer = System.Buffers.ArrayPool<char>.Shared.Rent(csvOptions.BufferSize);
-            _csv = CsvDataReader.Create(_tap, _buffer, csvOptions);
+            _csv = CsvDataReader.Create(_text, _buffer, csvOptions);
         }
         catch (Exception ex)
         {
@@ -129,7 +127,7 @@ internal sealed class CsvRecordReader : IDisposable
                 // Sylvan drops a comment line at the very end of the text (no line end after it) without
                 // calling the comment handler. Every char read is in a record otherwise, so text read but in
                 // no record is such a line.
-                if (_tap.CharsRead != _nextRecordChar)
+                if (_text.CharsRead != _nextRecordChar)
                 {
                     throw new FileErrorException(_fileKey, _nextLine, NoncharacterLine);
                 }
@@ -205,16 +203,16 @@ internal sealed class CsvRecordReader : IDisposable
     private ReadOnlySpan<char> FailedField(CsvInvalidCharacterException invalid)
     {
         // _csv is still null if Sylvan throws while the constructor creates it (it reads the first record).
-        if (_csv is null || _tap.Buffer is not { } buffer)
+        if (_csv is null || _text.LastBuffer is not { } buffer)
         {
             return default;
         }
 
         var before = _csv.GetRawRecordSpan();
-        var recordStart = _nextRecordChar - _tap.BufferStartChar;
+        var recordStart = _nextRecordChar - _text.LastBufferStartChar;
         var start = recordStart + before.Length;
         var end = recordStart + invalid.RecordOffset + 1;
-        if (recordStart < 0 || start >= end || end > _tap.BufferEnd || buffer[(int)start] != '"'
+        if (recordStart < 0 || start >= end || end > _text.LastBufferEnd || buffer[(int)start] != '"'
             || (!before.IsEmpty && !(buffer.AsSpan().Overlaps(before, out var offset) && offset == recordStart)))
         {
             // Not where Sylvan should have left it: keep Sylvan's own reading rather than guess.
@@ -280,44 +278,4 @@ internal readonly struct CsvRow(CsvDataReader reader) : IRowSource
     public int FieldCount => reader.RowFieldCount;
 
     public ReadOnlySpan<char> GetField(int ordinal) => reader.GetFieldSpan(ordinal);
-}
-
-/// <summary>
-/// Passes Sylvan's reads through and remembers where the text now sits in Sylvan's buffer: Sylvan reads
-/// only into the buffer it parses from (see <see cref="CsvRecordReader"/>'s error reading), once per block.
-/// </summary>
-internal sealed class BufferTap(TextReader inner) : TextReader
-{
-    /// <summary>The buffer of the last read, or null when the last read was into something else.</summary>
-    public char[]? Buffer { get; private set; }
-
-    /// <summary>The end of the text in <see cref="Buffer"/>: everything read so far ends there.</summary>
-    public int BufferEnd { get; private set; }
-
-    /// <summary>Chars read so far.</summary>
-    public long CharsRead { get; private set; }
-
-    /// <summary>The place in the text of the first char of <see cref="Buffer"/>.</summary>
-    public long BufferStartChar => CharsRead - BufferEnd;
-
-    public override int Read(char[] buffer, int index, int count)
-    {
-        var read = inner.Read(buffer, index, count);
-        Buffer = buffer;
-        BufferEnd = index + read;
-        CharsRead += read;
-        return read;
-    }
-
-    public override int Read(Span<char> buffer)
-    {
-        var read = inner.Read(buffer);
-        Buffer = null;
-        CharsRead += read;
-        return read;
-    }
-
-    public override int Read() => inner.Read();
-
-    public override int Peek() => inner.Peek();
 }

@@ -24,10 +24,38 @@ internal sealed class PipeTextReader(PipeReader reader, Action? fill = null) : T
     private bool _done;
     private char? _pending;
 
-    public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+    /// <summary>The array of the last read, or null when the last read was into a span: the CSV reader's error
+    /// reporting finds the failed record in it (Sylvan reads only into the buffer it parses from).</summary>
+    public char[]? LastBuffer { get; private set; }
+
+    /// <summary>Where the text read so far ends in <see cref="LastBuffer"/>.</summary>
+    public int LastBufferEnd { get; private set; }
+
+    /// <summary>Chars read so far.</summary>
+    public long CharsRead { get; private set; }
+
+    /// <summary>The place in the text of <see cref="LastBuffer"/>'s first char.</summary>
+    public long LastBufferStartChar => CharsRead - LastBufferEnd;
+
+    public override int Read(char[] buffer, int index, int count)
+    {
+        var read = Decode(buffer.AsSpan(index, count));
+        CharsRead += read;
+        LastBuffer = buffer;
+        LastBufferEnd = index + read;
+        return read;
+    }
+
+    public override int Read(Span<char> buffer)
+    {
+        var read = Decode(buffer);
+        CharsRead += read;
+        LastBuffer = null;
+        return read;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override int Read(Span<char> buffer)
+    private int Decode(Span<char> buffer)
     {
         if (buffer.IsEmpty)
         {
@@ -52,7 +80,7 @@ internal sealed class PipeTextReader(PipeReader reader, Action? fill = null) : T
             // The decoder cannot write a 4-byte UTF-8 character (a surrogate pair) into one char: decode
             // into two and keep the second for the next call.
             Span<char> pair = stackalloc char[2];
-            var read = Read(pair);
+            var read = Decode(pair);
             if (read == 2)
             {
                 _pending = pair[1];
