@@ -122,33 +122,18 @@ public sealed class IngestEngine : IAsyncDisposable
         }
 
         // Counts from the ledger: rows of files that were in flight when the process died never committed.
-        var batch = await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         var loaded = await FileLedger.LoadedAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
-        var (inserted, invalid) = (loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid));
-        string[] lines =
-        [
+
+        // Queue workers may be appending lines right now (without the batch lock): append, never rewrite.
+        var lines = BatchLog.FormatLines(
+            BatchLogLevel.Info,
+            DateTimeOffset.UtcNow,
             "Received abort instruction",
             queued
                 ? "Batch job aborted: queue workers roll back the files they are loading and take no more"
-                : "Batch job aborted: no process was running it (the process that started it had stopped)",
-        ];
-        if (queued && Recorder is PostgresStatusRecorder shared)
-        {
-            // Workers may be appending lines right now (without the batch lock): append, never rewrite.
-            var now = DateTimeOffset.UtcNow;
-            var text = string.Join('\n', lines.Select(line => BatchLog.FormatLine(BatchLogLevel.Info, line, now)));
-            await shared.AppendStatusLinesAsync(batchId, BatchStatus.Aborted, inserted, invalid, text, cancellationToken).ConfigureAwait(false);
-            return AbortOutcome.AbortedNow;
-        }
-
-        var log = new BatchLog(batch.Log);
-        foreach (var line in lines)
-        {
-            log.Info(line);
-        }
-
-        await Recorder.AppendStatusAsync(batchId, BatchStatus.Aborted, inserted, invalid, log.Text, cancellationToken).ConfigureAwait(false);
+                : "Batch job aborted: no process was running it (the process that started it had stopped)");
+        await Recorder.AppendStatusLinesAsync(batchId, BatchStatus.Aborted, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), lines, cancellationToken).ConfigureAwait(false);
         return AbortOutcome.AbortedNow;
     }
 
@@ -248,9 +233,8 @@ public sealed class IngestEngine : IAsyncDisposable
 
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         var loaded = await FileLedger.LoadedAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
-        var log = new BatchLog(batch.Log);
-        log.Error("The process running this batch stopped without ending it (no live process holds its lease); marked error. Run it again with the same id to resume");
-        await Recorder.AppendStatusAsync(batchId, BatchStatus.Error, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), log.Text, cancellationToken).ConfigureAwait(false);
+        var line = BatchLog.FormatLine(BatchLogLevel.Error, "The process running this batch stopped without ending it (no live process holds its lease); marked error. Run it again with the same id to resume", DateTimeOffset.UtcNow);
+        await Recorder.AppendStatusLinesAsync(batchId, BatchStatus.Error, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), line, cancellationToken).ConfigureAwait(false);
         return true;
     }
 

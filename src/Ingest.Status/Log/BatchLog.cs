@@ -79,6 +79,10 @@ public sealed class BatchLog
         return string.Create(CultureInfo.InvariantCulture, $"{time.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff}Z {Word(level)} {clean}");
     }
 
+    /// <summary>Formats several lines of one level and time, joined by line ends, as <see cref="FormatLine"/> does each.</summary>
+    public static string FormatLines(BatchLogLevel level, DateTimeOffset time, params IEnumerable<string> messages) =>
+        string.Join('\n', messages.Select(message => FormatLine(level, message, time)));
+
     /// <summary>The whole log, or <see langword="null"/> while it has no line.</summary>
     public string? Text
     {

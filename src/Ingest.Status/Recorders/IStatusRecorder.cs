@@ -27,6 +27,22 @@ public interface IStatusRecorder
         string? log,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends a timeline entry whose log is the batch's log with <paramref name="lines"/> (formatted, e.g. by
+    /// <see cref="BatchLog.FormatLines"/>) added. This default reads the log and writes it back; a recorder that
+    /// several processes share (<see cref="PostgresStatusRecorder"/>) does it in one atomic step, so lines they
+    /// append at the same moment are kept.
+    /// </summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    async ValueTask<StatusRecord> AppendStatusLinesAsync(
+        Guid batchId, BatchStatus status, long insertCount, long invalidCount, string lines, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        var log = (await GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Log;
+        var text = Redactor.RedactText(lines);
+        return await AppendStatusAsync(batchId, status, insertCount, invalidCount, string.IsNullOrEmpty(log) ? text : log + "\n" + text, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Updates the live counts and log of the batch record without adding a timeline entry.</summary>
     /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
     ValueTask UpdateProgressAsync(

@@ -54,13 +54,11 @@ public sealed partial class PostgresStatusRecorder
         }
     }
 
-    /// <summary>
-    /// Records a new status whose log is the batch's log with <paramref name="lines"/> appended, in one atomic
-    /// statement: lines other processes append at the same moment (<see cref="AppendLogAsync"/>) are kept, which
-    /// reading the log, adding to it and writing it back (<see cref="AppendStatusAsync"/>) would overwrite.
-    /// </summary>
-    /// <returns>The record as stored, with the whole log.</returns>
-    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    /// <inheritdoc />
+    /// <remarks>
+    /// One atomic statement: lines other processes append at the same moment (<see cref="AppendLogAsync"/>) are
+    /// kept, which reading the log, adding to it and writing it back would overwrite.
+    /// </remarks>
     public async ValueTask<StatusRecord> AppendStatusLinesAsync(
         Guid batchId, BatchStatus status, long insertCount, long invalidCount, string lines, CancellationToken cancellationToken = default)
     {

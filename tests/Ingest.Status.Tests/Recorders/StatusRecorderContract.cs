@@ -122,6 +122,25 @@ public abstract partial class StatusRecorderContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_status_with_lines_appends_them_redacted_to_the_log_and_records_the_whole_log()
+    {
+        var recorder = await NewRecorderAsync();
+        var batch = NewBatch();
+        await recorder.CreateBatchAsync(batch);
+
+        var first = await recorder.AppendStatusLinesAsync(batch.Id, BatchStatus.Started, 0, 0, "l1");
+        var error = await recorder.AppendStatusLinesAsync(batch.Id, BatchStatus.Error, 4, 1, "l2 https://h/f.csv?sig=SECRET\nl3");
+
+        Assert.Equal("l1", first.Log);
+        var record = await recorder.GetBatchAsync(batch.Id);
+        Assert.Equal((BatchStatus.Error, 4L, 1L), (record.Status, record.InsertCount, record.InvalidCount));
+        Assert.Equal("l1\nl2 https://h/f.csv\nl3", record.Log);
+        Assert.Equal(record.Log, error.Log);
+        Assert.Equal(error, (await recorder.GetTimelineAsync(batch.Id))[0]);
+        await Assert.ThrowsAsync<BatchNotFoundException>(async () => await recorder.AppendStatusLinesAsync(Guid.NewGuid(), BatchStatus.Started, 0, 0, "x"));
+    }
+
+    [SkippableFact]
     public async Task Timeline_is_newest_first()
     {
         var time = new FixedTime(DateTimeOffset.UnixEpoch.AddDays(20_000));

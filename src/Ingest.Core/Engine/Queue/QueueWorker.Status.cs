@@ -27,9 +27,7 @@ internal sealed partial class QueueWorker
             return;
         }
 
-        AppendStatus(batchId, BatchStatus.Started, 0, 0,
-            (BatchLogLevel.Info, "Starting batch job"),
-            (BatchLogLevel.Info, "Starting import: files are shared by the workers of the queue"));
+        AppendStatus(batchId, BatchStatus.Started, 0, 0, BatchLogLevel.Info, "Starting batch job", "Starting import: files are shared by the workers of the queue");
     });
 
     /// <summary>The worker that sees no file left records <c>finished</c>, with counts from the ledger.</summary>
@@ -43,7 +41,7 @@ internal sealed partial class QueueWorker
         }
 
         var (inserted, invalid) = Totals(batchId);
-        AppendStatus(batchId, BatchStatus.Finished, inserted, invalid, (BatchLogLevel.Info, $"Finished batch job. Inserted: {inserted}, Invalid: {invalid}"));
+        AppendStatus(batchId, BatchStatus.Finished, inserted, invalid, BatchLogLevel.Info, $"Finished batch job. Inserted: {inserted}, Invalid: {invalid}");
     });
 
     private void FailBatch(Guid batchId, string reason) => UnderBatchLock(batchId, batch =>
@@ -54,19 +52,16 @@ internal sealed partial class QueueWorker
         }
 
         var (inserted, invalid) = Totals(batchId);
-        AppendStatus(batchId, BatchStatus.Error, inserted, invalid,
-            (BatchLogLevel.Error, reason),
-            (BatchLogLevel.Error, $"Batch job failed. Inserted: {inserted}, Invalid: {invalid}. Fix the file and submit the rest again"));
+        AppendStatus(batchId, BatchStatus.Error, inserted, invalid, BatchLogLevel.Error, reason, $"Batch job failed. Inserted: {inserted}, Invalid: {invalid}. Fix the file and submit the rest again");
     });
 
     /// <summary>
     /// Records a status with lines (naming this worker) appended to the shared log in the same statement, so
     /// lines other streams and workers append meanwhile, without the batch lock, are kept.
     /// </summary>
-    private void AppendStatus(Guid batchId, BatchStatus status, long inserted, long invalid, params (BatchLogLevel Level, string Message)[] lines)
+    private void AppendStatus(Guid batchId, BatchStatus status, long inserted, long invalid, BatchLogLevel level, params string[] messages)
     {
-        var now = DateTimeOffset.UtcNow;
-        var text = string.Join('\n', lines.Select(l => BatchLog.FormatLine(l.Level, $"[{options.Name}] {l.Message}", now)));
+        var text = BatchLog.FormatLines(level, DateTimeOffset.UtcNow, messages.Select(message => $"[{options.Name}] {message}"));
         recorder.AppendStatusLinesAsync(batchId, status, inserted, invalid, text).AsTask().GetAwaiter().GetResult();
     }
 
