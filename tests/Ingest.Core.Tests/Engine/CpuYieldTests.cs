@@ -145,10 +145,7 @@ public sealed class CpuYieldTests : IDisposable
     [SkippableFact]
     public async Task An_import_into_a_local_server_runs_at_the_lowest_priority_and_gets_its_own_back_after()
     {
-        const string Autogroup = "/proc/self/autogroup";
-        Skip.IfNot(OperatingSystem.IsLinux() && File.Exists(Autogroup), "needs Linux's scheduler autogroup");
-        var before = CpuYielder.ParseNice(File.ReadAllText(Autogroup));
-        Skip.If(before < 0 || before == CpuYielder.YieldNice, $"the test process already runs at autogroup nice {before}");
+        var before = ProcessNiceOrSkip();
         var during = new List<int>();
         var options = EngineFixture.FastOptions with
         {
@@ -159,7 +156,7 @@ public sealed class CpuYieldTests : IDisposable
                 {
                     lock (during)
                     {
-                        during.Add(CpuYielder.ParseNice(File.ReadAllText(Autogroup)));
+                        during.Add(ProcessNice());
                     }
                 }
             },
@@ -172,7 +169,7 @@ public sealed class CpuYieldTests : IDisposable
         Assert.Equal(500, await f.ScalarAsync("SELECT count(*) FROM plants"));
         Assert.Equal([CpuYielder.YieldNice], during);
         Assert.Contains($"(Linux autogroup nice {before} -> 19)", (await f.Recorder.GetBatchAsync(result.BatchId)).Log, StringComparison.Ordinal);
-        Assert.Equal(before, CpuYielder.ParseNice(File.ReadAllText(Autogroup)));
+        Assert.Equal(before, ProcessNice());
     }
 
     // Here, not in CliTests: tests of one class run one after another, so no other test changes the test
@@ -180,16 +177,13 @@ public sealed class CpuYieldTests : IDisposable
     [SkippableFact]
     public async Task The_cli_yield_flag_reaches_the_engine_always_lowers_the_priority_and_gives_it_back_and_never_keeps_it()
     {
-        const string Autogroup = "/proc/self/autogroup";
-        Skip.IfNot(OperatingSystem.IsLinux() && File.Exists(Autogroup), "needs Linux's scheduler autogroup");
-        var before = CpuYielder.ParseNice(File.ReadAllText(Autogroup));
-        Skip.If(before < 0 || before == CpuYielder.YieldNice, $"the test process already runs at autogroup nice {before}");
+        var before = ProcessNiceOrSkip();
         await using var f = await EngineFixture.CreateAsync();
         var file = f.WriteFile("a.csv", EngineFixture.Rows(5));
         string[] common = ["import", "--dataset", "yield_plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--connection", f.ConnectionString];
 
         var always = await Ingest.Cli.CliApp.RunAsync([.. common, "--yield-cpu", "always", file], new StringWriter(), new StringWriter());
-        var afterAlways = CpuYielder.ParseNice(File.ReadAllText(Autogroup));
+        var afterAlways = ProcessNice();
         var never = await Ingest.Cli.CliApp.RunAsync([.. common, "--yield-cpu", "never", "--batch-id", Guid.NewGuid().ToString(), file], new StringWriter(), new StringWriter());
 
         Assert.Equal((0, 0), (always, never));
@@ -203,6 +197,19 @@ public sealed class CpuYieldTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private static int Nice(string autogroup) => CpuYielder.ParseNice(File.ReadAllText(autogroup));
+
+    private const string ProcessAutogroup = "/proc/self/autogroup";
+
+    private static int ProcessNice() => Nice(ProcessAutogroup);
+
+    // The tests that change this process's priority need Linux's autogroup, and a priority they can lower and restore.
+    private static int ProcessNiceOrSkip()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && File.Exists(ProcessAutogroup), "needs Linux's scheduler autogroup");
+        var nice = ProcessNice();
+        Skip.If(nice < 0 || nice == CpuYielder.YieldNice, $"the test process already runs at autogroup nice {nice}");
+        return nice;
+    }
 
     private (CpuYielder Yielder, string Autogroup) Yielder(int nice, bool leadsSession, Action<string, string>? write = null)
     {
