@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Ingest.Engine;
 
 namespace Ingest.Benchmarks.Throughput;
 
@@ -70,9 +71,16 @@ internal static class ThroughputRunner
     {
         var cases = new List<LoaderCase>();
         var urls = workload.CsvFiles.Select(files.Url).ToList();
+        CpuYield[] priorities = [CpuYield.Never, CpuYield.Always];
+        if (!CpuYielder.Process.TryReadNice(out _))
+        {
+            priorities = [CpuYield.Never];
+            Log("this machine does not show Linux's scheduler autogroup (/proc/self/autogroup): the engine cannot yield the CPU here, so its 'yielding CPU' rows are left out");
+        }
+
         foreach (var (name, sources) in (IEnumerable<(string, IReadOnlyList<string>)>)[(Loaders.EngineLocal, workload.CsvFiles), (Loaders.EngineHttp, urls)])
         {
-            foreach (var yieldCpu in (CpuYield[])[CpuYield.Never, CpuYield.Always])
+            foreach (var yieldCpu in priorities)
             {
                 foreach (var streams in options.Streams)
                 {

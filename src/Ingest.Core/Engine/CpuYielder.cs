@@ -147,6 +147,29 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
 
     private int ReadNice() => ParseNice(File.ReadAllText(autogroupPath));
 
+    /// <summary>
+    /// The autogroup's nice value, when this machine shows it: false off Linux, on a kernel without the
+    /// scheduler autogroup, or in a sandbox whose <c>/proc/self/autogroup</c> reads empty.
+    /// </summary>
+    public bool TryReadNice(out int nice)
+    {
+        nice = 0;
+        try
+        {
+            if (OperatingSystem.IsLinux() && File.Exists(autogroupPath))
+            {
+                nice = ReadNice();
+                return true;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            // Not shown here.
+        }
+
+        return false;
+    }
+
     private bool LeadsSession()
     {
         try
