@@ -37,6 +37,50 @@ public sealed class QueueTests
         Assert.Contains("Finished batch job", lines[^1], StringComparison.Ordinal);
         Assert.Single(lines, l => l.Contains("] Starting batch job", StringComparison.Ordinal));
         Assert.Equal(lines.Length, lines.Distinct().Count());
+
+        // Each worker that took a file says once, before its first file, how it loads and where to.
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(f.ConnectionString).Database;
+        var workers = lines.Where(l => l.Contains("] Reading file ", StringComparison.Ordinal)).Select(WorkerOf).Distinct().ToList();
+        Assert.NotEmpty(workers);
+        foreach (var worker in workers)
+        {
+            var own = lines.Where(l => WorkerOf(l) == worker).ToList();
+            Assert.Single(own, l => l.EndsWith($"INFO [{worker}] Using 2 parallel streams", StringComparison.Ordinal));
+            Assert.Single(own, l => l.Contains($"INFO [{worker}] Connected to database '{database}' at ", StringComparison.Ordinal) && l.Contains(" with user '", StringComparison.Ordinal));
+            Assert.True(
+                own.FindIndex(l => l.Contains("Connected to database", StringComparison.Ordinal)) < own.FindIndex(l => l.Contains("] Reading file ", StringComparison.Ordinal)),
+                $"{worker} read a file before it said where it loads to");
+        }
+    }
+
+    [SkippableFact]
+    public async Task A_long_running_worker_keeps_the_settings_of_recent_batches_only_and_loads_every_batch()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        const int Batches = 80;
+        var ids = new List<Guid>();
+        for (var i = 0; i < Batches; i++)
+        {
+            var file = f.WriteFile($"b{i}.csv", EngineFixture.Rows(2, i * 10));
+            ids.Add(await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file])));
+        }
+
+        var worker = new Ingest.Engine.Queue.QueueWorker(f.Engine, f.DataSource, f.Recorder, new WorkerOptions { Name = "long", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
+        await worker.RunAsync(CancellationToken.None);
+
+        Assert.InRange(worker.CachedBatchCount, 1, 64);
+        Assert.Equal(Batches * 2, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        foreach (var id in ids)
+        {
+            Assert.Equal(BatchStatus.Finished, (await f.Recorder.GetBatchAsync(id)).Status);
+        }
+    }
+
+    private static string WorkerOf(string line)
+    {
+        var open = line.IndexOf('[', StringComparison.Ordinal);
+        var close = line.IndexOf(']', StringComparison.Ordinal);
+        return open >= 0 && close > open ? line[(open + 1)..close] : "";
     }
 
     [SkippableFact]

@@ -38,6 +38,7 @@ internal sealed partial class QueueWorker
             return;
         }
 
+        _ = context.Joined.Value;
         Log(claim.BatchId, BatchLogLevel.Info, file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
         using var fileStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
         using var watchStop = new CancellationTokenSource();

@@ -13,6 +13,28 @@ internal sealed partial class QueueWorker
             await recorder.AppendLogAsync(batchId, line, inserted, invalid).ConfigureAwait(false);
         });
 
+    /// <summary>The first file this worker takes of a batch: the batch's log says who joined, with how many streams, on which database.</summary>
+    private bool Join(Guid batchId)
+    {
+        Quietly(async () =>
+        {
+            string database, host, user;
+            var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                (database, host, user) = (connection.Database, connection.Host ?? "", connection.UserName ?? "");
+            }
+
+            var lines = BatchLog.FormatLines(
+                BatchLogLevel.Info,
+                DateTimeOffset.UtcNow,
+                $"[{options.Name}] Using {options.Streams} parallel streams",
+                $"[{options.Name}] Connected to database '{database}' at {host} with user '{user}'");
+            await recorder.AppendLogAsync(batchId, lines, null, null).ConfigureAwait(false);
+        });
+        return true;
+    }
+
     private (long Inserted, long Invalid) Totals(Guid batchId)
     {
         var loaded = FileLedger.LoadedAsync(dataSource, batchId, CancellationToken.None).GetAwaiter().GetResult();

@@ -16,10 +16,15 @@ namespace Ingest.Engine.Queue;
 /// </summary>
 internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource dataSource, PostgresStatusRecorder recorder, WorkerOptions options)
 {
+    private const int CachedBatches = 64;
     private readonly ConcurrentDictionary<Guid, Lazy<Task<BatchContext>>> _batches = new();
+    private readonly Lock _trimGate = new();
     private int _idleStreams;
 
     private PostgresStatusRecorder Recorder => recorder;
+
+    /// <summary>Number of cached batch settings (for tests).</summary>
+    internal int CachedBatchCount => _batches.Count;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -83,8 +88,35 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         }
     }
 
-    private BatchContext Context(Guid batchId, SourceOpener opener) =>
-        _batches.GetOrAdd(batchId, id => new Lazy<Task<BatchContext>>(() => LoadContextAsync(id, opener))).Value.GetAwaiter().GetResult();
+    // A worker runs for months and sees batch after batch: it keeps the settings of the batches it worked on
+    // most recently, not of every batch it ever saw. One dropped is read again if a file of it comes back.
+    private BatchContext Context(Guid batchId, SourceOpener opener)
+    {
+        var entry = _batches.GetOrAdd(batchId, id => new Lazy<Task<BatchContext>>(() => LoadContextAsync(id, opener)));
+        var context = entry.Value.GetAwaiter().GetResult();
+        context.LastUsed = Environment.TickCount64;
+        if (_batches.Count > CachedBatches)
+        {
+            Trim();
+        }
+
+        return context;
+    }
+
+    private void Trim()
+    {
+        lock (_trimGate)
+        {
+            var loaded = _batches
+                .Where(pair => pair.Value.IsValueCreated && pair.Value.Value.IsCompletedSuccessfully)
+                .OrderBy(pair => pair.Value.Value.Result.LastUsed)
+                .Take(_batches.Count - (CachedBatches / 2));
+            foreach (var (batchId, _) in loaded)
+            {
+                _batches.TryRemove(batchId, out _);
+            }
+        }
+    }
 
     private async Task<BatchContext> LoadContextAsync(Guid batchId, SourceOpener opener)
     {
@@ -99,9 +131,18 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
             var layout = new TableLayout(schema);
             var encoder = new RowEncoder(schema, format);
             var copier = new FileCopier(encoder, layout, new CsvReadOptions(reader.GetInt32(2), reader.GetInt32(3)), opener);
-            return new BatchContext(batchId, schema.Name, copier);
+            return new BatchContext(batchId, schema.Name, copier, new Lazy<bool>(() => Join(batchId)));
         }
     }
 
-    private sealed record BatchContext(Guid BatchId, string Dataset, FileCopier Copier);
+    /// <summary>What this worker keeps of a batch: its settings, ready to load files with.</summary>
+    /// <param name="BatchId">The batch.</param>
+    /// <param name="Dataset">Its dataset's name.</param>
+    /// <param name="Copier">Loads one of its files.</param>
+    /// <param name="Joined">Says once, in the batch's log, that this worker works on the batch; every stream waits for it before its file's lines.</param>
+    private sealed record BatchContext(Guid BatchId, string Dataset, FileCopier Copier, Lazy<bool> Joined)
+    {
+        /// <summary>When this worker last took a file of the batch (<see cref="Environment.TickCount64"/>).</summary>
+        public long LastUsed { get; set; }
+    }
 }
