@@ -65,11 +65,13 @@ internal sealed partial class BatchRun
         _csvOptions = new CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
         (_files, var sourceWarnings) = DistinctFiles(_request.Sources, _options.MaxFilesPerBatch);
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        var tableWarnings = await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         if (_recorder is PostgresStatusRecorder postgresRecorder)
         {
             await postgresRecorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        BatchIdentity.Check(await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false), _request);
+        var tableWarnings = await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
 
         var lease = await BatchLease.TryAcquireAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false)
             ?? throw new BatchAlreadyRunningException(_batchId);
@@ -82,10 +84,7 @@ internal sealed partial class BatchRun
     private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> warnings, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
     {
         var existing = await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
-        if (existing is not null && existing.DatasetId != _request.Dataset.Name)
-        {
-            throw new ArgumentException($"Batch {_batchId} belongs to dataset '{existing.DatasetId}', not '{_request.Dataset.Name}'; use a new batch id.");
-        }
+        BatchIdentity.Check(existing, _request); // Again under the lease: created meanwhile by another run.
 
         var loaded = await FileLedger.LoadedAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
@@ -118,6 +117,12 @@ internal sealed partial class BatchRun
         {
             await _recorder.ClearAbortRequestAsync(_batchId, cancellationToken).ConfigureAwait(false);
             _log.Info($"Resuming batch job: {_filesDone} of {_files.Count} files already loaded, {pending.Count} to load");
+        }
+
+        if (BatchIdentity.Unlisted(existing, _files) is { Count: > 0 } unlisted)
+        {
+            var shown = string.Join(", ", unlisted.Take(3).Select(f => f.Key)) + (unlisted.Count > 3 ? $" and {unlisted.Count - 3} more" : "");
+            _log.Info($"Adding {unlisted.Count} file(s) the batch did not list when it was created: {shown}");
         }
 
         foreach (var warning in warnings)

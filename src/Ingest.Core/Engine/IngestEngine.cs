@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ingest.Copy;
 using Ingest.Engine;
+using Ingest.Sources;
 using Ingest.Status;
 using Npgsql;
 
@@ -255,7 +256,7 @@ public sealed class IngestEngine : IAsyncDisposable
         JsonSerializer.SerializeToElement(new Dictionary<string, IReadOnlyDictionary<string, int>> { ["csv"] = request.Format.Columns });
 
     internal static JsonElement SourceJson(ImportRequest request) =>
-        JsonSerializer.SerializeToElement(new Dictionary<string, IReadOnlyList<string>> { ["urls"] = request.Sources });
+        JsonSerializer.SerializeToElement(new Dictionary<string, IReadOnlyList<string>> { ["urls"] = [.. request.Sources.Select(SourceFile.Recorded)] });
 
     internal TableLayout Layout(ImportRequest request) => new(request.Dataset);
 }

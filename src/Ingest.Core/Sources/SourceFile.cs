@@ -52,7 +52,9 @@ public sealed class SourceFile
         var scheme = SchemeOf(locationOrPath);
         if (scheme is null)
         {
-            return Local(locationOrPath, Path.GetFullPath(locationOrPath));
+            // Full from here on: a worker in another folder, or a resume from one, must find the same file.
+            var fullPath = Path.GetFullPath(locationOrPath);
+            return Local(fullPath, fullPath);
         }
 
         // The raw location never goes into a message: it may hold a signature.
@@ -88,6 +90,13 @@ public sealed class SourceFile
             $"The source scheme '{uri.Scheme}' is not supported: use http, https, file:// URLs or local paths.",
             nameof(locationOrPath));
     }
+
+    /// <summary>
+    /// The location as a batch records it: a local path made full (against the current directory), every
+    /// URL as given.
+    /// </summary>
+    public static string Recorded(string locationOrPath) =>
+        SchemeOf(locationOrPath) is null && !string.IsNullOrWhiteSpace(locationOrPath) ? Path.GetFullPath(locationOrPath) : locationOrPath;
 
     /// <inheritdoc/>
     public override string ToString() => Key;

@@ -10,7 +10,8 @@ public static partial class Redactor
 {
     /// <summary>
     /// The URL without user info, query string or fragment (<c>https://u:p@host/a.csv?sig=x</c> becomes
-    /// <c>https://host/a.csv</c>). Local paths, and URLs with nothing to remove, are returned unchanged.
+    /// <c>https://host/a.csv</c>; <c>file:///a.csv?sig=x</c> becomes <c>file:///a.csv</c>). Local paths, and URLs
+    /// with nothing to remove, are returned unchanged.
     /// This is also a file's key in the ledger.
     /// </summary>
     public static string RedactUrl(string url)
@@ -18,8 +19,14 @@ public static partial class Redactor
         ArgumentNullException.ThrowIfNull(url);
         if (Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
-            if (uri.IsFile || uri.IsUnc
-                || (uri.UserInfo.Length == 0 && url.AsSpan().IndexOfAny('?', '#') < 0))
+            var query = url.AsSpan().IndexOfAny('?', '#');
+            if (uri.IsFile || uri.IsUnc)
+            {
+                // A file URL has no user info; a query or fragment means nothing to it, and may be a pasted signature.
+                return query < 0 ? url : url[..query];
+            }
+
+            if (uri.UserInfo.Length == 0 && query < 0)
             {
                 return url;
             }

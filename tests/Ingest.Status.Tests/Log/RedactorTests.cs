@@ -8,6 +8,8 @@ public sealed class RedactorTests
     [InlineData("http://host:8080/a.csv", "http://host:8080/a.csv")]
     [InlineData("/data/f.csv", "/data/f.csv")]
     [InlineData("relative/f.csv", "relative/f.csv")]
+    [InlineData("file:///data/f.csv?X-Amz-Signature=abc", "file:///data/f.csv")]
+    [InlineData("file:///data/f.csv", "file:///data/f.csv")]
     public void Url_loses_user_info_query_and_fragment(string url, string expected)
     {
         Assert.Equal(expected, Redactor.RedactUrl(url));

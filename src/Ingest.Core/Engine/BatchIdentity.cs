@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Ingest.Sources;
+using Ingest.Status;
+
+namespace Ingest.Engine;
+
+/// <summary>
+/// A batch id names one batch: one dataset and one column mapping. Running an existing id again resumes
+/// that batch, so a request that differs in either is refused before anything is created or loaded: rows
+/// read with another mapping would be counted under a record that does not describe them.
+/// </summary>
+internal static class BatchIdentity
+{
+    /// <exception cref="ArgumentException">The request is not the batch <paramref name="existing"/> records.</exception>
+    public static void Check(BatchRecord? existing, ImportRequest request)
+    {
+        if (existing is null)
+        {
+            return;
+        }
+
+        var id = existing.Id;
+        if (existing.DatasetId != request.Dataset.Name)
+        {
+            throw new ArgumentException($"Batch {id} belongs to dataset '{existing.DatasetId}', not '{request.Dataset.Name}'; use a new batch id.");
+        }
+
+        if (Columns(existing.Format) is { } recorded && !SameColumns(recorded, request.Format.Columns))
+        {
+            throw new ArgumentException(
+                $"Batch {id} was created with the format {existing.Format!.Value.GetRawText()}, not {IngestEngine.FormatJson(request).GetRawText()}: "
+                + "resume it with the same format, or load with this one under a new batch id.");
+        }
+    }
+
+    /// <summary>
+    /// The files of <paramref name="files"/> the batch did not list when it was created: running a batch id again
+    /// with more files loads them too (only files not yet loaded load), and the log says so.
+    /// </summary>
+    public static IReadOnlyList<SourceFile> Unlisted(BatchRecord? existing, IReadOnlyList<SourceFile> files) =>
+        Keys(existing?.Source) is { } listed ? [.. files.Where(f => !listed.Contains(f.Key))] : [];
+
+    // The mapping of a recorded {"csv": {...}}; null when the record holds none it can be compared with.
+    private static Dictionary<string, int>? Columns(JsonElement? format)
+    {
+        if (format is not { ValueKind: JsonValueKind.Object } value
+            || !value.TryGetProperty("csv", out var csv)
+            || csv.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var columns = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var property in csv.EnumerateObject())
+        {
+            if (!property.Value.TryGetInt32(out var column))
+            {
+                return null;
+            }
+
+            columns[property.Name] = column;
+        }
+
+        return columns;
+    }
+
+    private static bool SameColumns(Dictionary<string, int> recorded, IReadOnlyDictionary<string, int> requested) =>
+        recorded.Count == requested.Count
+        && requested.All(pair => recorded.TryGetValue(pair.Key, out var column) && column == pair.Value);
+
+    // The file keys of a recorded {"urls": [...]} (stored redacted, so each URL is its own key); null when there are none.
+    private static HashSet<string>? Keys(JsonElement? source)
+    {
+        if (source is not { ValueKind: JsonValueKind.Object } value
+            || !value.TryGetProperty("urls", out var urls)
+            || urls.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var url in urls.EnumerateArray())
+        {
+            if (url.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+
+            try
+            {
+                keys.Add(SourceFile.Parse(url.GetString()!).Key);
+            }
+            catch (ArgumentException)
+            {
+                return null; // A record this engine did not write: nothing to hold the request to.
+            }
+        }
+
+        return keys.Count == 0 ? null : keys;
+    }
+}
