@@ -25,7 +25,6 @@ internal static class DryRunCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            // The dry run reads files only; --connection is accepted for symmetry with import and not needed.
             var request = CommonOptions.Request(parse.GetValue(dataset)!, parse.GetValue(schema)!, parse.GetValue(format)!, parse.GetValue(sources)!);
             var options = new IngestOptions
             {
@@ -34,7 +33,34 @@ internal static class DryRunCommand
                 MaxRecordSize = parse.GetValue(maxRecord),
             };
             options.Validate();
-            var result = await IngestEngine.DryRunAsync(request, options, cancellationToken).ConfigureAwait(false);
+
+            // With a database given, the dataset's table is checked there too, if it exists (the catalog is only
+            // read). The embedded default is not started for a dry run: it would write a cluster to check nothing.
+            var given = parse.GetValue(connection);
+            Connection? server = null;
+            if (!string.IsNullOrWhiteSpace(given) || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("INGEST_CONNECTION")))
+            {
+                server = await CommonOptions.ConnectAsync(given, io, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await io.Error.WriteLineAsync("ingest: no --connection or INGEST_CONNECTION given: the files are checked, the dataset's table is not").ConfigureAwait(false);
+            }
+
+            DryRunResult result;
+            await using (server)
+            {
+                if (server is null)
+                {
+                    result = await IngestEngine.DryRunAsync(request, options, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await using var engine = IngestEngine.Create(server.ConnectionString, options);
+                    result = await engine.DryRunAsync(request, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             await io.Out.WriteLineAsync(JsonSerializer.Serialize(result, Indented)).ConfigureAwait(false);
             return result.Succeeded ? ExitCodes.Success : ExitCodes.Failed;
         });

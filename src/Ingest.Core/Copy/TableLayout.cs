@@ -77,7 +77,11 @@ internal sealed class TableLayout
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                await CheckAsync(connection, cancellationToken).ConfigureAwait(false);
+                if (await MismatchAsync(connection, cancellationToken).ConfigureAwait(false) is { } mismatch)
+                {
+                    throw new SchemaException(mismatch);
+                }
+
                 warnings = await WarningsAsync(connection, cancellationToken).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
@@ -101,7 +105,20 @@ internal sealed class TableLayout
             : [];
     }
 
-    private async Task CheckAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Why the table, if it exists, cannot take the dataset's rows; null when it matches or does not exist yet.
+    /// Reads the catalog only: for a dry run, which must write nothing.
+    /// </summary>
+    public async Task<string?> MismatchAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await MismatchAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<string?> MismatchAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         const string Query = """
             SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
@@ -119,6 +136,16 @@ internal sealed class TableLayout
                 {
                     actual[reader.GetString(0)] = (reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3));
                 }
+            }
+        }
+
+        if (actual.Count == 0)
+        {
+            using var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection);
+            exists.Parameters.AddWithValue(QualifiedName);
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                return null; // Not there yet: a load creates it.
             }
         }
 
@@ -150,11 +177,9 @@ internal sealed class TableLayout
             }
         }
 
-        if (problems.Count > 0)
-        {
-            throw new SchemaException(
-                $"Table {QualifiedName} exists but does not match dataset '{Schema.Name}': {string.Join("; ", problems)}. " +
-                "Fix or drop the table, or load into another dataset name.");
-        }
+        return problems.Count == 0
+            ? null
+            : $"Table {QualifiedName} exists but does not match dataset '{Schema.Name}': {string.Join("; ", problems)}. " +
+              "Fix or drop the table, or load into another dataset name.";
     }
 }

@@ -4,6 +4,7 @@ using Ingest.Csv;
 using Ingest.Sources;
 using Ingest.Status;
 using Ingest.Validation;
+using Npgsql;
 
 namespace Ingest.Engine;
 
@@ -13,10 +14,12 @@ namespace Ingest.Engine;
 /// </summary>
 internal static class DryRunner
 {
-    public static async Task<DryRunResult> RunAsync(IngestEngine engine, ImportRequest request, CancellationToken cancellationToken) =>
-        await RunAsync(request, engine.Options, cancellationToken).ConfigureAwait(false);
+    /// <summary>The dry run, with the dataset's table (when it exists) checked in <paramref name="dataSource"/>'s database.</summary>
+    public static async Task<DryRunResult> RunAsync(IngestEngine engine, NpgsqlDataSource dataSource, ImportRequest request, CancellationToken cancellationToken) =>
+        await RunAsync(request, engine.Options, dataSource, cancellationToken).ConfigureAwait(false);
 
-    public static async Task<DryRunResult> RunAsync(ImportRequest request, IngestOptions options, CancellationToken cancellationToken)
+    /// <summary>The dry run; with <paramref name="dataSource"/>, the dataset's table is checked too, reading the catalog only.</summary>
+    public static async Task<DryRunResult> RunAsync(ImportRequest request, IngestOptions options, NpgsqlDataSource? dataSource, CancellationToken cancellationToken)
     {
         var log = new BatchLog();
         log.Info($"Starting dry run of {request.Sources.Count} file(s), first {options.DryRunRows} rows each");
@@ -29,6 +32,12 @@ internal static class DryRunner
             }
 
             return new DryRunResult { Status = "error", Report = "Schema errors:\n" + string.Join("\n", problems), Log = log.Text ?? string.Empty };
+        }
+
+        if (dataSource is not null && await TableMismatchAsync(request, dataSource, log, cancellationToken).ConfigureAwait(false) is { } mismatch)
+        {
+            log.Error(mismatch);
+            return new DryRunResult { Status = "error", Report = "Schema errors:\n" + mismatch, Log = log.Text ?? string.Empty };
         }
 
         BatchRun.CheckFileCount(request.Sources.Count, options.MaxFilesPerBatch);
@@ -71,6 +80,22 @@ internal static class DryRunner
 
         log.Info($"Finished dry run: {(failed ? "error" : "success")}");
         return new DryRunResult { Status = failed ? "error" : "success", Report = string.Join("\n\n", blocks), Log = log.Text ?? string.Empty };
+    }
+
+    // A table that exists with other columns would refuse the load: a schema error of the dry run. A database
+    // out of reach does not stop the check of the files; the log says the table went unchecked.
+    private static async Task<string?> TableMismatchAsync(ImportRequest request, NpgsqlDataSource dataSource, BatchLog log, CancellationToken cancellationToken)
+    {
+        var layout = new TableLayout(request.Dataset);
+        try
+        {
+            return await layout.MismatchAsync(dataSource, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            log.Warn($"Could not check table {layout.QualifiedName} in the database ({Redactor.RedactText(ex.Message)}): only the files were checked");
+            return null;
+        }
     }
 
     private static async Task<FileReport> CheckFileAsync(SourceFile file, SourceOpener opener, RowEncoder encoder, CsvReadOptions csvOptions, int rows, CancellationToken cancellationToken)

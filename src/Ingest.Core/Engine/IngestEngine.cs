@@ -68,12 +68,13 @@ public sealed class IngestEngine : IAsyncDisposable
 
     /// <summary>
     /// Checks the first <see cref="IngestOptions.DryRunRows"/> rows of every file against the dataset and
-    /// reports per file; writes nothing anywhere.
+    /// reports per file, and checks the dataset's table if it exists (a table with other columns is a schema
+    /// error, as it would refuse the load); writes nothing anywhere.
     /// </summary>
     public Task<DryRunResult> DryRunAsync(ImportRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return DryRunner.RunAsync(this, request, cancellationToken);
+        return DryRunner.RunAsync(this, _dataSource, request, cancellationToken);
     }
 
     /// <summary>
@@ -85,7 +86,7 @@ public sealed class IngestEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         options ??= new IngestOptions();
         options.Validate();
-        return DryRunner.RunAsync(request, options, cancellationToken);
+        return DryRunner.RunAsync(request, options, dataSource: null, cancellationToken);
     }
 
     /// <summary>

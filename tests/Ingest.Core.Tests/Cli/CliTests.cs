@@ -139,6 +139,29 @@ public sealed class CliTests
         Assert.Equal(string.Empty, status.Out);
     }
 
+    [SkippableFact]
+    public async Task Dry_run_with_a_connection_checks_the_table_and_without_one_says_it_did_not()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using (var create = f.DataSource.CreateCommand("CREATE TABLE cli_mismatch (entity_id uuid not null, timestamp timestamp not null, longitude double precision not null, latitude double precision not null)"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(3));
+        string[] common = ["dry-run", "--dataset", "cli_mismatch", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat];
+
+        var checkedRun = await RunAsync([.. common, "--connection", f.ConnectionString, file]);
+        var filesOnly = await RunAsync([.. common, file]);
+
+        Assert.Equal(1, checkedRun.Exit);
+        using var json = JsonDocument.Parse(checkedRun.Out);
+        Assert.Equal("error", json.RootElement.GetProperty("status").GetString());
+        Assert.Contains("column \"timestamp\" is timestamp without time zone, expected timestamp with time zone", json.RootElement.GetProperty("report").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, filesOnly.Exit);
+        Assert.Contains("the dataset's table is not", filesOnly.Err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Dry_run_prints_only_the_json_result_and_exits_by_status()
     {

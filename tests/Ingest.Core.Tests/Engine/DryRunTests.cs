@@ -38,6 +38,51 @@ public sealed class DryRunTests
         Assert.Contains("required field 'timestamp'", result.Report, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task A_table_that_exists_with_other_columns_makes_the_dry_run_status_error_and_is_left_as_it_was()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using (var create = f.DataSource.CreateCommand("CREATE TABLE plants (entity_id uuid not null, timestamp timestamptz not null, longitude double precision not null, latitude double precision not null, altitude double precision, metadata_id uuid, \"plantHeight\" integer not null)"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(5));
+
+        var result = await f.Engine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file]));
+
+        Assert.Equal("error", result.Status);
+        Assert.StartsWith("Schema errors:\nTable \"plants\" exists but does not match dataset 'plants': ", result.Report, StringComparison.Ordinal);
+        Assert.Contains("column \"plantHeight\" is integer, expected bigint", result.Report, StringComparison.Ordinal);
+        Assert.Contains("ERROR Table \"plants\" exists but does not match", result.Log, StringComparison.Ordinal);
+        Assert.Equal(7, await f.ScalarAsync("SELECT count(*) FROM information_schema.columns WHERE table_name = 'plants'"));
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM plants"));
+    }
+
+    [SkippableFact]
+    public async Task A_matching_table_passes_and_a_database_out_of_reach_leaves_the_files_checked_and_says_so()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(5));
+        await f.ImportAsync([f.WriteFile("seed.csv", EngineFixture.Rows(1))]);
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        await using var away = IngestEngine.Create($"Host=127.0.0.1;Port={port};Username=nobody;Password=hunter2;Timeout=5", EngineFixture.FastOptions);
+
+        var matching = await f.Engine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file]));
+        var filesOnly = await away.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file]));
+
+        Assert.Equal("success", matching.Status);
+        Assert.DoesNotContain("Could not check table", matching.Log, StringComparison.Ordinal);
+        Assert.Equal("success", filesOnly.Status);
+        Assert.StartsWith("Valid rows: 5\n", filesOnly.Report, StringComparison.Ordinal);
+        Assert.Contains("WARN Could not check table \"plants\" in the database (", filesOnly.Log, StringComparison.Ordinal);
+        Assert.Contains("only the files were checked", filesOnly.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", filesOnly.Log, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_file_that_cannot_be_read_makes_the_dry_run_status_error_without_a_database()
     {
