@@ -19,9 +19,13 @@ internal static class ImportCommand
         var sources = CommonOptions.Sources();
         var json = CommonOptions.Json();
         var yieldCpu = CommonOptions.YieldCpu();
+        var rejectsPath = new Option<string?>("--rejects")
+        {
+            Description = "Append every invalid row (batch_id,file,line,field,reason) to this CSV file; the log and the result keep only the first ones.",
+        };
         var command = new Command("import", "Load CSV files into a dataset and print the batch's outcome.")
         {
-            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, yieldCpu, json, sources,
+            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, yieldCpu, rejectsPath, json, sources,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -40,6 +44,9 @@ internal static class ImportCommand
                 OnLogLine = CommonOptions.Warnings(progress.Line),
             };
             options.Validate();
+            var rejects = RejectsFile.Open(parse.GetValue(rejectsPath));
+            await using var closeRejects = rejects;
+            options = options with { OnInvalidRow = rejects is null ? null : rejects.Add };
             var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
             await using (conn.ConfigureAwait(false))
             {

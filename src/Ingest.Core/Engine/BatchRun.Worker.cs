@@ -133,8 +133,8 @@ internal sealed partial class BatchRun
     private void OnInvalidRow(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row)
     {
         var error = _copier.Describe(file, line, column, kind, ref row);
-        bool log;
-        bool last;
+        _options.OnInvalidRow?.Invoke(_batchId, error);
+        int logged;
         lock (_gate)
         {
             if (_rowErrors.Count < _options.MaxRowErrorsKept)
@@ -142,21 +142,24 @@ internal sealed partial class BatchRun
                 _rowErrors.Add(error);
             }
 
-            log = _rowErrorsLogged < _options.MaxRowErrorsLogged;
-            if (log)
+            // Per file, so an invalid row of every file reaches the log, not only those of the first files.
+            _rowErrorsLogged.TryGetValue(file.Key, out logged);
+            if (logged < _options.MaxRowErrorsLogged)
             {
-                _rowErrorsLogged++;
+                _rowErrorsLogged[file.Key] = ++logged;
             }
-
-            last = log && _rowErrorsLogged == _options.MaxRowErrorsLogged;
+            else
+            {
+                logged = 0;
+            }
         }
 
-        if (log)
+        if (logged > 0)
         {
             _log.Warn($"Invalid row skipped: {error}");
-            if (last)
+            if (logged == _options.MaxRowErrorsLogged)
             {
-                _log.Warn("Further invalid rows are skipped and counted without a log line each");
+                _log.Warn($"Further invalid rows of {file.Key} are skipped and counted without a log line each");
             }
         }
     }

@@ -41,7 +41,7 @@ internal sealed partial class BatchRun
     private long _invalid;
     private long _bytes;
     private int _filesDone;
-    private int _rowErrorsLogged;
+    private readonly Dictionary<string, int> _rowErrorsLogged = new(StringComparer.Ordinal);
     private int _connectedLogged;
     private Exception? _fatal;
     private volatile bool _abortRequested;

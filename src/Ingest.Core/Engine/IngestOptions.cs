@@ -29,7 +29,7 @@ public sealed record IngestOptions
     /// <summary>How many invalid rows a batch result keeps in full (file, line, field, reason). Default 1,000; all are counted.</summary>
     public int MaxRowErrorsKept { get; init; } = 1000;
 
-    /// <summary>How many invalid rows are written to the batch log, one line each. Default 10.</summary>
+    /// <summary>How many invalid rows of each file are written to the batch log, one line each. Default 10.</summary>
     public int MaxRowErrorsLogged { get; init; } = 10;
 
     /// <summary>Attempts per file for faults that may pass (a dropped connection, a restarted server). Default 3.</summary>
@@ -49,6 +49,14 @@ public sealed record IngestOptions
     /// Runs on the engine's threads: keep it quick and thread-safe. Default none.
     /// </summary>
     public Action<Guid, BatchLogLevel, string>? OnLogLine { get; init; }
+
+    /// <summary>
+    /// Called with every invalid row (file, line, field, reason), past the caps of the log and the result: for a
+    /// host that keeps them all, as <c>ingest import --rejects</c> does. A file that rolls back and loads again
+    /// reports its rows again. Runs on the engine's threads, several at once: keep it quick and thread-safe.
+    /// Default none.
+    /// </summary>
+    public Action<Guid, Validation.RowError>? OnInvalidRow { get; init; }
 
     /// <summary>
     /// Whether the engine lowers its own CPU priority while it loads into a PostgreSQL server on the same

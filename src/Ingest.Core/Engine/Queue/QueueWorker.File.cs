@@ -10,8 +10,6 @@ namespace Ingest.Engine.Queue;
 
 internal sealed partial class QueueWorker
 {
-    private const int RowErrorsLoggedPerFile = 5;
-
     private void Process(WorkClaim claim, SourceOpener opener, CancellationToken stop)
     {
         SourceFile file;
@@ -165,9 +163,22 @@ internal sealed partial class QueueWorker
 
         public void Invalid(SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row)
         {
-            if (_logged++ < RowErrorsLoggedPerFile)
+            var logged = _logged < worker.EngineOptions.MaxRowErrorsLogged;
+            var onInvalidRow = worker.EngineOptions.OnInvalidRow;
+            if (!logged && onInvalidRow is null)
             {
-                worker.Log(batchId, BatchLogLevel.Warn, $"Invalid row skipped: {context.Copier.Describe(file, line, column, kind, ref row)}");
+                return;
+            }
+
+            var error = context.Copier.Describe(file, line, column, kind, ref row);
+            onInvalidRow?.Invoke(batchId, error);
+            if (logged)
+            {
+                worker.Log(batchId, BatchLogLevel.Warn, $"Invalid row skipped: {error}");
+                if (++_logged == worker.EngineOptions.MaxRowErrorsLogged)
+                {
+                    worker.Log(batchId, BatchLogLevel.Warn, $"Further invalid rows of {file.Key} are skipped and counted without a log line each");
+                }
             }
         }
 

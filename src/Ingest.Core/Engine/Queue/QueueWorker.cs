@@ -23,6 +23,8 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
 
     private PostgresStatusRecorder Recorder => recorder;
 
+    private IngestOptions EngineOptions => engine.Options;
+
     /// <summary>Number of cached batch settings (for tests).</summary>
     internal int CachedBatchCount => _batches.Count;
 
