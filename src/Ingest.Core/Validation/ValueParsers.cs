@@ -152,7 +152,7 @@ internal static class ValueParsers
         if (i < s.Length && (s[i] == 'T' || s[i] == 't' || s[i] == ' '))
         {
             i++;
-            if (!TwoDigits(s, i, out var hour) || i + 2 >= s.Length || s[i + 2] != ':' || !TwoDigits(s, i + 3, out var minute) || hour > 23 || minute > 59)
+            if (!TwoDigits(s, i, out var hour) || i + 2 >= s.Length || s[i + 2] != ':' || !TwoDigits(s, i + 3, out var minute) || hour > 24 || minute > 59)
             {
                 return false;
             }
@@ -161,7 +161,7 @@ internal static class ValueParsers
             var second = 0;
             if (i < s.Length && s[i] == ':')
             {
-                if (!TwoDigits(s, i + 1, out second) || second > 59)
+                if (!TwoDigits(s, i + 1, out second) || second > 60)
                 {
                     return false;
                 }
@@ -175,7 +175,7 @@ internal static class ValueParsers
                     var scale = TimeSpan.TicksPerSecond;
                     while (i < s.Length && char.IsAsciiDigit(s[i]))
                     {
-                        if (scale > 1)
+                        if (scale > 10)
                         {
                             scale /= 10;
                             fraction += (s[i] - '0') * scale;
@@ -189,8 +189,16 @@ internal static class ValueParsers
                         return false;
                     }
 
-                    ticks += fraction;
+                    ticks += i - start <= 6 ? fraction : RoundedMicros(s[start..i]) * TimeSpan.TicksPerMicrosecond;
                 }
+            }
+
+            // PostgreSQL takes 24:00:00 (the end of the day) and a leap second :60, each as the next instant,
+            // with no fraction left once rounded to the microsecond.
+            var fractionLeft = ticks % TimeSpan.TicksPerSecond != 0;
+            if ((hour == 24 && (minute != 0 || second != 0 || fractionLeft)) || (second == 60 && fractionLeft))
+            {
+                return false;
             }
 
             ticks += (hour * TimeSpan.TicksPerHour) + (minute * TimeSpan.TicksPerMinute) + (second * TimeSpan.TicksPerSecond);
@@ -208,6 +216,19 @@ internal static class ValueParsers
 
         utcTicks = ticks;
         return true;
+    }
+
+    // More than 6 fractional digits: rounded to the microsecond as PostgreSQL rounds them (its input
+    // functions read the fraction with strtod and round fraction * 1e6 half to even with rint), so a
+    // value loads as the same instant as through psql. 0.9999995 rounds up to the next second.
+    private static long RoundedMicros(ReadOnlySpan<char> digits)
+    {
+        Span<char> text = stackalloc char[41];
+        text[0] = '.';
+        var length = Math.Min(digits.Length, text.Length - 1);
+        digits[..length].CopyTo(text[1..]);
+        var fraction = double.Parse(text[..(length + 1)], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+        return (long)Math.Round(fraction * 1_000_000, MidpointRounding.ToEven);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
