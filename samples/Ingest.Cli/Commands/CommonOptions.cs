@@ -93,6 +93,11 @@ internal static class CommonOptions
 
     public static ImportRequest Request(string dataset, string schema, string format, string[] sources, Guid? batchId = null)
     {
+        if (string.IsNullOrWhiteSpace(dataset))
+        {
+            throw new UsageException("--dataset is empty: give the dataset's name (its table, or schema.table).");
+        }
+
         var datasetSchema = DatasetSchema.Parse(ReadJson(schema, "--schema"), dataset);
         var csvFormat = CsvFormat.Parse(ReadJson(format, "--format"));
         return new ImportRequest(datasetSchema, csvFormat, sources) { BatchId = batchId };

@@ -160,6 +160,11 @@ public sealed class DatasetSchema
             throw new SchemaException("The dataset name is empty.");
         }
 
+        if (name.Count(c => c == '.') > 1)
+        {
+            throw new SchemaException($"The dataset name '{name}' has more than one '.': name a table as 'table' or 'schema.table' (a database is chosen by the connection).");
+        }
+
         var (schema, table) = SplitName(name);
         foreach (var part in schema is null ? [table] : new[] { schema, table })
         {

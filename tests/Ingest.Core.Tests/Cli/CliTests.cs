@@ -206,6 +206,19 @@ public sealed class CliTests
     }
 
     [Theory]
+    [InlineData("", "--dataset is empty: give the dataset's name")]
+    [InlineData(" ", "--dataset is empty: give the dataset's name")]
+    [InlineData("a.b.c", "The dataset name 'a.b.c' has more than one '.': name a table as 'table' or 'schema.table'")]
+    public async Task A_dataset_name_that_names_no_table_exits_2_saying_why(string dataset, string message)
+    {
+        var (exit, stdout, stderr) = await RunAsync("dry-run", "--dataset", dataset, "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "a.csv");
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Theory]
     [InlineData("import", "--schema", "{}", "--format", "{}", "a.csv")]
     [InlineData("import", "--dataset", "d", "--schema", "/nonexistent/dataset.json", "--format", "{\"csv\": {}}", "a.csv")]
     [InlineData("import", "--dataset", "d", "--schema", "{\"name\": \"d\"}", "--format", "{not json", "a.csv")]
