@@ -130,7 +130,10 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
             if (read == 0)
             {
                 _innerDone = true;
-                if (_end - _start < GzipEndMarker.Length || !_buffer.AsSpan(_end - GzipEndMarker.Length, GzipEndMarker.Length).SequenceEqual(GzipEndMarker.Marker.Span))
+                // An empty raw stream decodes as nothing but the marker: whole, yet no gzip at all.
+                if (_compressed!.StartsAsGzip == false
+                    || _end - _start < GzipEndMarker.Length
+                    || !_buffer.AsSpan(_end - GzipEndMarker.Length, GzipEndMarker.Length).SequenceEqual(GzipEndMarker.Marker.Span))
                 {
                     throw BrokenGzip(null);
                 }
@@ -156,7 +159,13 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
 
     private FileErrorException BrokenGzip(Exception? inner) => new(
         _key,
-        inner is null ? "broken gzip stream: it ends before its end (truncated file?)" : $"broken gzip stream: {Redactor.RedactText(inner.Message)}",
+        _compressed?.StartsAsGzip == false
+            ? _compressed.RawBytesRead == 0
+                ? "not a gzip stream: the file is empty (a .gz file or a gzip-encoded response holds at least a gzip header)"
+                : "not a gzip stream: it does not start with the gzip header (bytes 1f 8b); is it a plain file named .gz?"
+            : inner is null
+                ? "broken gzip stream: it ends before its end (truncated file?)"
+                : $"broken gzip stream: {Redactor.RedactText(inner.Message)}",
         inner);
 
     protected override void Dispose(bool disposing)

@@ -37,14 +37,32 @@ internal static class GzipEndMarker
     {
         private int _memberOffset = -1;
 
+        private readonly byte[] _head = new byte[2];
+
         /// <summary>Compressed bytes read from the raw stream so far (the marker not counted).</summary>
         public long RawBytesRead { get; private set; }
+
+        /// <summary>
+        /// False when the raw stream is known not to start with the gzip magic bytes <c>1f 8b</c> (a plain file
+        /// named <c>.gz</c>, an empty one); null while that cannot be told yet.
+        /// </summary>
+        public bool? StartsAsGzip => RawBytesRead switch
+        {
+            0 => _memberOffset >= 0 ? false : null,
+            1 => _head[0] == 0x1f ? null : false,
+            _ => _head[0] == 0x1f && _head[1] == 0x8b,
+        };
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             if (_memberOffset < 0)
             {
                 var read = await raw.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                for (var i = 0; RawBytesRead + i < _head.Length && i < read; i++)
+                {
+                    _head[RawBytesRead + i] = buffer.Span[i];
+                }
+
                 RawBytesRead += read;
                 if (read > 0 || buffer.IsEmpty)
                 {

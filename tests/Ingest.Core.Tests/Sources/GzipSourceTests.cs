@@ -48,6 +48,20 @@ public sealed class GzipSourceTests
         Assert.Equal(server.Url("/a.csv.gz").ToString(), error.FileKey);
     }
 
+    [Theory]
+    [InlineData("a,b,c\n", "not a gzip stream: it does not start with the gzip header (bytes 1f 8b); is it a plain file named .gz?")]
+    [InlineData("", "not a gzip stream: the file is empty")]
+    public async Task A_gz_file_that_is_not_gzip_says_so(string content, string message)
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/plain.csv.gz", System.Text.Encoding.UTF8.GetBytes(content));
+        using var opener = Opener([]);
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/plain.csv.gz")));
+        Assert.False(error.IsTransient);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Truncated_gzip_by_one_trailer_byte_is_a_file_error()
     {
