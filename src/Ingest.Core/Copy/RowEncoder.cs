@@ -74,36 +74,7 @@ internal sealed class RowEncoder
         var fieldCount = row.FieldCount;
         for (var i = 0; i < plans.Length; i++)
         {
-            ref readonly var plan = ref plans[i];
-            if (plan.Source < 0)
-            {
-                WriteNull(ref tuple, ref pos);
-                continue;
-            }
-
-            if (plan.Source >= fieldCount)
-            {
-                return Fail(i, RowErrorKind.MissingColumn, out failedColumn, out kind);
-            }
-
-            var value = row.GetField(plan.Source);
-            if (plan.Kind != FieldKind.Enum)
-            {
-                value = value.Trim();
-            }
-
-            if (value.IsEmpty)
-            {
-                if (!plan.Nullable)
-                {
-                    return Fail(i, RowErrorKind.NullNotAllowed, out failedColumn, out kind);
-                }
-
-                WriteNull(ref tuple, ref pos);
-                continue;
-            }
-
-            var error = WriteValue(in plan, value, ref tuple, ref pos);
+            var error = WriteColumn(in plans[i], ref row, fieldCount, ref tuple, ref pos);
             if (error != OkMarker)
             {
                 return Fail(i, error, out failedColumn, out kind);
@@ -113,6 +84,61 @@ internal sealed class RowEncoder
         failedColumn = -1;
         kind = default;
         return pos;
+    }
+
+    /// <summary>
+    /// Why table column <paramref name="index"/> cannot take its value from the row; null when it can. Off the
+    /// hot path: for reports that name every bad field of a row (a dry run), not only the first.
+    /// </summary>
+    /// <param name="row">The CSV row.</param>
+    /// <param name="index">The table column.</param>
+    /// <param name="scratch">At least <see cref="MaxRowBytes"/> long; its contents are garbage after.</param>
+    public RowErrorKind? Check<TRow>(ref TRow row, int index, Span<byte> scratch)
+        where TRow : struct, IRowSource
+    {
+        if (scratch.Length < MaxRowBytes)
+        {
+            ThrowTooShort(scratch.Length);
+        }
+
+        var pos = 0;
+        var error = WriteColumn(in _plans[index], ref row, row.FieldCount, ref MemoryMarshal.GetReference(scratch), ref pos);
+        return error == OkMarker ? null : error;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static RowErrorKind WriteColumn<TRow>(in ColumnPlan plan, ref TRow row, int fieldCount, ref byte tuple, ref int pos)
+        where TRow : struct, IRowSource
+    {
+        if (plan.Source < 0)
+        {
+            WriteNull(ref tuple, ref pos);
+            return OkMarker;
+        }
+
+        if (plan.Source >= fieldCount)
+        {
+            return RowErrorKind.MissingColumn;
+        }
+
+        var value = row.GetField(plan.Source);
+        if (plan.Kind != FieldKind.Enum)
+        {
+            value = value.Trim();
+        }
+
+        if (value.IsEmpty)
+        {
+            if (!plan.Nullable)
+            {
+                return RowErrorKind.NullNotAllowed;
+            }
+
+            WriteNull(ref tuple, ref pos);
+            return OkMarker;
+        }
+
+        return WriteValue(in plan, value, ref tuple, ref pos);
     }
 
     private const RowErrorKind OkMarker = (RowErrorKind)(-1);

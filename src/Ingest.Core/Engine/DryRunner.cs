@@ -121,9 +121,16 @@ internal static class DryRunner
                                 continue;
                             }
 
-                            var source = encoder.SourceAt(column);
-                            var value = source >= 0 && source < row.FieldCount ? row.GetField(source) : [];
-                            report.Add(reader.Line, column, RowError.Describe(kind, encoder.FieldAt(column), source, row.FieldCount, value));
+                            // SPEC §4 lists, per field, the rows invalid for it: every bad field of the row, not only the first.
+                            report.Invalid++;
+                            report.Add(reader.Line, column, Describe(encoder, ref row, column, kind));
+                            for (var next = column + 1; next < encoder.ColumnCount; next++)
+                            {
+                                if (encoder.Check(ref row, next, scratch) is { } nextKind)
+                                {
+                                    report.Add(reader.Line, next, Describe(encoder, ref row, next, nextKind));
+                                }
+                            }
                         }
                     },
                     cancellationToken).ConfigureAwait(false);
@@ -137,19 +144,26 @@ internal static class DryRunner
         return report;
     }
 
+    private static string Describe(RowEncoder encoder, ref CsvRow row, int column, RowErrorKind kind)
+    {
+        var source = encoder.SourceAt(column);
+        var value = source >= 0 && source < row.FieldCount ? row.GetField(source) : [];
+        return RowError.Describe(kind, encoder.FieldAt(column), source, row.FieldCount, value);
+    }
+
     private sealed class FileReport(string fileKey, RowEncoder encoder)
     {
         private readonly SortedDictionary<int, List<(long Line, string Reason)>> _byColumn = [];
 
         public int Valid { get; set; }
 
-        public int Invalid { get; private set; }
+        public int Invalid { get; set; }
 
         public string? Error { get; set; }
 
+        /// <summary>One field of an invalid row (count the row itself in <see cref="Invalid"/>).</summary>
         public void Add(long line, int column, string reason)
         {
-            Invalid++;
             if (!_byColumn.TryGetValue(column, out var list))
             {
                 _byColumn[column] = list = [];

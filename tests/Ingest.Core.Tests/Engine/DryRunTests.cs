@@ -24,6 +24,31 @@ public sealed class DryRunTests
         Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"));
     }
 
+    [Fact]
+    public async Task A_row_bad_in_several_fields_is_listed_under_each_and_counted_once()
+    {
+        var folder = Directory.CreateTempSubdirectory("ingest-dry-").FullName;
+        try
+        {
+            var file = Path.Combine(folder, "m.csv");
+            await File.WriteAllTextAsync(file, EngineFixture.Row(1) + "3c1243c4-a532-4487-9662-5655a23dec3a,0,200,100,,5,1.2.3.999,zz,\n");
+
+            var result = await IngestEngine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file]), null);
+
+            Assert.Equal(
+                "Valid rows: 1\nInvalid rows dropped: 1\n\nErrors:\n" +
+                "longitude: lines 2\n  line 2: '200' is out of range -180..180\n" +
+                "latitude: lines 2\n  line 2: '100' is out of range -90..90\n" +
+                "plantIPv4: lines 2\n  line 2: '1.2.3.999' is not an IPv4 address (dotted quad such as 192.168.0.1)\n" +
+                $"plantCultivar: lines 2\n  line 2: 'zz' is not one of the values 'broccoli', 'brussel sprouts', 'cabbage'\nSource: {file}",
+                result.Report);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [SkippableFact]
     public async Task A_schema_error_makes_the_dry_run_status_error()
     {
