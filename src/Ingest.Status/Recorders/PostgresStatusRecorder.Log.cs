@@ -92,6 +92,38 @@ public sealed partial class PostgresStatusRecorder
     }
 
     /// <summary>
+    /// Appends a <c>started</c> record of the batch's live counts and log to its timeline, in one statement,
+    /// when the batch is <c>started</c>, its newest record is older than <paramref name="minInterval"/>, and the
+    /// counts or log changed since: what queue workers, which each load a part of the batch, use so the
+    /// timeline shows it grow (SPEC §3) as a single run's snapshots do.
+    /// </summary>
+    /// <returns>True when a record was appended.</returns>
+    public async ValueTask<bool> AppendStartedSnapshotAsync(Guid batchId, TimeSpan minInterval, CancellationToken cancellationToken = default)
+    {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var at = RecorderShared.Now(_time);
+        var command = _dataSource.CreateCommand("""
+            INSERT INTO ingest.import_batch_status (batch_id, status, insert_count, invalid_count, log, updated_at)
+            SELECT b.id, 'started', b.insert_count, b.invalid_count, b.log, @at
+            FROM ingest.import_batch b
+            LEFT JOIN LATERAL (
+                SELECT s.insert_count, s.invalid_count, s.log, s.updated_at
+                FROM ingest.import_batch_status s WHERE s.batch_id = b.id ORDER BY s.seq DESC LIMIT 1) last ON true
+            WHERE b.id = @id AND b.status = 'started'
+              AND (last.updated_at IS NULL OR last.updated_at <= @at - @interval)
+              AND (last.updated_at IS NULL OR (b.insert_count, b.invalid_count) IS DISTINCT FROM (last.insert_count, last.invalid_count)
+                   OR b.log IS DISTINCT FROM last.log)
+            """);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(Sql.Uuid("id", batchId));
+            command.Parameters.Add(Sql.Time("at", at));
+            command.Parameters.Add(new NpgsqlParameter("interval", NpgsqlTypes.NpgsqlDbType.Interval) { Value = minInterval });
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        }
+    }
+
+    /// <summary>
     /// Adds to the live counts of a running batch (<c>created</c> or <c>started</c>) in one atomic statement,
     /// so several processes loading one batch each add what they load (and take back what rolls back);
     /// a batch that has ended keeps the counts its final status recorded.

@@ -54,6 +54,37 @@ public sealed class QueueTests
     }
 
     [SkippableFact]
+    public async Task The_timeline_of_a_queued_batch_grows_while_workers_load_it()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await Infrastructure.LoopbackHttpServer.StartAsync();
+        server.AddFile("/slow.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(20_000)), new Infrastructure.HttpFault { ChunkSize = 64 * 1024, ChunkDelay = TimeSpan.FromMilliseconds(100) });
+        var quick = f.WriteFile("quick.csv", EngineFixture.Rows(100, 100_000));
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [quick, server.Url("/slow.csv").ToString()]));
+
+        var worker = f.Engine.RunWorkerAsync(new WorkerOptions { Name = "w", Streams = 2, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
+        var growing = new List<StatusRecord>();
+        while (!worker.IsCompleted)
+        {
+            var timeline = await f.Recorder.GetTimelineAsync(id);
+            if (timeline[0].Status == BatchStatus.Started && timeline[0].InsertCount > 0)
+            {
+                growing.Add(timeline[0]);
+            }
+
+            await Task.Delay(50);
+        }
+
+        await worker;
+        var final = await f.Recorder.GetTimelineAsync(id);
+        Assert.Equal(BatchStatus.Finished, final[0].Status);
+        Assert.Equal(20_100, final[0].InsertCount);
+        Assert.NotEmpty(growing);
+        Assert.True(growing.Min(r => r.InsertCount) < 20_100, "no snapshot showed the batch part-way");
+        Assert.Contains(final, r => r.Status == BatchStatus.Started && r.InsertCount > 0 && r.InsertCount < 20_100);
+    }
+
+    [SkippableFact]
     public async Task A_long_running_worker_keeps_the_settings_of_recent_batches_only_and_loads_every_batch()
     {
         await using var f = await EngineFixture.CreateAsync();

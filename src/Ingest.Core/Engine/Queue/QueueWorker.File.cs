@@ -52,6 +52,7 @@ internal sealed partial class QueueWorker
             loaded = LoadFile(claim, file, context, observer, fileStop.Token);
             if (loaded)
             {
+                Snapshot(claim.BatchId, context);
                 TryFinish(claim.BatchId);
             }
         }
@@ -157,6 +158,7 @@ internal sealed partial class QueueWorker
             var (dInserted, dInvalid) = (inserted - _inserted, invalid - _invalid);
             (_inserted, _invalid) = (inserted, invalid);
             Quietly(async () => await worker.Recorder.AddProgressAsync(batchId, dInserted, dInvalid).ConfigureAwait(false));
+            worker.Snapshot(batchId, context);
         }
 
         public void TakeBack() => Progress(0, 0);

@@ -35,6 +35,24 @@ internal sealed partial class QueueWorker
         return true;
     }
 
+    /// <summary>
+    /// At most every <see cref="IngestOptions.SnapshotInterval"/>: a <c>started</c> record of the batch's live counts
+    /// and log on its timeline, so 'ingest status' shows a queued batch grow while workers load it. The
+    /// recorder skips it when another worker's record is newer than the interval, or nothing changed.
+    /// </summary>
+    private void Snapshot(Guid batchId, BatchContext context)
+    {
+        var interval = engine.Options.SnapshotInterval;
+        var now = Environment.TickCount64;
+        var last = Volatile.Read(ref context.LastSnapshot);
+        if (now - last < (long)interval.TotalMilliseconds || Interlocked.CompareExchange(ref context.LastSnapshot, now, last) != last)
+        {
+            return;
+        }
+
+        Quietly(async () => await recorder.AppendStartedSnapshotAsync(batchId, interval).ConfigureAwait(false));
+    }
+
     private (long Inserted, long Invalid) Totals(Guid batchId)
     {
         var loaded = FileLedger.LoadedAsync(dataSource, batchId, CancellationToken.None).GetAwaiter().GetResult();

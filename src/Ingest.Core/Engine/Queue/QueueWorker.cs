@@ -146,5 +146,8 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
     {
         /// <summary>When this worker last took a file of the batch (<see cref="Environment.TickCount64"/>).</summary>
         public long LastUsed { get; set; }
+
+        /// <summary>When this worker last asked for a <c>started</c> snapshot of the batch (<see cref="Environment.TickCount64"/>).</summary>
+        public long LastSnapshot;
     }
 }
