@@ -109,6 +109,11 @@ public sealed class IngestEngine : IAsyncDisposable
             {
                 var queued = await Engine.Queue.WorkStore.LockBatchAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false);
                 var outcome = await AbortLockedAsync(batchId, queued, cancellationToken).ConfigureAwait(false);
+                if (queued && outcome is AbortOutcome.AbortedNow or AbortOutcome.AlreadyAborted)
+                {
+                    await Engine.Queue.WorkStore.ForgetLocationsAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false);
+                }
+
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return outcome;
             }

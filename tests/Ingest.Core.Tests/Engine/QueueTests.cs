@@ -85,6 +85,34 @@ public sealed class QueueTests
     }
 
     [SkippableFact]
+    public async Task A_queued_file_keeps_its_credentials_only_until_it_is_done_failed_or_its_batch_ends()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Source = EngineFixture.FastOptions.Source with { MaxAttempts = 1 } });
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/ok.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(10)));
+        string Secret(string path) => server.Url(path).ToString().Replace("http://", "http://user:PWSECRET@", StringComparison.Ordinal) + "?X-Amz-Signature=SIGSECRET";
+        async Task<long> Secrets(Guid id) => await f.ScalarAsync($"SELECT count(*) FROM ingest.work_file WHERE batch_id = '{id}' AND (location LIKE '%SECRET%')");
+
+        var loaded = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [Secret("/ok.csv")]));
+        var aborted = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [Secret("/ok.csv")]));
+        Assert.Equal(1, await Secrets(aborted)); // A worker needs it to fetch the file.
+        Assert.Equal(AbortOutcome.AbortedNow, await f.Engine.AbortAsync(aborted));
+        var failed = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [Secret("/missing.csv"), Secret("/ok.csv?second")]));
+
+        await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "w", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
+
+        Assert.Equal(BatchStatus.Finished, (await f.Recorder.GetBatchAsync(loaded)).Status);
+        Assert.Equal(BatchStatus.Error, (await f.Recorder.GetBatchAsync(failed)).Status);
+        foreach (var id in (Guid[])[loaded, aborted, failed])
+        {
+            Assert.Equal(0, await Secrets(id));
+        }
+
+        Assert.Equal(["dropped", "failed"], await f.RowsAsync($"SELECT state FROM ingest.work_file WHERE batch_id = '{failed}' ORDER BY position DESC"));
+        Assert.Equal(["dropped"], await f.RowsAsync($"SELECT state FROM ingest.work_file WHERE batch_id = '{aborted}'"));
+    }
+
+    [SkippableFact]
     public async Task A_long_running_worker_keeps_the_settings_of_recent_batches_only_and_loads_every_batch()
     {
         await using var f = await EngineFixture.CreateAsync();

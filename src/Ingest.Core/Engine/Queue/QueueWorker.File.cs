@@ -62,6 +62,7 @@ internal sealed partial class QueueWorker
             Quietly(() => WorkStore.ReleaseAsync(dataSource, claim, options.Name, null, CancellationToken.None));
             if (!stop.IsCancellationRequested)
             {
+                ForgetLocations(claim.BatchId);
                 Log(claim.BatchId, BatchLogLevel.Info, $"Stopped loading {file.Key}: the batch is no longer running; the file rolled back");
             }
         }

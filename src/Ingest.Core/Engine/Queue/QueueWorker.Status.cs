@@ -93,6 +93,17 @@ internal sealed partial class QueueWorker
 
         var (inserted, invalid) = Totals(batchId);
         AppendStatus(batchId, BatchStatus.Error, inserted, invalid, BatchLogLevel.Error, reason, $"Batch job failed. Inserted: {inserted}, Invalid: {invalid}. Fix the file and submit the rest again");
+        ForgetLocations(batchId);
+    });
+
+    /// <summary>The batch has ended: its files' locations lose their credentials (<see cref="WorkStore.ForgetLocationsAsync"/>).</summary>
+    private void ForgetLocations(Guid batchId) => Quietly(async () =>
+    {
+        var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await WorkStore.ForgetLocationsAsync(connection, null, batchId, CancellationToken.None).ConfigureAwait(false);
+        }
     });
 
     /// <summary>

@@ -122,7 +122,7 @@ internal static class WorkStore
     public static bool CompleteInTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, WorkClaim claim, string worker)
     {
         using var command = new NpgsqlCommand(
-            "UPDATE ingest.work_file SET state = 'done', lease_until = NULL WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state = 'claimed'",
+            "UPDATE ingest.work_file SET state = 'done', lease_until = NULL, location = file_key WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state = 'claimed'",
             connection,
             transaction);
         command.Parameters.AddWithValue(claim.BatchId);
@@ -131,11 +131,38 @@ internal static class WorkStore
         return command.ExecuteNonQuery() == 1;
     }
 
-    /// <summary>Gives the claim back (pending, for any worker) or marks the file failed.</summary>
+    /// <summary>
+    /// A location may hold credentials (a presigned signature, a password in the URL) that only the loading of
+    /// its file needs: once a file is done or failed, or its batch has ended, only its key (the location without
+    /// them) stays, and files still pending are dropped, as no worker will load them now. Files claimed right now
+    /// keep theirs until their worker lets them go. Does nothing while the batch runs (a lost claim is not an end).
+    /// </summary>
+    public static async Task ForgetLocationsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid batchId, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand(
+            """
+            UPDATE ingest.work_file
+            SET location = file_key,
+                state = CASE WHEN state = 'pending' THEN 'dropped' ELSE state END,
+                error = CASE WHEN state = 'pending' THEN 'the batch ended before this file was loaded' ELSE error END
+            WHERE batch_id = $1 AND state <> 'claimed' AND (location <> file_key OR state = 'pending')
+              AND EXISTS (SELECT 1 FROM ingest.import_batch b WHERE b.id = $1 AND (b.status IN ('finished', 'error', 'aborted') OR b.abort_requested))
+            """,
+            connection,
+            transaction);
+        command.Parameters.AddWithValue(batchId);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives the claim back (pending, for any worker) or marks the file failed (forgetting its location's credentials).</summary>
     public static async Task ReleaseAsync(NpgsqlDataSource dataSource, WorkClaim claim, string worker, string? failure, CancellationToken cancellationToken)
     {
         using var command = dataSource.CreateCommand(
-            "UPDATE ingest.work_file SET state = $4, worker = NULL, lease_until = NULL, error = $5 WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state = 'claimed'");
+            """
+            UPDATE ingest.work_file
+            SET state = $4, worker = NULL, lease_until = NULL, error = $5, location = CASE WHEN $4 = 'failed' THEN file_key ELSE location END
+            WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state = 'claimed'
+            """);
         command.Parameters.AddWithValue(claim.BatchId);
         command.Parameters.AddWithValue(claim.FileKey);
         command.Parameters.AddWithValue(worker);
