@@ -34,8 +34,8 @@ internal static class BatchIdentity
     }
 
     /// <summary>
-    /// The files of <paramref name="files"/> the batch did not list when it was created: running a batch id again
-    /// with more files loads them too (only files not yet loaded load), and the log says so.
+    /// The files of <paramref name="files"/> the batch's record does not list: running a batch id again with more
+    /// files loads them too (only files not yet loaded load); the log says so and the record then lists them.
     /// </summary>
     public static IReadOnlyList<SourceFile> Unlisted(BatchRecord? existing, IReadOnlyList<SourceFile> files) =>
         Keys(existing?.Source) is { } listed ? [.. files.Where(f => !listed.Contains(f.Key))] : [];

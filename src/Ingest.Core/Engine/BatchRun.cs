@@ -122,7 +122,8 @@ internal sealed partial class BatchRun
         if (BatchIdentity.Unlisted(existing, _files) is { Count: > 0 } unlisted)
         {
             var shown = string.Join(", ", unlisted.Take(3).Select(f => f.Key)) + (unlisted.Count > 3 ? $" and {unlisted.Count - 3} more" : "");
-            _log.Info($"Adding {unlisted.Count} file(s) the batch did not list when it was created: {shown}");
+            _log.Info($"Adding {unlisted.Count} file(s) the batch did not list before: {shown}");
+            await _recorder.AddSourceUrlsAsync(_batchId, [.. unlisted.Select(f => SourceFile.Recorded(f.Location))], cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var warning in warnings)

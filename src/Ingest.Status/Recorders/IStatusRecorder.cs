@@ -43,6 +43,14 @@ public interface IStatusRecorder
         return await AppendStatusAsync(batchId, status, insertCount, invalidCount, string.IsNullOrEmpty(log) ? text : log + "\n" + text, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Adds <paramref name="urls"/> to the batch record's <c>source.urls</c> (each redacted): a batch run again with
+    /// files it did not list loads them too, and its record then says so. This default keeps the first list (a
+    /// recorder that cannot change a source); the built-in recorders add them.
+    /// </summary>
+    /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
+    ValueTask AddSourceUrlsAsync(Guid batchId, IReadOnlyList<string> urls, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
     /// <summary>Updates the live counts and log of the batch record without adding a timeline entry.</summary>
     /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
     ValueTask UpdateProgressAsync(

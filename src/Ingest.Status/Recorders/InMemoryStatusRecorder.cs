@@ -106,6 +106,20 @@ public sealed class InMemoryStatusRecorder : IStatusRecorder
     }
 
     /// <inheritdoc />
+    public ValueTask AddSourceUrlsAsync(Guid batchId, IReadOnlyList<string> urls, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(urls);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var entry = Find(batchId);
+            entry.Batch = entry.Batch with { Source = RecorderShared.WithUrls(entry.Batch.Source, urls) };
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public ValueTask<BatchRecord> GetBatchAsync(Guid batchId, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

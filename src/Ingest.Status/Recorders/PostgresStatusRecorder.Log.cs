@@ -91,6 +91,31 @@ public sealed partial class PostgresStatusRecorder
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>One statement: appends to the stored array, so two processes adding at once both keep theirs.</remarks>
+    public async ValueTask AddSourceUrlsAsync(Guid batchId, IReadOnlyList<string> urls, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(urls);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var command = _dataSource.CreateCommand("""
+            UPDATE ingest.import_batch
+            SET source = jsonb_set(
+                CASE WHEN jsonb_typeof(source) = 'object' THEN source ELSE '{}'::jsonb END,
+                '{urls}',
+                CASE WHEN jsonb_typeof(source -> 'urls') = 'array' THEN source -> 'urls' ELSE '[]'::jsonb END || @urls)
+            WHERE id = @id
+            """);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(Sql.Uuid("id", batchId));
+            command.Parameters.Add(new NpgsqlParameter("urls", NpgsqlTypes.NpgsqlDbType.Jsonb) { Value = System.Text.Json.JsonSerializer.Serialize(urls.Select(Redactor.RedactUrl)) });
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                throw new BatchNotFoundException(batchId);
+            }
+        }
+    }
+
     /// <summary>
     /// Appends a <c>started</c> record of the batch's live counts and log to its timeline, in one statement,
     /// when the batch is <c>started</c>, its newest record is older than <paramref name="minInterval"/>, and the

@@ -56,6 +56,42 @@ internal static class RecorderShared
         return document.RootElement.Clone();
     }
 
+    /// <summary>A copy of the source object with <paramref name="urls"/> (redacted) added to its <c>urls</c>.</summary>
+    public static JsonElement WithUrls(JsonElement? source, IReadOnlyList<string> urls)
+    {
+        var list = new List<string>();
+        if (source is { ValueKind: JsonValueKind.Object } value && value.TryGetProperty("urls", out var existing) && existing.ValueKind == JsonValueKind.Array)
+        {
+            list.AddRange(existing.EnumerateArray().Where(u => u.ValueKind == JsonValueKind.String).Select(u => u.GetString()!));
+        }
+
+        list.AddRange(urls.Select(Redactor.RedactUrl));
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            if (source is { ValueKind: JsonValueKind.Object } other)
+            {
+                foreach (var property in other.EnumerateObject().Where(p => !p.NameEquals("urls")))
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            writer.WriteStartArray("urls");
+            foreach (var url in list)
+            {
+                writer.WriteStringValue(url);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
+    }
+
     /// <summary>
     /// The current UTC time cut to whole milliseconds: the JSON shows milliseconds, and PostgreSQL
     /// keeps microseconds, so cutting first makes what is stored equal to what is returned.

@@ -53,8 +53,15 @@ public sealed class BatchIdentityTests
         Assert.Equal(22, more.InsertCount);
         Assert.Equal(22, await f.ScalarAsync("SELECT count(*) FROM plants"));
         var log = (await f.Recorder.GetBatchAsync(id)).Log!;
-        Assert.Contains($"INFO Adding 1 file(s) the batch did not list when it was created: {c}", log, StringComparison.Ordinal);
-        Assert.DoesNotContain($"did not list when it was created: {b}", log, StringComparison.Ordinal);
+        Assert.Contains($"INFO Adding 1 file(s) the batch did not list before: {c}", log, StringComparison.Ordinal);
+        Assert.DoesNotContain($"did not list before: {b}", log, StringComparison.Ordinal);
+        var urls = (await f.Recorder.GetBatchAsync(id)).Source!.Value.GetProperty("urls").EnumerateArray().Select(u => u.GetString()!).ToArray();
+        Assert.Equal(new[] { a, b, c }, urls);
+
+        // Run again with the same three: nothing to add, nothing to load.
+        var again = await f.ImportAsync([a, b, c], id);
+        Assert.Equal(22, again.InsertCount);
+        Assert.Equal(3, (await f.Recorder.GetBatchAsync(id)).Source!.Value.GetProperty("urls").GetArrayLength());
     }
 
     [SkippableFact]

@@ -106,6 +106,24 @@ public abstract partial class StatusRecorderContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Source_urls_added_later_are_kept_after_the_first_ones_redacted_with_other_keys_untouched()
+    {
+        var recorder = await NewRecorderAsync();
+        var batch = NewBatch("""{"urls":["https://host/data/f-000.csv"],"region":"eu"}""");
+        await recorder.CreateBatchAsync(batch);
+
+        await recorder.AddSourceUrlsAsync(batch.Id, ["https://u:pw@host/data/f-001.csv?X-Amz-Signature=abc", "/data/f-002.csv"]);
+        await recorder.AddSourceUrlsAsync(batch.Id, ["https://host/data/f-003.csv"]);
+
+        var source = (await recorder.GetBatchAsync(batch.Id)).Source!.Value;
+        Assert.Equal(
+            new[] { "https://host/data/f-000.csv", "https://host/data/f-001.csv", "/data/f-002.csv", "https://host/data/f-003.csv" },
+            source.GetProperty("urls").EnumerateArray().Select(u => u.GetString()!).ToArray());
+        Assert.Equal("eu", source.GetProperty("region").GetString());
+        await Assert.ThrowsAsync<BatchNotFoundException>(async () => await recorder.AddSourceUrlsAsync(Guid.NewGuid(), ["/x.csv"]));
+    }
+
+    [SkippableFact]
     public async Task Appended_status_becomes_the_batch_state()
     {
         var recorder = await NewRecorderAsync();
