@@ -13,7 +13,13 @@ namespace Ingest.Sources;
 /// </summary>
 internal sealed class GuardedDecompressionStream : ReadOnlyStream
 {
-    private const int ChunkSize = 64 * 1024;
+    private const int ChunkSize = 256 * 1024;
+
+    // Decompressed bytes held back until more follow or the end proves the stream whole. A cut stream runs into
+    // the end marker's member (about 40 bytes), which the decoder may turn into output before anything shows
+    // the cut: deflate makes at most 258 bytes of every 2 bits, so about 41 KB. None of it may reach the parser,
+    // which would report it as rows (seen with repetitive data compressed at gzip's level 9).
+    private const int HoldBack = 64 * 1024;
 
     private readonly Stream _inner;
     private readonly string _key;
@@ -97,13 +103,13 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
         }
     }
 
-    // The last marker-length bytes are held back until the end proves they are the marker, not data.
+    // The last HoldBack bytes wait until more follow or the end proves the last of them is the marker.
     private async ValueTask<int> ReadGzipAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_buffer is null, this);
         while (true)
         {
-            var ready = _end - _start - (_innerDone ? 0 : GzipEndMarker.Length);
+            var ready = _end - _start - (_innerDone ? 0 : HoldBack);
             if (ready > 0 && !destination.IsEmpty)
             {
                 var count = Math.Min(ready, destination.Length);
@@ -164,7 +170,7 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
                 ? "not a gzip stream: the file is empty (a .gz file or a gzip-encoded response holds at least a gzip header)"
                 : "not a gzip stream: it does not start with the gzip header (bytes 1f 8b); is it a plain file named .gz?"
             : inner is null
-                ? "broken gzip stream: it ends before its end (truncated file?)"
+                ? "broken gzip stream: it does not end where its last member ends (cut short, or bytes after it)"
                 : $"broken gzip stream: {Redactor.RedactText(inner.Message)}",
         inner);
 

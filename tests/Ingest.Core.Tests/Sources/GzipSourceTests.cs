@@ -1,3 +1,4 @@
+using Ingest.Sources;
 using Ingest.Core.Tests.Infrastructure;
 using static Ingest.Core.Tests.Sources.SourceTestKit;
 
@@ -60,6 +61,62 @@ public sealed class GzipSourceTests
         var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/plain.csv.gz")));
         Assert.False(error.IsTransient);
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_truncated_gzip_gives_only_bytes_of_the_file_before_its_error_never_decoder_garbage()
+    {
+        // Cut short, the stream's last member runs into the end marker Ingest appends, and the decoder can turn
+        // those bytes into output before the missing marker shows the cut. None of that may reach the parser.
+        // Repetitive rows, as generated data often is: the decoder's window is full of long matches.
+        var content = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"00000000-0000-0011-0000-{i:x12},{1_700_000_000_000L + i},{(i % 360) - 180 + 0.5:F5},{(i % 180) - 90 + 0.5:F5},{i},17\n")));
+        byte[] gzip;
+        using (var compressed = new MemoryStream())
+        {
+            using (var writer = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+            {
+                writer.Write(content);
+            }
+
+            gzip = compressed.ToArray();
+        }
+
+        var folder = Directory.CreateTempSubdirectory("ingest-gzcut-").FullName;
+        try
+        {
+            using var opener = Opener([]);
+            var random = new Random(7);
+            var garbage = new List<int>();
+            for (var n = 0; n < 300; n++)
+            {
+                var cut = random.Next(20, gzip.Length - 1);
+                var path = Path.Combine(folder, $"cut{n}.csv.gz");
+                await File.WriteAllBytesAsync(path, gzip[..cut]);
+                await using var stream = await opener.OpenAsync(SourceFile.Parse(path));
+                using var delivered = new MemoryStream();
+                var buffer = new byte[8192];
+                var error = await Assert.ThrowsAsync<FileErrorException>(async () =>
+                {
+                    int read;
+                    while ((read = await stream.ReadAsync(buffer)) > 0)
+                    {
+                        delivered.Write(buffer, 0, read);
+                    }
+                });
+
+                Assert.Contains("broken gzip stream", error.Message, StringComparison.Ordinal);
+                if (!content.AsSpan().StartsWith(delivered.ToArray()))
+                {
+                    garbage.Add(cut);
+                }
+            }
+
+            Assert.True(garbage.Count == 0, $"bytes not in the file reached the reader for cuts at {string.Join(", ", garbage)}");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]
