@@ -172,7 +172,9 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
         var max = _options.MaxAttempts;
         if (_failures >= max)
         {
-            throw new FileErrorException(Key, string.Create(CultureInfo.InvariantCulture, $"gave up after {max} attempts: {reason}")) { IsTransient = true };
+            // Final: the retries with backoff were the policy for a source that fails. Retrying the whole file
+            // again would repeat them (5 requests became 15, a silent server held a batch 11 minutes).
+            throw new FileErrorException(Key, string.Create(CultureInfo.InvariantCulture, $"gave up after {max} attempts: {reason}"));
         }
 
         var delay = Backoff.Delay(_options, _failures, retryAfter);

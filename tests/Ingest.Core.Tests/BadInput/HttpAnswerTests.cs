@@ -49,8 +49,8 @@ public sealed class HttpAnswerTests
 
         await Outcome.FileErrorAsync(f, result, url, "gave up after 5 attempts: HTTP 500 Internal Server Error");
 
-        // Five requests per attempt of the source, times the engine's attempts of the file.
-        Assert.Equal(5 * f.Engine.Options.FileAttempts, server.RequestCount("/a.csv"));
+        // Five requests, as the message says: a source that gave up is not tried again as a whole file.
+        Assert.Equal(5, server.RequestCount("/a.csv"));
         Assert.Contains($"Retrying {url} (attempt 2 of 5) after HTTP 500", result.Log, StringComparison.Ordinal);
     }
 

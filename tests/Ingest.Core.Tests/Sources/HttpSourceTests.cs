@@ -56,7 +56,7 @@ public sealed class HttpSourceTests
         using var opener = Opener(retries, Fast with { MaxAttempts = 4 });
 
         var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/a.csv")));
-        Assert.True(error.IsTransient);
+        Assert.False(error.IsTransient); // Final: the engine does not repeat the attempts by retrying the file.
         Assert.Contains("HTTP 500", error.Message, StringComparison.Ordinal);
         Assert.Contains("4 attempts", error.Message, StringComparison.Ordinal);
         Assert.Equal(server.Url("/a.csv").ToString(), error.FileKey);

@@ -84,7 +84,7 @@ public sealed class ResumeTests
         using var opener = Opener([], Fast with { MaxAttempts = 3 });
 
         var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/a.csv")));
-        Assert.True(error.IsTransient);
+        Assert.False(error.IsTransient);
         Assert.Equal(3, server.RequestCount("/a.csv"));
     }
 }
