@@ -89,6 +89,10 @@ internal sealed class SourceOpener : IDisposable
         {
             throw new FileErrorException(file.Key, "file not found", ex);
         }
+        catch (UnauthorizedAccessException ex) when (Directory.Exists(file.LocalPath))
+        {
+            throw new FileErrorException(file.Key, "is a folder, not a file: list the files in it as the batch's sources", ex);
+        }
         catch (UnauthorizedAccessException ex)
         {
             throw new FileErrorException(file.Key, "access denied: check the file's permissions", ex);

@@ -36,6 +36,18 @@ public sealed class LocalSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_folder_given_as_a_file_says_it_is_a_folder()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_folder, "day-1")).FullName;
+        using var opener = Opener([]);
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, folder));
+
+        Assert.Equal("is a folder, not a file: list the files in it as the batch's sources", error.Reason);
+        Assert.False(error.IsTransient);
+    }
+
+    [Fact]
     public async Task Truncated_local_gz_file_is_a_file_error()
     {
         var path = Path.Combine(_folder, "a.csv.gz");
