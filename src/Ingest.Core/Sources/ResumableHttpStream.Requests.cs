@@ -92,12 +92,14 @@ internal sealed partial class ResumableHttpStream
         if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable || response.IsSuccessStatusCode)
         {
             var range = response.Content.Headers.ContentRange;
-            if (response.StatusCode == HttpStatusCode.PartialContent && range is { HasRange: true } && range.Unit == "bytes" && range.From == _position)
+            if (response.StatusCode == HttpStatusCode.PartialContent && range is { HasRange: true } && range.Unit == "bytes" && range.From == _position
+                && IsSameVersion(response, range))
             {
                 return;
             }
 
-            // A 200 is the whole (maybe changed) file; a 206 elsewhere is not the rest we asked for.
+            // A 200 is the whole (maybe changed) file; a 206 elsewhere, or of another version of the file (a
+            // server that ignored If-Range), is not the rest we asked for.
             throw new SourceRestartRequiredException(Key, string.Create(
                 CultureInfo.InvariantCulture,
                 $"the connection broke at byte {_position} and the server answered HTTP {(int)response.StatusCode} to a request for the rest: the file must be read again from its start"));
@@ -105,6 +107,13 @@ internal sealed partial class ResumableHttpStream
 
         ThrowIfFinalFailure(response);
     }
+
+    // The rest must come from the file the first bytes came from: same strong ETag, same Last-Modified and
+    // same full length, wherever both answers give them.
+    private bool IsSameVersion(HttpResponseMessage response, System.Net.Http.Headers.ContentRangeHeaderValue range) =>
+        (_etag is null || response.Headers.ETag is not { } etag || etag.Equals(_etag))
+        && (_lastModified is null || response.Content.Headers.LastModified is not { } modified || modified == _lastModified)
+        && (_length is null || range.Length is null || range.Length == _length);
 
     private void ThrowIfFinalFailure(HttpResponseMessage response)
     {

@@ -36,6 +36,12 @@ public sealed record HttpFault
     /// <summary>Send a strong ETag and a Last-Modified. Default true.</summary>
     public bool SendValidators { get; init; } = true;
 
+    /// <summary>
+    /// A server (or cache) that answers a range of another version of the file: it ignores If-Range and sends this
+    /// ETag with its 206 answers.
+    /// </summary>
+    public string? RangeOfAnotherVersionETag { get; init; }
+
     /// <summary>Send the file gzip-compressed with <c>Content-Encoding: gzip</c> (Range offsets then count compressed bytes).</summary>
     public bool GzipEncoded { get; init; }
 

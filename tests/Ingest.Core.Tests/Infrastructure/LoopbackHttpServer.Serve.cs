@@ -59,7 +59,7 @@ public sealed partial class LoopbackHttpServer
 
         if (fault.SendValidators)
         {
-            response.Headers.ETag = entry.ETag;
+            response.Headers.ETag = status == StatusCodes.Status206PartialContent && fault.RangeOfAnotherVersionETag is { } other ? other : entry.ETag;
             response.Headers.LastModified = LastModified.ToString("R", CultureInfo.InvariantCulture);
         }
 
@@ -99,7 +99,7 @@ public sealed partial class LoopbackHttpServer
         // If-Range names the version the client holds: another version gets the whole file.
         var ifRange = Header(request, HeaderNames.IfRange);
         var lastModified = LastModified.ToString("R", CultureInfo.InvariantCulture);
-        if (ifRange is not null && (!fault.SendValidators || (ifRange != entry.ETag && ifRange != lastModified)))
+        if (ifRange is not null && fault.RangeOfAnotherVersionETag is null && (!fault.SendValidators || (ifRange != entry.ETag && ifRange != lastModified)))
         {
             return StatusCodes.Status200OK;
         }

@@ -39,6 +39,19 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public async Task A_range_answer_of_another_version_of_the_file_requires_a_restart()
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/a.csv", CsvBytes(), new HttpFault { DropAfterBytes = 100_000, RangeOfAnotherVersionETag = "\"v2\"" });
+        using var opener = Opener([]);
+
+        var error = await Assert.ThrowsAsync<SourceRestartRequiredException>(() => ReadAllAsync(opener, server.Url("/a.csv")));
+
+        Assert.Contains("answered HTTP 206 to a request for the rest: the file must be read again from its start", error.Message, StringComparison.Ordinal);
+        Assert.Equal((int)HttpStatusCode.PartialContent, server.Requests("/a.csv")[^1].Status);
+    }
+
+    [Fact]
     public async Task Cut_mid_body_without_validators_requires_a_restart_without_asking_again()
     {
         await using var server = await LoopbackHttpServer.StartAsync();
