@@ -8,25 +8,57 @@ namespace Ingest.Sources;
 /// <summary>The requests of <see cref="ResumableHttpStream"/> and the checks on their answers.</summary>
 internal sealed partial class ResumableHttpStream
 {
+    // Redirects are followed here, not by the handler: .NET's follows one from http to any scheme (a Location of
+    // ftp://host/ sent an HTTP request to port 21; file:/// threw UriFormatException). Only http(s) is followed,
+    // never from https to http, at most SourceOpener.MaxRedirects in a row; the URL's credentials go to its own
+    // origin only. A resumed read follows them again from the first URL (a presigned redirect may have changed).
     private async Task<HttpResponseMessage> SendAsync(CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, RequestUri(_file.Uri!, out var credentials));
-        if (credentials is not null)
-        {
-            request.Headers.Authorization = credentials;
-        }
-
-        if (_position > 0)
-        {
-            request.Headers.Range = new RangeHeaderValue(_position, null);
-            request.Headers.IfRange = _etag is not null ? new RangeConditionHeaderValue(_etag) : new RangeConditionHeaderValue(_lastModified!.Value);
-        }
-
-        // Bounds the wait for the response headers; the body's reads have their own stall timer.
+        // Bounds the wait for the response headers, redirects included; the body's reads have their own stall timer.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectTimeout + _options.StallTimeout);
-        return await _opener.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        var origin = _file.Uri!;
+        var target = RequestUri(origin, out var credentials);
+        for (var redirects = 0; ; redirects++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, target);
+            if (credentials is not null && IsSameOrigin(target, origin))
+            {
+                request.Headers.Authorization = credentials;
+            }
+
+            if (_position > 0)
+            {
+                request.Headers.Range = new RangeHeaderValue(_position, null);
+                request.Headers.IfRange = _etag is not null ? new RangeConditionHeaderValue(_etag) : new RangeConditionHeaderValue(_lastModified!.Value);
+            }
+
+            var response = await _opener.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            if (!HttpFailure.IsUnfollowedRedirect(response) || redirects == SourceOpener.MaxRedirects)
+            {
+                return response; // An answer, or a redirect too many: ThrowIfFinalFailure says so.
+            }
+
+            var next = response.Headers.Location!;
+            next = next.IsAbsoluteUri ? next : new Uri(target, next);
+            if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
+            {
+                response.Dispose();
+                throw new FileErrorException(Key, $"the server redirected to a {next.Scheme}: URL; only http and https redirects are followed");
+            }
+
+            if (target.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp)
+            {
+                return response; // Not followed: ThrowIfFinalFailure names the downgrade.
+            }
+
+            response.Dispose();
+            target = next.UserInfo.Length == 0 ? next : new UriBuilder(next) { UserName = string.Empty, Password = string.Empty }.Uri;
+        }
     }
+
+    private static bool IsSameOrigin(Uri a, Uri b) =>
+        a.Scheme == b.Scheme && a.Port == b.Port && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase);
 
     // User info in the URL becomes Basic credentials, as curl does; the request URL itself carries none.
     private static Uri RequestUri(Uri uri, out AuthenticationHeaderValue? credentials)

@@ -61,8 +61,7 @@ internal sealed class SourceOpener : IDisposable
         {
             ConnectTimeout = options.ConnectTimeout,
             AutomaticDecompression = System.Net.DecompressionMethods.None,
-            AllowAutoRedirect = true,
-            MaxAutomaticRedirections = MaxRedirects,
+            AllowAutoRedirect = false, // ResumableHttpStream follows them, checking each (see there).
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
         };
         if (!options.AllowPrivateNetworks)

@@ -114,6 +114,23 @@ public sealed class HttpSourceTests
         Assert.Equal(1 + SourceOpener.MaxRedirects, server.RequestCount("/loop.csv"));
     }
 
+    [Theory]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("ftp://127.0.0.1/a.csv")]
+    public async Task A_redirect_to_another_scheme_is_a_final_error_saying_so(string target)
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddRedirect("/away.csv", target);
+        using var opener = Opener([]);
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/away.csv")));
+
+        Assert.True(!error.IsTransient, error.Message);
+        Assert.True(server.RequestCount("/away.csv") == 1, error.Message);
+        Assert.Contains("redirect", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("hostname could not be parsed", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Slow_body_within_the_stall_timeout_is_read_without_retries()
     {

@@ -59,4 +59,24 @@ public sealed class SecretRedactionTests
         Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"user:{Secret}")), request.Authorization);
         Assert.Contains($"X-Amz-Signature={Secret}", request.Query, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Credentials_follow_a_redirect_within_their_origin_and_never_to_another()
+    {
+        await using var first = await LoopbackHttpServer.StartAsync();
+        await using var other = await LoopbackHttpServer.StartAsync();
+        other.AddFile("/b.csv", CsvBytes(10));
+        first.AddFile("/a.csv", CsvBytes(10));
+        first.AddRedirect("/moved.csv", "/a.csv");
+        first.AddRedirect("/away.csv", other.Url("/b.csv").ToString());
+        using var opener = Opener([]);
+
+        Assert.Equal(CsvBytes(10), await ReadAllAsync(opener, Presigned(first, "/moved.csv")));
+        Assert.Equal(CsvBytes(10), await ReadAllAsync(opener, Presigned(first, "/away.csv")));
+
+        var basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"user:{Secret}"));
+        Assert.Equal(basic, Assert.Single(first.Requests("/a.csv")).Authorization);
+        Assert.Equal(basic, Assert.Single(first.Requests("/away.csv")).Authorization);
+        Assert.Null(Assert.Single(other.Requests("/b.csv")).Authorization);
+    }
 }
