@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Text;
 using Ingest.Core.Tests.Infrastructure;
 using Ingest.Engine;
@@ -224,10 +225,10 @@ public sealed class QueueTests
         string[] args = ["worker", "--connection", f.ConnectionString, "--streams", "2", "--lease-seconds", "2", "--exit-when-idle"];
         var workers = Enumerable.Range(0, 3).Select(_ => CrashResumeTests.Start(cli!, args)).ToList();
         var pids = workers.Select(w => w.Id).ToList();
+        long victimPid = 0;
         try
         {
             // The victim is whichever worker process holds a claim first.
-            long victimPid = 0;
             await PostgresFaultTests.WaitUntilAsync(async () =>
                 (victimPid = await f.ScalarAsync("SELECT coalesce(max(split_part(worker, ':', 2)::bigint), 0) FROM ingest.work_file WHERE state = 'claimed'")) > 0);
             var victim = workers.Single(w => w.Id == victimPid);
@@ -256,6 +257,7 @@ public sealed class QueueTests
         Assert.Equal(12, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}'"));
         Assert.Contains($"Fetching url", batch.Log, StringComparison.Ordinal);
         Assert.True(pids.Count(pid => batch.Log!.Contains($":{pid}]", StringComparison.Ordinal)) >= 2, "the log names the workers");
+        Assert.Matches($@"WARN \[[^\]]+\] Taking over {Regex.Escape(server.Url("/k").ToString())}\d+\.csv from worker [^ ]+:{victimPid}, whose lease ran out", batch.Log);
     }
 
     [SkippableFact]

@@ -37,6 +37,11 @@ internal sealed partial class QueueWorker
         }
 
         _ = context.Joined.Value;
+        if (claim.TakenFrom is { } previous)
+        {
+            Log(claim.BatchId, BatchLogLevel.Warn, $"Taking over {file.Key} from worker {previous}, whose lease ran out (it stopped, or lost the database): whatever it loaded of the file rolled back");
+        }
+
         Log(claim.BatchId, BatchLogLevel.Info, file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
         using var fileStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
         using var watchStop = new CancellationTokenSource();

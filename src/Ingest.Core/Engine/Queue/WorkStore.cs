@@ -4,7 +4,13 @@ using Npgsql;
 namespace Ingest.Engine.Queue;
 
 /// <summary>A file claimed by a worker under a lease.</summary>
-internal sealed record WorkClaim(Guid BatchId, string FileKey, string Location, int Attempts);
+/// <summary>A file a worker claimed.</summary>
+/// <param name="BatchId">Its batch.</param>
+/// <param name="FileKey">Its key in the ledger.</param>
+/// <param name="Location">Where to read it (may hold credentials).</param>
+/// <param name="Attempts">Claims of it so far, this one included.</param>
+/// <param name="TakenFrom">The worker whose claim ran out of lease and was taken over; null for a pending file.</param>
+internal sealed record WorkClaim(Guid BatchId, string FileKey, string Location, int Attempts, string? TakenFrom = null);
 
 /// <summary>
 /// The work queue of submitted batches, kept in PostgreSQL itself: <c>ingest.work_batch</c> (what to
@@ -89,7 +95,7 @@ internal static class WorkStore
             UPDATE ingest.work_file w
             SET state = 'claimed', worker = $1, lease_until = now() + $2, attempts = w.attempts + 1
             FROM (
-                SELECT f.batch_id, f.file_key
+                SELECT f.batch_id, f.file_key, CASE WHEN f.state = 'claimed' THEN f.worker END AS previous
                 FROM ingest.work_file f
                 JOIN ingest.import_batch b ON b.id = f.batch_id
                 WHERE (f.state = 'pending' OR (f.state = 'claimed' AND f.lease_until < now()))
@@ -99,12 +105,14 @@ internal static class WorkStore
                 FOR UPDATE OF f SKIP LOCKED
             ) c
             WHERE w.batch_id = c.batch_id AND w.file_key = c.file_key
-            RETURNING w.batch_id, w.file_key, w.location, w.attempts
+            RETURNING w.batch_id, w.file_key, w.location, w.attempts, c.previous
             """, connection);
         command.Parameters.AddWithValue(worker);
         command.Parameters.AddWithValue(lease);
         using var reader = command.ExecuteReader();
-        return reader.Read() ? new WorkClaim(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3)) : null;
+        return reader.Read()
+            ? new WorkClaim(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4))
+            : null;
     }
 
     /// <summary>Extends the lease; false when the claim was lost (the lease ran out and another worker took it).</summary>
