@@ -66,10 +66,16 @@ internal sealed class FuzzRowGenerator(Random random)
         // 1900..2100, any tick; written in local time at a random offset of -14:00..+14:00.
         var utc = new DateTime(1900, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddTicks(random.NextInt64(0, TimeSpan.TicksPerDay * 365 * 200));
         var offset = TimeSpan.FromMinutes(random.Next(-14 * 4, (14 * 4) + 1) * 15);
-        var digits = random.Next(8); // 0..7 fraction digits; the 7th (100 ns) is below PostgreSQL's precision
+        var digits = random.Next(8); // 0..7 fraction digits; the 7th (100 ns) is below PostgreSQL's precision, which rounds it
         var local = utc + offset;
         var fraction = digits == 0 ? string.Empty : "." + (local.Ticks % TimeSpan.TicksPerSecond).ToString("D7", System.Globalization.CultureInfo.InvariantCulture)[..digits];
-        var written = local.Ticks - (local.Ticks % TimeSpan.TicksPerSecond) + (digits == 0 ? 0 : long.Parse(fraction[1..].PadRight(7, '0'), System.Globalization.CultureInfo.InvariantCulture));
+        var written = local.Ticks - (local.Ticks % TimeSpan.TicksPerSecond) + (digits switch
+        {
+            0 => 0,
+            // As PostgreSQL reads it: the fraction as a double, times 1e6, rounded half to even.
+            7 => (long)Math.Round(double.Parse(fraction, System.Globalization.CultureInfo.InvariantCulture) * 1_000_000, MidpointRounding.ToEven) * 10,
+            _ => long.Parse(fraction[1..].PadRight(7, '0'), System.Globalization.CultureInfo.InvariantCulture),
+        });
         var separator = random.Next(3) switch { 0 => "T", 1 => " ", _ => "t" };
         var zone = random.Next(6) switch
         {
@@ -86,8 +92,7 @@ internal sealed class FuzzRowGenerator(Random random)
         }
 
         var text = local.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) + separator + local.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + fraction + zone;
-        var utcTicks = written - offset.Ticks;
-        return (text, utcTicks - (utcTicks % 10)); // floor to microseconds (all positive here)
+        return (text, written - offset.Ticks); // whole microseconds
     }
 
     private static string Offset(TimeSpan offset, string colon) =>
