@@ -159,6 +159,7 @@ internal static class ValueParsers
 
             i += 5;
             var second = 0;
+            long fractionTicks = 0;
             if (i < s.Length && s[i] == ':')
             {
                 if (!TwoDigits(s, i + 1, out second) || second > 60)
@@ -189,14 +190,14 @@ internal static class ValueParsers
                         return false;
                     }
 
-                    ticks += i - start <= 6 ? fraction : RoundedMicros(s[start..i]) * TimeSpan.TicksPerMicrosecond;
+                    fractionTicks = i - start <= 6 ? fraction : RoundedMicros(s[start..i]) * TimeSpan.TicksPerMicrosecond;
+                    ticks += fractionTicks;
                 }
             }
 
             // PostgreSQL takes 24:00:00 (the end of the day) and a leap second :60, each as the next instant,
-            // with no fraction left once rounded to the microsecond.
-            var fractionLeft = ticks % TimeSpan.TicksPerSecond != 0;
-            if ((hour == 24 && (minute != 0 || second != 0 || fractionLeft)) || (second == 60 && fractionLeft))
+            // with no fraction left once rounded to the microsecond (one rounded up to a whole second is left).
+            if ((hour == 24 && (minute != 0 || second != 0 || fractionTicks != 0)) || (second == 60 && fractionTicks != 0))
             {
                 return false;
             }

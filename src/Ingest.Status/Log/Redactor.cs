@@ -22,8 +22,9 @@ public static partial class Redactor
             var query = url.AsSpan().IndexOfAny('?', '#');
             if (uri.IsFile || uri.IsUnc)
             {
-                // A file URL has no user info; a query or fragment means nothing to it, and may be a pasted signature.
-                return query < 0 ? url : url[..query];
+                // A file: URL has no user info; a query or fragment means nothing to it, and may be a pasted signature.
+                // A bare path (which Uri also takes as a file) keeps its '?' and '#': they are part of its name.
+                return query < 0 || !url.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? url : url[..query];
             }
 
             if (uri.UserInfo.Length == 0 && query < 0)

@@ -127,24 +127,46 @@ public sealed partial class PostgresStatusRecorder
     {
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         var at = RecorderShared.Now(_time);
-        var command = _dataSource.CreateCommand("""
-            INSERT INTO ingest.import_batch_status (batch_id, status, insert_count, invalid_count, log, updated_at)
-            SELECT b.id, 'started', b.insert_count, b.invalid_count, b.log, @at
-            FROM ingest.import_batch b
-            LEFT JOIN LATERAL (
-                SELECT s.insert_count, s.invalid_count, s.log, s.updated_at
-                FROM ingest.import_batch_status s WHERE s.batch_id = b.id ORDER BY s.seq DESC LIMIT 1) last ON true
-            WHERE b.id = @id AND b.status = 'started'
-              AND (last.updated_at IS NULL OR last.updated_at <= @at - @interval)
-              AND (last.updated_at IS NULL OR (b.insert_count, b.invalid_count) IS DISTINCT FROM (last.insert_count, last.invalid_count)
-                   OR b.log IS DISTINCT FROM last.log)
-            """);
-        await using (command.ConfigureAwait(false))
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
         {
-            command.Parameters.Add(Sql.Uuid("id", batchId));
-            command.Parameters.Add(Sql.Time("at", at));
-            command.Parameters.Add(new NpgsqlParameter("interval", NpgsqlTypes.NpgsqlDbType.Interval) { Value = minInterval });
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                // The batch row's lock orders a snapshot with the final statuses (written under it), so no 'started'
+                // lands after 'finished', and with other snapshots, so two workers do not both append one. Skipped when
+                // someone holds it: that writer is recording the batch's news itself (and it may be this very
+                // thread's file transaction, which waiting would deadlock).
+                using (var lockRow = new NpgsqlCommand(
+                    "SELECT 1 FROM ingest.import_batch WHERE id = @id AND status = 'started' FOR NO KEY UPDATE SKIP LOCKED", connection, transaction))
+                {
+                    lockRow.Parameters.Add(Sql.Uuid("id", batchId));
+                    if (await lockRow.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+                    {
+                        return false;
+                    }
+                }
+
+                // A statement of its own: it sees every record committed before the lock was had.
+                using var insert = new NpgsqlCommand("""
+                    INSERT INTO ingest.import_batch_status (batch_id, status, insert_count, invalid_count, log, updated_at)
+                    SELECT b.id, 'started', b.insert_count, b.invalid_count, b.log, @at
+                    FROM ingest.import_batch b
+                    LEFT JOIN LATERAL (
+                        SELECT s.insert_count, s.invalid_count, s.log, s.updated_at
+                        FROM ingest.import_batch_status s WHERE s.batch_id = b.id ORDER BY s.seq DESC LIMIT 1) last ON true
+                    WHERE b.id = @id
+                      AND (last.updated_at IS NULL OR last.updated_at <= @at - @interval)
+                      AND (last.updated_at IS NULL OR (b.insert_count, b.invalid_count) IS DISTINCT FROM (last.insert_count, last.invalid_count)
+                           OR b.log IS DISTINCT FROM last.log)
+                    """, connection, transaction);
+                insert.Parameters.Add(Sql.Uuid("id", batchId));
+                insert.Parameters.Add(Sql.Time("at", at));
+                insert.Parameters.Add(new NpgsqlParameter("interval", NpgsqlTypes.NpgsqlDbType.Interval) { Value = minInterval });
+                var appended = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return appended;
+            }
         }
     }
 

@@ -114,6 +114,22 @@ public sealed class QueueTests
     }
 
     [SkippableFact]
+    public async Task The_credentials_of_a_dead_workers_claim_are_dropped_when_its_batch_ends_and_a_live_claim_keeps_them()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        string[] urls = ["http://user:PWSECRET@127.0.0.1:9/a.csv?X-Amz-Signature=SIGSECRET", "http://user:PWSECRET@127.0.0.1:9/b.csv?X-Amz-Signature=SIGSECRET"];
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, urls));
+        await f.ScalarAsync($"UPDATE ingest.work_file SET state = 'claimed', worker = 'gone:1', lease_until = now() - interval '1 minute' WHERE batch_id = '{id}' AND file_key LIKE '%/a.csv' RETURNING 1");
+        await f.ScalarAsync($"UPDATE ingest.work_file SET state = 'claimed', worker = 'alive:2', lease_until = now() + interval '1 minute' WHERE batch_id = '{id}' AND file_key LIKE '%/b.csv' RETURNING 1");
+
+        Assert.Equal(AbortOutcome.AbortedNow, await f.Engine.AbortAsync(id));
+
+        Assert.Equal(
+            ["dropped||http://127.0.0.1:9/a.csv", "claimed|alive:2|" + urls[1]],
+            await f.RowsAsync($"SELECT state || '|' || coalesce(worker, '') || '|' || location FROM ingest.work_file WHERE batch_id = '{id}' ORDER BY position"));
+    }
+
+    [SkippableFact]
     public async Task A_long_running_worker_keeps_the_settings_of_recent_batches_only_and_loads_every_batch()
     {
         await using var f = await EngineFixture.CreateAsync();

@@ -37,6 +37,8 @@ public sealed class TimestampOracleTests
         "2024-01-01T24:00:00.5",
         "2024-01-01T25:00:00",
         "2024-01-01T23:59:61",
+        "2024-01-01T24:00:00.9999996", // rounds to a whole second: a fraction left
+        "2016-12-31 23:59:60.9999999",
     ];
 
     [SkippableFact]

@@ -10,6 +10,8 @@ public sealed class RedactorTests
     [InlineData("relative/f.csv", "relative/f.csv")]
     [InlineData("file:///data/f.csv?X-Amz-Signature=abc", "file:///data/f.csv")]
     [InlineData("file:///data/f.csv", "file:///data/f.csv")]
+    [InlineData("/data/run#3.csv", "/data/run#3.csv")]
+    [InlineData("/data/what?.csv", "/data/what?.csv")]
     public void Url_loses_user_info_query_and_fragment(string url, string expected)
     {
         Assert.Equal(expected, Redactor.RedactUrl(url));

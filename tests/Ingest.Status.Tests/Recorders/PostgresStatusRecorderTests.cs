@@ -74,6 +74,80 @@ public sealed class PostgresStatusRecorderTests : StatusRecorderContract
     }
 
     [SkippableFact]
+    public async Task A_snapshot_racing_a_final_status_never_lands_after_it()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
+        await using var recorder = PostgresStatusRecorder.Create(connectionString);
+        var id = Guid.NewGuid();
+        await recorder.CreateBatchAsync(new NewBatch(id, "plants", null, null));
+        await recorder.AppendStatusLinesAsync(id, BatchStatus.Started, 0, 0, "Starting");
+        await recorder.AppendLogAsync(id, "progress", 5, 0);
+
+        // Another worker records 'finished' and has not committed yet.
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var finish = new NpgsqlCommand("""
+            WITH b AS (UPDATE ingest.import_batch SET status = 'finished', insert_count = 10, log = log || E'\nFinished' WHERE id = $1 RETURNING id, log)
+            INSERT INTO ingest.import_batch_status (batch_id, status, insert_count, invalid_count, log, updated_at)
+            SELECT id, 'finished', 10, 0, log, now() FROM b
+            """, connection, transaction))
+        {
+            finish.Parameters.AddWithValue(id);
+            await finish.ExecuteNonQueryAsync();
+        }
+
+        var appended = await recorder.AppendStartedSnapshotAsync(id, TimeSpan.Zero);
+        await transaction.CommitAsync();
+
+        Assert.False(appended);
+        Assert.Equal(BatchStatus.Finished, (await recorder.GetTimelineAsync(id))[0].Status);
+        Assert.False(await recorder.AppendStartedSnapshotAsync(id, TimeSpan.Zero)); // ended: never again
+    }
+
+    [SkippableFact]
+    public async Task Snapshots_asked_for_at_once_by_many_workers_append_one_record()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
+        var recorders = Enumerable.Range(0, 8).Select(_ => PostgresStatusRecorder.Create(connectionString)).ToList();
+        try
+        {
+            var id = Guid.NewGuid();
+            await recorders[0].CreateBatchAsync(new NewBatch(id, "plants", null, null));
+            await recorders[0].AppendStatusLinesAsync(id, BatchStatus.Started, 0, 0, "Starting");
+            foreach (var recorder in recorders)
+            {
+                await recorder.EnsureSchemaAsync();
+            }
+
+            var appendedPerRound = new List<int>();
+            for (var round = 0; round < 10; round++)
+            {
+                await Task.Delay(120);
+                await recorders[0].AppendLogAsync(id, $"progress {round}", round + 1, 0);
+                using var go = new ManualResetEventSlim();
+                var asks = recorders.Select(r => Task.Run(async () =>
+                {
+                    go.Wait();
+                    return await r.AppendStartedSnapshotAsync(id, TimeSpan.FromMilliseconds(100));
+                })).ToList();
+                go.Set();
+                appendedPerRound.Add((await Task.WhenAll(asks)).Count(appended => appended));
+            }
+
+            Assert.All(appendedPerRound, count => Assert.True(count <= 1, $"appended per round: {string.Join(", ", appendedPerRound)}"));
+            Assert.True(appendedPerRound.Sum() >= 1, "no snapshot at all");
+        }
+        finally
+        {
+            foreach (var recorder in recorders)
+            {
+                await recorder.DisposeAsync();
+            }
+        }
+    }
+
+    [SkippableFact]
     public async Task Recorder_leaves_the_file_ledger_to_the_engine()
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);

@@ -65,9 +65,9 @@ internal sealed partial class QueueWorker
         {
             // Aborted batch, lost claim or worker stopping: the file rolled back; give the claim back.
             Quietly(() => WorkStore.ReleaseAsync(dataSource, claim, options.Name, null, CancellationToken.None));
+            ForgetLocations(claim.BatchId); // Nothing while the batch runs; once it has ended, also when this worker is stopping.
             if (!stop.IsCancellationRequested)
             {
-                ForgetLocations(claim.BatchId);
                 Log(claim.BatchId, BatchLogLevel.Info, $"Stopped loading {file.Key}: the batch is no longer running; the file rolled back");
             }
         }

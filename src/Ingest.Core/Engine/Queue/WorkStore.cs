@@ -142,8 +142,8 @@ internal static class WorkStore
     /// <summary>
     /// A location may hold credentials (a presigned signature, a password in the URL) that only the loading of
     /// its file needs: once a file is done or failed, or its batch has ended, only its key (the location without
-    /// them) stays, and files still pending are dropped, as no worker will load them now. Files claimed right now
-    /// keep theirs until their worker lets them go. Does nothing while the batch runs (a lost claim is not an end).
+    /// them) stays, and files still pending are dropped, as no worker will load them now; so are claims whose
+    /// worker died (lease run out). Files claimed right now keep theirs until their worker lets them go. Does nothing while the batch runs (a lost claim is not an end).
     /// </summary>
     public static async Task ForgetLocationsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid batchId, CancellationToken cancellationToken)
     {
@@ -151,9 +151,11 @@ internal static class WorkStore
             """
             UPDATE ingest.work_file
             SET location = file_key,
-                state = CASE WHEN state = 'pending' THEN 'dropped' ELSE state END,
-                error = CASE WHEN state = 'pending' THEN 'the batch ended before this file was loaded' ELSE error END
-            WHERE batch_id = $1 AND state <> 'claimed' AND (location <> file_key OR state = 'pending')
+                state = CASE WHEN state IN ('pending', 'claimed') THEN 'dropped' ELSE state END,
+                worker = CASE WHEN state IN ('pending', 'claimed') THEN NULL ELSE worker END,
+                lease_until = CASE WHEN state IN ('pending', 'claimed') THEN NULL ELSE lease_until END,
+                error = CASE WHEN state IN ('pending', 'claimed') THEN 'the batch ended before this file was loaded' ELSE error END
+            WHERE batch_id = $1 AND (state <> 'claimed' OR lease_until < now()) AND (location <> file_key OR state IN ('pending', 'claimed'))
               AND EXISTS (SELECT 1 FROM ingest.import_batch b WHERE b.id = $1 AND (b.status IN ('finished', 'error', 'aborted') OR b.abort_requested))
             """,
             connection,
