@@ -21,7 +21,7 @@ internal static class ImportCommand
         var yieldCpu = CommonOptions.YieldCpu();
         var rejectsPath = new Option<string?>("--rejects")
         {
-            Description = "Append every invalid row (batch_id,file,line,field,reason) to this CSV file; the log and the result keep only the first ones.",
+            Description = "Append every invalid row (batch_id,file,line,field,reason) to this CSV file as it is found; the log and the result keep only the first ones. A file that rolls back or is retried lists its rows again when it loads.",
         };
         var command = new Command("import", "Load CSV files into a dataset and print the batch's outcome.")
         {
@@ -60,6 +60,15 @@ internal static class ImportCommand
                     if (result.Error is not null)
                     {
                         await io.Error.WriteLineAsync($"Error: {result.Error}").ConfigureAwait(false);
+                    }
+
+                    if (rejects is not null)
+                    {
+                        await rejects.DisposeAsync().ConfigureAwait(false);
+                        if (rejects.Failure is { } failure)
+                        {
+                            await io.Error.WriteLineAsync($"ingest: warning: {failure}").ConfigureAwait(false);
+                        }
                     }
 
                     await io.Out.WriteLineAsync(parse.GetValue(json) ? ResultJson.Serialize(result) : result.BatchId.ToString()).ConfigureAwait(false);

@@ -82,4 +82,31 @@ public sealed class InvalidRowReportTests
         Assert.Equal($"{id},{a},2,entityId,'x' is not a UUID", lines[1]);
         Assert.Equal($"{id},\"{missing.Replace("\"", "\"\"", StringComparison.Ordinal)}\",4,entityId,'x' is not a UUID", lines[^1]);
     }
+
+    [SkippableTheory]
+    [InlineData("/dev/null", null)]
+    [InlineData("/dev/full", "--rejects: writing /dev/full failed (")]
+    public async Task A_rejects_file_that_is_a_device_or_runs_out_of_room_never_fails_the_load(string rejects, string? warning)
+    {
+        Skip.IfNot(File.Exists(rejects), $"{rejects} is not on this machine");
+        await using var f = await EngineFixture.CreateAsync();
+        var stderr = new StringWriter();
+
+        var exit = await Ingest.Cli.CliApp.RunAsync(
+            ["import", "--dataset", "dev_plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--rejects", rejects, "--connection", f.ConnectionString, f.WriteFile("a.csv", Mixed(3000, 0))],
+            new StringWriter(),
+            stderr);
+
+        Assert.True(exit == 0, stderr.ToString());
+        Assert.Equal(3000, await f.ScalarAsync("SELECT count(*) FROM dev_plants"));
+        if (warning is null)
+        {
+            Assert.DoesNotContain("--rejects", stderr.ToString(), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains($"ingest: warning: {warning}", stderr.ToString(), StringComparison.Ordinal);
+            Assert.Contains("invalid row(s) are not in it", stderr.ToString(), StringComparison.Ordinal);
+        }
+    }
 }
