@@ -28,6 +28,7 @@ internal sealed partial class BatchRun
             {
                 current = file;
                 var retried = false;
+                long? outageSince = null;
                 for (var attempt = 1; ; attempt++)
                 {
                     try
@@ -41,14 +42,18 @@ internal sealed partial class BatchRun
 
                         break;
                     }
-                    catch (Exception ex) when (!token.IsCancellationRequested && attempt < _options.FileAttempts && IsTransient(ex))
+                    catch (Exception ex) when (!token.IsCancellationRequested && IsTransient(ex)
+                        && (attempt < _options.FileAttempts || WithinOutage(ex, ref outageSince)))
                     {
                         // The next attempt claims the file again: a COMMIT lost with its connection that did
                         // happen shows up there as an existing ledger row, so the file is never loaded twice.
                         connection = DropIfBroken(connection);
                         IngestTelemetry.Retry(_request.Dataset.Name, "file");
-                        var delay = Backoff.Delay(FileRetryInitial, FileRetryMax, attempt);
-                        _log.Warn($"Retrying {file.Key} (attempt {attempt + 1} of {_options.FileAttempts}) in {delay.TotalSeconds:0.0} s after: {Describe(ex)}");
+                        var outage = outageSince is { } since && attempt >= _options.FileAttempts;
+                        var delay = Backoff.Delay(FileRetryInitial, outage ? OutageRetryMax : FileRetryMax, attempt);
+                        _log.Warn(outage
+                            ? $"The database has been out of reach for {Stopwatch.GetElapsedTime(outageSince!.Value).TotalSeconds:0} s (riding out up to {_options.DatabaseOutageTolerance.TotalSeconds:0} s): retrying {file.Key} in {delay.TotalSeconds:0.0} s after: {Describe(ex)}"
+                            : $"Retrying {file.Key} (attempt {attempt + 1} of {_options.FileAttempts}) in {delay.TotalSeconds:0.0} s after: {Describe(ex)}");
                         token.WaitHandle.WaitOne(delay);
                         token.ThrowIfCancellationRequested();
                         retried = true;
@@ -60,6 +65,11 @@ internal sealed partial class BatchRun
         {
             // The batch is stopping (abort or another stream's file error): this file rolled back.
             _ = ex;
+        }
+        catch (Exception ex) when (IsDatabaseUnavailable(ex))
+        {
+            // Not the file's fault: the batch ends error saying so, and resuming it is the remedy.
+            Fail(new DatabaseUnavailableException($"the database stayed out of reach{(current is null ? string.Empty : $" while loading {current.Key}")}: {Describe(ex)}", ex));
         }
         catch (Exception ex)
         {
@@ -207,6 +217,30 @@ internal sealed partial class BatchRun
         connection.Dispose();
         return null;
     }
+
+    /// <summary>Retries of a file while the database is out of reach back off to at most this.</summary>
+    internal static readonly TimeSpan OutageRetryMax = TimeSpan.FromSeconds(2);
+
+    // A fault of the database being out of reach (down, restarting, out of connection slots), as opposed to one of
+    // the file or the statement: within DatabaseOutageTolerance of its first in a row, the file is tried again.
+    private bool WithinOutage(Exception exception, ref long? outageSince)
+    {
+        if (!IsDatabaseUnavailable(exception))
+        {
+            return false;
+        }
+
+        outageSince ??= Stopwatch.GetTimestamp();
+        return Stopwatch.GetElapsedTime(outageSince.Value) < _options.DatabaseOutageTolerance;
+    }
+
+    internal static bool IsDatabaseUnavailable(Exception exception) => exception switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState is "57P01" or "57P02" or "57P03" or "53300",
+        NpgsqlException npgsql => npgsql.InnerException is IOException or SocketException or TimeoutException || (npgsql.IsTransient && npgsql is not PostgresException),
+        FileErrorException { InnerException: { } inner } => IsDatabaseUnavailable(inner),
+        _ => false,
+    };
 
     internal static bool IsTransient(Exception exception) => exception switch
     {

@@ -203,7 +203,10 @@ internal sealed partial class BatchRun
             status = BatchStatus.Error;
             error = Describe(_fatal);
             _log.Error(error);
-            _log.Error($"Batch job failed. Inserted: {_inserted}, Invalid: {_invalid}; {_filesDone} of {_files.Count} files loaded. Fix the file and run the batch again with the same id to load the rest");
+            var remedy = _fatal is DatabaseUnavailableException
+                ? "When the database is back, run the batch again with the same id to load the rest"
+                : "Fix the file and run the batch again with the same id to load the rest";
+            _log.Error($"Batch job failed. Inserted: {_inserted}, Invalid: {_invalid}; {_filesDone} of {_files.Count} files loaded. {remedy}");
         }
         else
         {

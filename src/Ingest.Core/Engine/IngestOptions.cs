@@ -35,6 +35,13 @@ public sealed record IngestOptions
     /// <summary>Attempts per file for faults that may pass (a dropped connection, a restarted server). Default 3.</summary>
     public int FileAttempts { get; init; } = 3;
 
+    /// <summary>
+    /// How long a stream rides out a database it cannot reach (a restart, a failover, no free connection slot)
+    /// before the batch ends <c>error</c>: its file rolls back and is tried again every few seconds meanwhile,
+    /// beyond <see cref="FileAttempts"/>. Default 60 s; zero counts such faults as any other.
+    /// </summary>
+    public TimeSpan DatabaseOutageTolerance { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How often live counts and log reach the recorder's batch record. Default 1 s.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -79,6 +86,7 @@ public sealed record IngestOptions
         Check(MaxRowErrorsKept >= 0, nameof(MaxRowErrorsKept), "must be 0 or more");
         Check(MaxRowErrorsLogged >= 0, nameof(MaxRowErrorsLogged), "must be 0 or more");
         Check(FileAttempts >= 1, nameof(FileAttempts), "must be at least 1");
+        Check(DatabaseOutageTolerance >= TimeSpan.Zero, nameof(DatabaseOutageTolerance), "must be zero or more");
         Check(ProgressInterval > TimeSpan.Zero, nameof(ProgressInterval), "must be positive");
         Check(SnapshotInterval > TimeSpan.Zero, nameof(SnapshotInterval), "must be positive");
         Check(AbortPollInterval > TimeSpan.Zero, nameof(AbortPollInterval), "must be positive");

@@ -63,6 +63,53 @@ public sealed class PostgresFaultTests
         Assert.Equal(20_000, reader.GetInt64(1));
     }
 
+    [SkippableTheory]
+    [InlineData(60, true)]
+    [InlineData(0, false)]
+    public async Task A_database_down_for_seconds_is_ridden_out_within_the_tolerance_and_ends_the_batch_saying_so_past_it(int toleranceSeconds, bool finishes)
+    {
+        await using var pg = await PostgresServer.StartThrowawayAsync();
+        Skip.If(!pg.Description.Contains("local cluster", StringComparison.Ordinal), $"Needs a local cluster to stop; the server is {pg.Description}.");
+        var connectionString = await pg.CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var recorder = new PostgresStatusRecorder(dataSource);
+        var options = EngineFixture.FastOptions with { Streams = 2, DatabaseOutageTolerance = TimeSpan.FromSeconds(toleranceSeconds) };
+        Assert.Equal(3, options.FileAttempts); // the default: about 0.75 s of retries, far less than the outage
+        await using var engine = new IngestEngine(dataSource, recorder, options);
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var sources = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            server.AddFile($"/o{i}.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(5000, i * 10_000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(20), ChunkSize = 16 * 1024 });
+            sources.Add(server.Url($"/o{i}.csv").ToString());
+        }
+
+        var id = Guid.NewGuid();
+        var run = engine.ImportAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, sources) { BatchId = id });
+        await WaitUntilAsync(async () => (await recorder.TryGetBatchAsync(id))?.InsertCount > 0);
+        await pg.RestartAsync(TimeSpan.FromSeconds(3));
+        var result = await run;
+
+        await using var count = dataSource.CreateCommand("SELECT count(*), count(DISTINCT entity_id) FROM plants");
+        await using var reader = await count.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Assert.Equal(reader.GetInt64(0), reader.GetInt64(1));
+        Assert.Equal(result.InsertCount, reader.GetInt64(0));
+        if (finishes)
+        {
+            Assert.Equal(BatchStatus.Finished, result.Status);
+            Assert.Equal(20_000, result.InsertCount);
+            Assert.Contains("The database has been out of reach for ", result.Log, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(BatchStatus.Error, result.Status);
+            Assert.StartsWith("the database stayed out of reach while loading ", result.Error, StringComparison.Ordinal);
+            Assert.Contains("When the database is back, run the batch again with the same id to load the rest", result.Log, StringComparison.Ordinal);
+            Assert.DoesNotContain("Fix the file", result.Log, StringComparison.Ordinal);
+        }
+    }
+
     [SkippableFact]
     public async Task Twenty_batches_at_once_on_one_server_and_status_store_finish_with_exact_counts()
     {
