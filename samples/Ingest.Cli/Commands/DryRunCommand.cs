@@ -6,8 +6,6 @@ namespace Ingest.Cli.Commands;
 /// <summary><c>ingest dry-run</c>: checks the first rows of each file; prints the SPEC §4 result as JSON.</summary>
 internal static class DryRunCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static Command Create(CliIO io)
     {
         var dataset = CommonOptions.Dataset();
@@ -61,7 +59,7 @@ internal static class DryRunCommand
                 }
             }
 
-            await io.Out.WriteLineAsync(JsonSerializer.Serialize(result, Indented)).ConfigureAwait(false);
+            await io.Out.WriteLineAsync(JsonSerializer.Serialize(result, ResultJson.Indented)).ConfigureAwait(false);
             return result.Succeeded ? ExitCodes.Success : ExitCodes.Failed;
         });
         return command;

@@ -6,7 +6,8 @@ namespace Ingest.Cli.Commands;
 /// <summary>The machine-readable outcome of <c>ingest import --json</c>.</summary>
 internal static class ResultJson
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Relaxed escaping, as the status JSON: reasons quote values ('x' is not a UUID), readable as written.
+    internal static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static string Serialize(BatchResult result) => JsonSerializer.Serialize(
         new Dictionary<string, object?>

@@ -181,6 +181,7 @@ public sealed class CliTests
             Assert.Equal(["status", "report", "log"], okJson.RootElement.EnumerateObject().Select(p => p.Name));
             Assert.Equal("success", okJson.RootElement.GetProperty("status").GetString());
             Assert.Contains("Valid rows: 3\nInvalid rows dropped: 1", okJson.RootElement.GetProperty("report").GetString(), StringComparison.Ordinal);
+            Assert.Contains("'x' is not a UUID", ok.Out, StringComparison.Ordinal); // readable as written, not \u0027
             Assert.Equal(1, bad.Exit);
             using var badJson = JsonDocument.Parse(bad.Out);
             Assert.Equal("error", badJson.RootElement.GetProperty("status").GetString());
