@@ -43,13 +43,13 @@ internal sealed partial class BatchRun
                         break;
                     }
                     catch (Exception ex) when (!token.IsCancellationRequested && IsTransient(ex)
-                        && (attempt < _options.FileAttempts || WithinOutage(ex, ref outageSince)))
+                        && (WithinOutage(ex, ref outageSince) | attempt < _options.FileAttempts)) // '|': always time the outage
                     {
                         // The next attempt claims the file again: a COMMIT lost with its connection that did
                         // happen shows up there as an existing ledger row, so the file is never loaded twice.
                         connection = DropIfBroken(connection);
                         IngestTelemetry.Retry(_request.Dataset.Name, "file");
-                        var outage = outageSince is { } since && attempt >= _options.FileAttempts;
+                        var outage = outageSince is not null && attempt >= _options.FileAttempts;
                         var delay = Backoff.Delay(FileRetryInitial, outage ? OutageRetryMax : FileRetryMax, attempt);
                         _log.Warn(outage
                             ? $"The database has been out of reach for {Stopwatch.GetElapsedTime(outageSince!.Value).TotalSeconds:0} s (riding out up to {_options.DatabaseOutageTolerance.TotalSeconds:0} s): retrying {file.Key} in {delay.TotalSeconds:0.0} s after: {Describe(ex)}"
@@ -222,7 +222,8 @@ internal sealed partial class BatchRun
     internal static readonly TimeSpan OutageRetryMax = TimeSpan.FromSeconds(2);
 
     // A fault of the database being out of reach (down, restarting, out of connection slots), as opposed to one of
-    // the file or the statement: within DatabaseOutageTolerance of its first in a row, the file is tried again.
+    // the file or the statement: within DatabaseOutageTolerance of the first such fault of this file, the file is
+    // tried again (the caller evaluates this for every fault, so the outage is timed from its start).
     private bool WithinOutage(Exception exception, ref long? outageSince)
     {
         if (!IsDatabaseUnavailable(exception))
