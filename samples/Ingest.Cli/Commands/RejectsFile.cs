@@ -81,8 +81,13 @@ internal sealed class RejectsFile : IAsyncDisposable
         }
     }
 
-    /// <summary>Why writing stopped, with how many rows were not written; null when every row was written.</summary>
-    public string? Failure => _failure is null ? null : $"--rejects: writing {_path} failed ({_failure}); {_lost} invalid row(s) are not in it";
+    /// <summary>
+    /// Why writing stopped, and how many rows at least were not written (the rows buffered when a write failed are
+    /// lost too, uncounted); null when every row was written.
+    /// </summary>
+    public string? Failure => _failure is null
+        ? null
+        : $"--rejects: writing {_path} failed ({_failure}): it is incomplete{(_lost > 0 ? $", at least {_lost} invalid row(s) are not in it" : string.Empty)}; the batch's counts are whole";
 
     /// <summary>Flushes and closes; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()

@@ -106,7 +106,7 @@ public sealed class InvalidRowReportTests
         else
         {
             Assert.Contains($"ingest: warning: {warning}", stderr.ToString(), StringComparison.Ordinal);
-            Assert.Contains("invalid row(s) are not in it", stderr.ToString(), StringComparison.Ordinal);
+            Assert.Contains("): it is incomplete, at least ", stderr.ToString(), StringComparison.Ordinal);
         }
     }
 }
