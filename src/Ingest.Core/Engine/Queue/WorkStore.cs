@@ -143,7 +143,8 @@ internal static class WorkStore
     /// A location may hold credentials (a presigned signature, a password in the URL) that only the loading of
     /// its file needs: once a file is done or failed, or its batch has ended, only its key (the location without
     /// them) stays, and files still pending are dropped, as no worker will load them now; so are claims whose
-    /// worker died (lease run out). Files claimed right now keep theirs until their worker lets them go. Does nothing while the batch runs (a lost claim is not an end).
+    /// worker died (lease run out). Files claimed right now keep theirs until their worker lets them go. Does
+    /// nothing while the batch runs (a lost claim is not an end).
     /// </summary>
     public static async Task ForgetLocationsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid batchId, CancellationToken cancellationToken)
     {
