@@ -191,18 +191,18 @@ internal static class ValueParsers
                     }
 
                     fractionTicks = i - start <= 6 ? fraction : RoundedMicros(s[start..i]) * TimeSpan.TicksPerMicrosecond;
-                    ticks += fractionTicks;
                 }
             }
 
-            // PostgreSQL takes 24:00:00 (the end of the day) and a leap second :60, each as the next instant,
-            // with no fraction left once rounded to the microsecond (one rounded up to a whole second is left).
-            if ((hour == 24 && (minute != 0 || second != 0 || fractionTicks != 0)) || (second == 60 && fractionTicks != 0))
+            // PostgreSQL takes 24:00:00 (the end of the day) and a leap second :60 as the instants they add up to,
+            // as long as the time of day, fraction rounded to the microsecond included, is not past 24:00:00.
+            var timeOfDay = (hour * TimeSpan.TicksPerHour) + (minute * TimeSpan.TicksPerMinute) + (second * TimeSpan.TicksPerSecond) + fractionTicks;
+            if (timeOfDay > TimeSpan.TicksPerDay || (hour == 24 && timeOfDay != TimeSpan.TicksPerDay))
             {
                 return false;
             }
 
-            ticks += (hour * TimeSpan.TicksPerHour) + (minute * TimeSpan.TicksPerMinute) + (second * TimeSpan.TicksPerSecond);
+            ticks += timeOfDay;
         }
 
         if (i < s.Length)

@@ -27,6 +27,10 @@ public sealed class TimestampOracleTests
         "2016-12-31 23:59:60.0000004",
         "2024-01-01T24:00:00", // the end of the day
         "2024-01-01T24:00:00.0000001",
+        "2000-05-01T12:59:60.95Z", // a leap second with a fraction, the day not over
+        "2000-05-01T12:59:60.5+05:30",
+        "2024-01-01T12:59:60.9999996", // rounds to :61, which PostgreSQL adds up too
+        "2024-01-01T23:59:59.9999996", // rounds to 24:00:00
     ];
 
     private static readonly string[] Refused =
@@ -37,8 +41,9 @@ public sealed class TimestampOracleTests
         "2024-01-01T24:00:00.5",
         "2024-01-01T25:00:00",
         "2024-01-01T23:59:61",
-        "2024-01-01T24:00:00.9999996", // rounds to a whole second: a fraction left
+        "2024-01-01T24:00:00.9999996", // past 24:00:00 once rounded
         "2016-12-31 23:59:60.9999999",
+        "2016-12-31 23:59:60.000001",
     ];
 
     [SkippableFact]
