@@ -47,32 +47,46 @@ internal static class ImportCommand
             var rejects = RejectsFile.Open(parse.GetValue(rejectsPath));
             await using var closeRejects = rejects;
             options = options with { OnInvalidRow = rejects is null ? null : rejects.Add };
-            var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
-            await using (conn.ConfigureAwait(false))
+            try
             {
-                var engine = IngestEngine.Create(conn.ConnectionString, options);
-                await using (engine.ConfigureAwait(false))
+                return await RunAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (parse.GetValue(json) && ex is Npgsql.NpgsqlException or LocalPostgres.PostgresUnavailableException)
+            {
+                // The CLI's handler says it on stderr (exit 1); a script reading --json gets the outcome too.
+                await io.Out.WriteLineAsync(ResultJson.SerializeNotStarted(request.BatchId, request.Sources.Count, $"cannot use the database: {ex.Message}")).ConfigureAwait(false);
+                throw;
+            }
+
+            async Task<int> RunAsync()
+            {
+                var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
+                await using (conn.ConfigureAwait(false))
                 {
-                    var result = await engine.ImportAsync(request, progress, cancellationToken).ConfigureAwait(false);
-                    progress.Done();
-                    await io.Error.WriteLineAsync(
-                        $"Batch {result.BatchId} {result.Status.ToWord()}: {result.InsertCount} rows inserted, {result.InvalidCount} invalid, {result.FilesLoaded} of {result.FilesTotal} files loaded.").ConfigureAwait(false);
-                    if (result.Error is not null)
+                    var engine = IngestEngine.Create(conn.ConnectionString, options);
+                    await using (engine.ConfigureAwait(false))
                     {
-                        await io.Error.WriteLineAsync($"Error: {result.Error}").ConfigureAwait(false);
-                    }
-
-                    if (rejects is not null)
-                    {
-                        await rejects.DisposeAsync().ConfigureAwait(false);
-                        if (rejects.Failure is { } failure)
+                        var result = await engine.ImportAsync(request, progress, cancellationToken).ConfigureAwait(false);
+                        progress.Done();
+                        await io.Error.WriteLineAsync(
+                            $"Batch {result.BatchId} {result.Status.ToWord()}: {result.InsertCount} rows inserted, {result.InvalidCount} invalid, {result.FilesLoaded} of {result.FilesTotal} files loaded.").ConfigureAwait(false);
+                        if (result.Error is not null)
                         {
-                            await io.Error.WriteLineAsync($"ingest: warning: {failure}").ConfigureAwait(false);
+                            await io.Error.WriteLineAsync($"Error: {result.Error}").ConfigureAwait(false);
                         }
-                    }
 
-                    await io.Out.WriteLineAsync(parse.GetValue(json) ? ResultJson.Serialize(result) : result.BatchId.ToString()).ConfigureAwait(false);
-                    return result.Status == BatchStatus.Finished ? ExitCodes.Success : ExitCodes.Failed;
+                        if (rejects is not null)
+                        {
+                            await rejects.DisposeAsync().ConfigureAwait(false);
+                            if (rejects.Failure is { } failure)
+                            {
+                                await io.Error.WriteLineAsync($"ingest: warning: {failure}").ConfigureAwait(false);
+                            }
+                        }
+
+                        await io.Out.WriteLineAsync(parse.GetValue(json) ? ResultJson.Serialize(result) : result.BatchId.ToString()).ConfigureAwait(false);
+                        return result.Status == BatchStatus.Finished ? ExitCodes.Success : ExitCodes.Failed;
+                    }
                 }
             }
         });

@@ -9,6 +9,24 @@ internal static class ResultJson
     // Relaxed escaping, as the status JSON: reasons quote values ('x' is not a UUID), readable as written.
     internal static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>
+    /// The same shape for a run that could not start a batch (the database out of reach): status <c>error</c>, nothing
+    /// loaded, so a script reading <c>--json</c> always gets an object to parse.
+    /// </summary>
+    public static string SerializeNotStarted(Guid? batchId, int filesTotal, string error) => JsonSerializer.Serialize(
+        new Dictionary<string, object?>
+        {
+            ["batchId"] = batchId,
+            ["status"] = "error",
+            ["insertCount"] = 0,
+            ["invalidCount"] = 0,
+            ["filesLoaded"] = 0,
+            ["filesTotal"] = filesTotal,
+            ["error"] = Redactor.RedactText(error),
+            ["rowErrors"] = Array.Empty<object>(),
+        },
+        Indented);
+
     public static string Serialize(BatchResult result) => JsonSerializer.Serialize(
         new Dictionary<string, object?>
         {

@@ -206,6 +206,30 @@ public sealed class CliTests
         Assert.DoesNotContain("(Parameter", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Import_json_with_the_database_out_of_reach_still_prints_an_outcome_to_parse()
+    {
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var id = Guid.NewGuid();
+
+        var (exit, stdout, stderr) = await RunAsync(
+            "import", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--json", "--batch-id", id.ToString(),
+            "--connection", $"Host=127.0.0.1;Port={port};Username=u;Password=hunter2;Timeout=3", "a.csv", "b.csv");
+
+        Assert.Equal(1, exit);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(["batchId", "status", "insertCount", "invalidCount", "filesLoaded", "filesTotal", "error", "rowErrors"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(id, json.RootElement.GetProperty("batchId").GetGuid());
+        Assert.Equal("error", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal(2, json.RootElement.GetProperty("filesTotal").GetInt32());
+        Assert.StartsWith("cannot use the database: ", json.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("ingest: cannot use the database", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", stdout + stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("", "--dataset is empty: give the dataset's name")]
     [InlineData(" ", "--dataset is empty: give the dataset's name")]
