@@ -13,40 +13,45 @@ internal static class RecorderShared
     /// <see cref="Redactor.RedactUrl"/>: presigned signatures and user info are credentials and must
     /// not be kept in a store that anyone with status access can read.
     /// </summary>
-    public static JsonElement? RedactSource(JsonElement? source)
-    {
-        if (source is not { ValueKind: JsonValueKind.Object } value)
-        {
-            return source?.Clone();
-        }
+    public static JsonElement? RedactSource(JsonElement? source) =>
+        source is { ValueKind: JsonValueKind.Object } value ? Rewrite(value, []) : source?.Clone();
 
+    /// <summary>A copy of the source object with <paramref name="urls"/> (redacted) added to its <c>urls</c>.</summary>
+    public static JsonElement WithUrls(JsonElement? source, IReadOnlyList<string> urls) =>
+        Rewrite(source is { ValueKind: JsonValueKind.Object } value ? value : null, urls);
+
+    // The source object with every string of its urls array redacted, and added (redacted) at the array's end;
+    // the array is made when there is none (replacing a urls that is not an array).
+    private static JsonElement Rewrite(JsonElement? source, IReadOnlyList<string> added)
+    {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            foreach (var property in value.EnumerateObject())
+            var wroteUrls = false;
+            if (source is { } value)
             {
-                if (property.NameEquals("urls") && property.Value.ValueKind == JsonValueKind.Array)
+                foreach (var property in value.EnumerateObject())
                 {
-                    writer.WriteStartArray(property.Name);
-                    foreach (var item in property.Value.EnumerateArray())
+                    if (!property.NameEquals("urls"))
                     {
-                        if (item.ValueKind == JsonValueKind.String)
-                        {
-                            writer.WriteStringValue(Redactor.RedactUrl(item.GetString()!));
-                        }
-                        else
-                        {
-                            item.WriteTo(writer);
-                        }
+                        property.WriteTo(writer);
                     }
+                    else if (property.Value.ValueKind == JsonValueKind.Array)
+                    {
+                        WriteUrls(writer, property.Value.EnumerateArray(), added);
+                        wroteUrls = true;
+                    }
+                    else if (added.Count == 0)
+                    {
+                        property.WriteTo(writer);
+                    }
+                }
+            }
 
-                    writer.WriteEndArray();
-                }
-                else
-                {
-                    property.WriteTo(writer);
-                }
+            if (!wroteUrls && added.Count > 0)
+            {
+                WriteUrls(writer, [], added);
             }
 
             writer.WriteEndObject();
@@ -56,40 +61,28 @@ internal static class RecorderShared
         return document.RootElement.Clone();
     }
 
-    /// <summary>A copy of the source object with <paramref name="urls"/> (redacted) added to its <c>urls</c>.</summary>
-    public static JsonElement WithUrls(JsonElement? source, IReadOnlyList<string> urls)
+    // The urls array: what it held (strings redacted, anything else as it was), then the added ones, redacted.
+    private static void WriteUrls(Utf8JsonWriter writer, IEnumerable<JsonElement> existing, IReadOnlyList<string> added)
     {
-        var list = new List<string>();
-        if (source is { ValueKind: JsonValueKind.Object } value && value.TryGetProperty("urls", out var existing) && existing.ValueKind == JsonValueKind.Array)
+        writer.WriteStartArray("urls");
+        foreach (var item in existing)
         {
-            list.AddRange(existing.EnumerateArray().Where(u => u.ValueKind == JsonValueKind.String).Select(u => u.GetString()!));
+            if (item.ValueKind == JsonValueKind.String)
+            {
+                writer.WriteStringValue(Redactor.RedactUrl(item.GetString()!));
+            }
+            else
+            {
+                item.WriteTo(writer);
+            }
         }
 
-        list.AddRange(urls.Select(Redactor.RedactUrl));
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        foreach (var url in added)
         {
-            writer.WriteStartObject();
-            if (source is { ValueKind: JsonValueKind.Object } other)
-            {
-                foreach (var property in other.EnumerateObject().Where(p => !p.NameEquals("urls")))
-                {
-                    property.WriteTo(writer);
-                }
-            }
-
-            writer.WriteStartArray("urls");
-            foreach (var url in list)
-            {
-                writer.WriteStringValue(url);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
+            writer.WriteStringValue(Redactor.RedactUrl(url));
         }
 
-        using var document = JsonDocument.Parse(buffer.WrittenMemory);
-        return document.RootElement.Clone();
+        writer.WriteEndArray();
     }
 
     /// <summary>
