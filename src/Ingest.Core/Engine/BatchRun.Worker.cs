@@ -166,10 +166,9 @@ internal sealed partial class BatchRun
 
         if (logged > 0)
         {
-            _log.Warn($"Invalid row skipped: {error}");
-            if (logged == _options.MaxRowErrorsLogged)
+            foreach (var message in InvalidRowLog.Lines(error, logged, _options.MaxRowErrorsLogged))
             {
-                _log.Warn($"Further invalid rows of {file.Key} are skipped and counted without a log line each");
+                _log.Warn(message);
             }
         }
     }

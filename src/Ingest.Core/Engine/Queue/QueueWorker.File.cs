@@ -57,7 +57,6 @@ internal sealed partial class QueueWorker
             loaded = LoadFile(claim, file, context, observer, fileStop.Token);
             if (loaded)
             {
-                Snapshot(claim.BatchId, context);
                 TryFinish(claim.BatchId);
             }
         }
@@ -182,10 +181,9 @@ internal sealed partial class QueueWorker
             onInvalidRow?.Invoke(batchId, error);
             if (logged)
             {
-                worker.Log(batchId, BatchLogLevel.Warn, $"Invalid row skipped: {error}");
-                if (++_logged == worker.EngineOptions.MaxRowErrorsLogged)
+                foreach (var message in InvalidRowLog.Lines(error, ++_logged, worker.EngineOptions.MaxRowErrorsLogged))
                 {
-                    worker.Log(batchId, BatchLogLevel.Warn, $"Further invalid rows of {file.Key} are skipped and counted without a log line each");
+                    worker.Log(batchId, BatchLogLevel.Warn, message);
                 }
             }
         }

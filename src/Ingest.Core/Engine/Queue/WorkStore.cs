@@ -4,7 +4,6 @@ using Npgsql;
 namespace Ingest.Engine.Queue;
 
 /// <summary>A file claimed by a worker under a lease.</summary>
-/// <summary>A file a worker claimed.</summary>
 /// <param name="BatchId">Its batch.</param>
 /// <param name="FileKey">Its key in the ledger.</param>
 /// <param name="Location">Where to read it (may hold credentials).</param>
