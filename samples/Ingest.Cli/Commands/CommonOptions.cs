@@ -103,18 +103,19 @@ internal static class CommonOptions
         return new ImportRequest(datasetSchema, csvFormat, sources) { BatchId = batchId };
     }
 
+    /// <summary>The connection the user gave: --connection, else $INGEST_CONNECTION (normalized); null when neither is set.</summary>
+    public static string? GivenConnection(string? flag)
+    {
+        var given = !string.IsNullOrWhiteSpace(flag) ? flag : Environment.GetEnvironmentVariable("INGEST_CONNECTION");
+        return string.IsNullOrWhiteSpace(given) ? null : ConnectionStrings.Normalize(given);
+    }
+
     /// <summary>--connection, else $INGEST_CONNECTION, else the embedded local PostgreSQL (started on demand).</summary>
     public static async Task<Connection> ConnectAsync(string? flag, CliIO io, CancellationToken cancellationToken)
     {
-        if (!string.IsNullOrWhiteSpace(flag))
+        if (GivenConnection(flag) is { } given)
         {
-            return new Connection(ConnectionStrings.Normalize(flag), null);
-        }
-
-        var environment = Environment.GetEnvironmentVariable("INGEST_CONNECTION");
-        if (!string.IsNullOrWhiteSpace(environment))
-        {
-            return new Connection(ConnectionStrings.Normalize(environment), null);
+            return new Connection(given, null);
         }
 
         var server = await PostgresServer.StartEmbeddedAsync(cancellationToken).ConfigureAwait(false);

@@ -34,29 +34,16 @@ internal static class DryRunCommand
 
             // With a database given, the dataset's table is checked there too, if it exists (the catalog is only
             // read). The embedded default is not started for a dry run: it would write a cluster to check nothing.
-            var given = parse.GetValue(connection);
-            Connection? server = null;
-            if (!string.IsNullOrWhiteSpace(given) || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("INGEST_CONNECTION")))
+            DryRunResult result;
+            if (CommonOptions.GivenConnection(parse.GetValue(connection)) is { } given)
             {
-                server = await CommonOptions.ConnectAsync(given, io, cancellationToken).ConfigureAwait(false);
+                await using var engine = IngestEngine.Create(given, options);
+                result = await engine.DryRunAsync(request, cancellationToken).ConfigureAwait(false);
             }
             else
             {
                 await io.Error.WriteLineAsync("ingest: no --connection or INGEST_CONNECTION given: the files are checked, the dataset's table is not").ConfigureAwait(false);
-            }
-
-            DryRunResult result;
-            await using (server)
-            {
-                if (server is null)
-                {
-                    result = await IngestEngine.DryRunAsync(request, options, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await using var engine = IngestEngine.Create(server.ConnectionString, options);
-                    result = await engine.DryRunAsync(request, cancellationToken).ConfigureAwait(false);
-                }
+                result = await IngestEngine.DryRunAsync(request, options, cancellationToken).ConfigureAwait(false);
             }
 
             await io.Out.WriteLineAsync(JsonSerializer.Serialize(result, ResultJson.Indented)).ConfigureAwait(false);
