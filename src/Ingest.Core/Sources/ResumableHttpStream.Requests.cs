@@ -53,7 +53,7 @@ internal sealed partial class ResumableHttpStream
             }
 
             response.Dispose();
-            target = next.UserInfo.Length == 0 ? next : new UriBuilder(next) { UserName = string.Empty, Password = string.Empty }.Uri;
+            target = RequestUri(next, out _); // User info in a Location is dropped, never sent.
         }
     }
 
