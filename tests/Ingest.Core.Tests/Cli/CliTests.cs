@@ -209,15 +209,11 @@ public sealed class CliTests
     [Fact]
     public async Task Import_json_with_the_database_out_of_reach_still_prints_an_outcome_to_parse()
     {
-        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
         var id = Guid.NewGuid();
 
         var (exit, stdout, stderr) = await RunAsync(
             "import", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--json", "--batch-id", id.ToString(),
-            "--connection", $"Host=127.0.0.1;Port={port};Username=u;Password=hunter2;Timeout=3", "a.csv", "b.csv");
+            "--connection", Infrastructure.ClosedPort.ConnectionString(), "a.csv", "b.csv");
 
         Assert.Equal(1, exit);
         using var json = JsonDocument.Parse(stdout);

@@ -90,11 +90,7 @@ public sealed class DryRunTests
         await using var f = await EngineFixture.CreateAsync();
         var file = f.WriteFile("a.csv", EngineFixture.Rows(5));
         await f.ImportAsync([f.WriteFile("seed.csv", EngineFixture.Rows(1))]);
-        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
-        await using var away = IngestEngine.Create($"Host=127.0.0.1;Port={port};Username=nobody;Password=hunter2;Timeout=5", EngineFixture.FastOptions);
+        await using var away = IngestEngine.Create(Infrastructure.ClosedPort.ConnectionString(), EngineFixture.FastOptions);
 
         var matching = await f.Engine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file]));
         var filesOnly = await away.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file]));
