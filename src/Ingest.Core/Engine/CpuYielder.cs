@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using Npgsql;
 
 namespace Ingest.Engine;
@@ -25,7 +26,7 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
     private int _holders;
     private readonly Action<string, string> _write = write ?? File.WriteAllText;
     private int? _restoreTo;
-    private bool _exitHooked;
+    private PosixSignalRegistration[]? _exitHooks;
 
     /// <summary>This process's yielder.</summary>
     public static CpuYielder Process { get; } = new("/proc/self/autogroup", "/proc/self/stat");
@@ -64,11 +65,7 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
                     {
                         _write(autogroupPath, YieldNice.ToString(CultureInfo.InvariantCulture));
                         _restoreTo = current;
-                        if (!_exitHooked)
-                        {
-                            AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
-                            _exitHooked = true;
-                        }
+                        HookExit();
                     }
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
@@ -189,7 +186,11 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
             _holders--;
             try
             {
-                RestoreLocked(RestoreAttempts);
+                if (_holders == 0)
+                {
+                    RestoreLocked(RestoreAttempts);
+                }
+
                 return null;
             }
             catch (IOException ex)
@@ -204,7 +205,7 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
     // refused is tried again a little later, a bounded number of times.
     private void RestoreLocked(int attempts)
     {
-        for (var attempt = 1; _holders == 0 && _restoreTo is { } nice; attempt++)
+        for (var attempt = 1; _restoreTo is { } nice; attempt++)
         {
             try
             {
@@ -223,13 +224,27 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
         }
     }
 
-    // A process ending while loads run (an unhandled exception, Environment.Exit) still gives it back: one
-    // try, as exit must not wait.
-    private void OnProcessExit(object? sender, EventArgs e)
+    // A process ending while loads run still gives the priority back: at ProcessExit (Environment.Exit, the end of
+    // Main) and at a terminating signal, which .NET ends a process on without raising ProcessExit (a benchmark
+    // stopped with SIGTERM while yielding left its shell at nice 19). The handlers leave the signal's outcome to the
+    // host (a CLI may cancel it and stop gracefully); the loads still running then go on at normal priority.
+    private void HookExit()
+    {
+        if (_exitHooks is not null)
+        {
+            return;
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => GiveBack();
+        _exitHooks = [.. ((PosixSignal[])[PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP, PosixSignal.SIGQUIT])
+            .Select(signal => PosixSignalRegistration.Create(signal, _ => GiveBack()))];
+    }
+
+    /// <summary>Gives the priority back now, whatever loads still run: one try, as exit must not wait.</summary>
+    internal void GiveBack()
     {
         lock (_gate)
         {
-            _holders = 0;
             try
             {
                 RestoreLocked(attempts: 1);

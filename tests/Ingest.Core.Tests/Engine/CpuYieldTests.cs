@@ -142,6 +142,24 @@ public sealed class CpuYieldTests : IDisposable
     }
 
     [Fact]
+    public void A_terminating_signal_gives_the_priority_back_while_loads_still_hold_it_and_the_leases_end_cleanly_after()
+    {
+        var (yielder, autogroup) = Yielder(nice: 3, leadsSession: true);
+        var first = yielder.TryEnter(CpuYield.Always, "127.0.0.1");
+        var second = yielder.TryEnter(CpuYield.Always, "localhost");
+        Assert.Equal(19, Nice(autogroup));
+
+        yielder.GiveBack(); // what SIGTERM, SIGINT, SIGHUP, SIGQUIT and ProcessExit call
+
+        Assert.Equal(3, Nice(autogroup));
+        first!.Dispose();
+        second!.Dispose();
+        Assert.Equal((3, null, null), (Nice(autogroup), first.RestoreError, second.RestoreError));
+        using var again = yielder.TryEnter(CpuYield.Always, "127.0.0.1");
+        Assert.Equal(19, Nice(autogroup));
+    }
+
+    [Fact]
     public void A_restore_that_keeps_failing_is_reported_not_thrown()
     {
         var (yielder, autogroup) = Yielder(nice: 0, leadsSession: true, write: (path, text) =>
