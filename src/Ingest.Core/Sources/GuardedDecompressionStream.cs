@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
 using Ingest.Status;
+using ZstdSharp;
 
 namespace Ingest.Sources;
 
@@ -9,9 +10,9 @@ namespace Ingest.Sources;
 /// The stream the engine reads a file from. It turns every fault into a <see cref="FileErrorException"/>
 /// naming the file by its key, and for gzip it decompresses, proves the stream was whole
 /// (<see cref="GzipEndMarker"/>) and enforces <see cref="SourceOptions.MaxDecompressedBytes"/> and
-/// <see cref="SourceOptions.MaxCompressionRatio"/>.
+/// <see cref="SourceOptions.MaxCompressionRatio"/>; zstd gets the same caps (see the <c>.Zstd.cs</c> part).
 /// </summary>
-internal sealed class GuardedDecompressionStream : ReadOnlyStream
+internal sealed partial class GuardedDecompressionStream : ReadOnlyStream
 {
     private const int ChunkSize = 256 * 1024;
 
@@ -44,10 +45,15 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
         _buffer = _gzip ? ArrayPool<byte>.Shared.Rent(ChunkSize) : null;
     }
 
-    /// <summary>Wraps the raw stream of <paramref name="file"/>; decompresses it when <paramref name="gzip"/>.</summary>
-    public static Stream Wrap(Stream raw, SourceFile file, bool gzip, SourceOptions options)
+    /// <summary>Wraps the raw stream of <paramref name="file"/>; decompresses it as <paramref name="compression"/> says.</summary>
+    public static Stream Wrap(Stream raw, SourceFile file, SourceCompression compression, SourceOptions options)
     {
-        if (!gzip)
+        if (compression == SourceCompression.Zstd)
+        {
+            return WrapZstd(raw, file.Key, options);
+        }
+
+        if (compression != SourceCompression.Gzip)
         {
             // Uncompressed and seekable (a local file): its size is known, so progress can show an ETA.
             return new GuardedDecompressionStream(raw, file.Key, null, options) { ExpectedLength = raw.CanSeek ? raw.Length : null };
@@ -65,7 +71,7 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
     /// overlaps the disk), so the parsing thread reads it itself (<see cref="ReadInline"/>) rather than
     /// through a pump task, which costs a thread-pool hop and a wake-up per block.
     /// </summary>
-    public bool CanReadInline => !_gzip && _inner is FileStream;
+    public bool CanReadInline => !_gzip && _zstdInput is null && _inner is FileStream;
 
     /// <summary>A blocking read of an uncompressed local file (see <see cref="CanReadInline"/>).</summary>
     public int ReadInline(Span<byte> buffer)
@@ -89,13 +95,17 @@ internal sealed class GuardedDecompressionStream : ReadOnlyStream
     {
         try
         {
-            return _gzip
-                ? await ReadGzipAsync(buffer, cancellationToken).ConfigureAwait(false)
+            return _gzip ? await ReadGzipAsync(buffer, cancellationToken).ConfigureAwait(false)
+                : _zstdInput is not null ? await ReadZstdAsync(buffer, cancellationToken).ConfigureAwait(false)
                 : await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException ex)
         {
             throw BrokenGzip(ex);
+        }
+        catch (Exception ex) when (_zstdInput is not null && ex is ZstdException or EndOfStreamException)
+        {
+            throw BrokenZstd(ex);
         }
         catch (IOException ex)
         {

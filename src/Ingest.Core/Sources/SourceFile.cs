@@ -9,12 +9,12 @@ namespace Ingest.Sources;
 /// </summary>
 public sealed class SourceFile
 {
-    private SourceFile(string location, string key, Uri? uri, bool isGzip)
+    private SourceFile(string location, string key, Uri? uri, SourceCompression compression)
     {
         Location = location;
         Key = key;
         Uri = uri;
-        IsGzip = isGzip;
+        Compression = compression;
     }
 
     /// <summary>The location as given. It may hold secrets: never log it.</summary>
@@ -30,10 +30,16 @@ public sealed class SourceFile
     public bool IsHttp => Uri is not null;
 
     /// <summary>True when the path (before any query string) ends with <c>.gz</c>: the file is gzip-compressed.</summary>
-    public bool IsGzip { get; }
+    public bool IsGzip => Compression == SourceCompression.Gzip;
+
+    /// <summary>True when the path (before any query string) ends with <c>.zst</c>: the file is zstd-compressed.</summary>
+    public bool IsZstd => Compression == SourceCompression.Zstd;
 
     /// <summary>The http(s) URL, with its credentials, or null for a local file.</summary>
     internal Uri? Uri { get; }
+
+    /// <summary>How the file's bytes are compressed, by its name.</summary>
+    internal SourceCompression Compression { get; }
 
     /// <summary>The full local path (the same as <see cref="Key"/>) of a local file.</summary>
     internal string LocalPath => Key;
@@ -65,7 +71,7 @@ public sealed class SourceFile
 
         if (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
         {
-            return new SourceFile(locationOrPath, Redactor.RedactUrl(locationOrPath), uri, IsGz(uri.AbsolutePath));
+            return new SourceFile(locationOrPath, Redactor.RedactUrl(locationOrPath), uri, CompressionOf(uri.AbsolutePath));
         }
 
         if (uri.IsFile)
@@ -101,9 +107,12 @@ public sealed class SourceFile
     /// <inheritdoc/>
     public override string ToString() => Key;
 
-    private static SourceFile Local(string location, string fullPath) => new(location, fullPath, null, IsGz(fullPath));
+    private static SourceFile Local(string location, string fullPath) => new(location, fullPath, null, CompressionOf(fullPath));
 
-    private static bool IsGz(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+    private static SourceCompression CompressionOf(string path) =>
+        path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? SourceCompression.Gzip
+        : path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase) ? SourceCompression.Zstd
+        : SourceCompression.None;
 
     // "scheme://..." is a URL; anything else (including Windows "C:\x") is a path.
     private static string? SchemeOf(string location)

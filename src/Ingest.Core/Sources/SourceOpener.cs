@@ -37,21 +37,26 @@ internal sealed class SourceOpener : IDisposable
 
     /// <summary>
     /// Opens the file's decompressed bytes (gzip when the path ends with <c>.gz</c> or the server sends
-    /// <c>Content-Encoding: gzip</c>). Faults surface as <see cref="FileErrorException"/> naming the file's key.
+    /// <c>Content-Encoding: gzip</c>, zstd when it ends with <c>.zst</c>). Faults surface as
+    /// <see cref="FileErrorException"/> naming the file's key.
     /// </summary>
     public async ValueTask<Stream> OpenAsync(SourceFile file, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(file);
         if (!file.IsHttp)
         {
-            return GuardedDecompressionStream.Wrap(OpenLocal(file), file, file.IsGzip, Options);
+            return GuardedDecompressionStream.Wrap(OpenLocal(file), file, file.Compression, Options);
         }
 
         var raw = await ResumableHttpStream.OpenAsync(this, file, cancellationToken).ConfigureAwait(false);
-        return GuardedDecompressionStream.Wrap(raw, file, file.IsGzip || raw.IsGzipEncoded, Options);
+        return GuardedDecompressionStream.Wrap(raw, file, Encoded(file, raw.IsGzipEncoded), Options);
     }
 
     public void Dispose() => _client.Dispose();
+
+    // A gzip Content-Encoding on a file whose name says nothing of compression; a .gz file so served is one gzip layer.
+    private static SourceCompression Encoded(SourceFile file, bool gzipEncoded) =>
+        gzipEncoded && file.Compression == SourceCompression.None ? SourceCompression.Gzip : file.Compression;
 
     internal void OnRetrying(string message) => Retrying?.Invoke(message);
 
