@@ -1,20 +1,22 @@
+using Ingest.Sources.S3;
 using Ingest.Status;
 
 namespace Ingest.Sources;
 
 /// <summary>
-/// One file of a batch: an http(s) URL, a <c>file://</c> URL or a local path. Its <see cref="Key"/>
-/// names it everywhere (ledger, log, errors); its <see cref="Location"/> may hold credentials
+/// One file of a batch: an http(s) URL, an <c>s3://bucket/key</c> object, a <c>file://</c> URL or a local path.
+/// Its <see cref="Key"/> names it everywhere (ledger, log, errors); its <see cref="Location"/> may hold credentials
 /// (a presigned signature, user info) and is used only to fetch it.
 /// </summary>
 public sealed class SourceFile
 {
-    private SourceFile(string location, string key, Uri? uri, SourceCompression compression)
+    private SourceFile(string location, string key, Uri? uri, SourceCompression compression, S3ObjectAddress? s3 = null)
     {
         Location = location;
         Key = key;
         Uri = uri;
         Compression = compression;
+        S3 = s3;
     }
 
     /// <summary>The location as given. It may hold secrets: never log it.</summary>
@@ -22,12 +24,15 @@ public sealed class SourceFile
 
     /// <summary>
     /// The name of the file in the ledger, the log and every error: the URL without user info, query
-    /// string or fragment, or the full local path.
+    /// string or fragment, <c>s3://bucket/key</c> for an object, or the full local path.
     /// </summary>
     public string Key { get; }
 
-    /// <summary>True for http and https URLs.</summary>
+    /// <summary>True for http and https URLs (not <c>s3://</c> objects).</summary>
     public bool IsHttp => Uri is not null;
+
+    /// <summary>True for an <c>s3://bucket/key</c> object, read through the AWS SDK.</summary>
+    public bool IsS3 => S3 is not null;
 
     /// <summary>True when the path (before any query string) ends with <c>.gz</c>: the file is gzip-compressed.</summary>
     public bool IsGzip => Compression == SourceCompression.Gzip;
@@ -35,8 +40,11 @@ public sealed class SourceFile
     /// <summary>True when the path (before any query string) ends with <c>.zst</c>: the file is zstd-compressed.</summary>
     public bool IsZstd => Compression == SourceCompression.Zstd;
 
-    /// <summary>The http(s) URL, with its credentials, or null for a local file.</summary>
+    /// <summary>The http(s) URL, with its credentials, or null for a local file or an object.</summary>
     internal Uri? Uri { get; }
+
+    /// <summary>The bucket and key of an <c>s3://</c> object, else null.</summary>
+    internal S3ObjectAddress? S3 { get; }
 
     /// <summary>How the file's bytes are compressed, by its name.</summary>
     internal SourceCompression Compression { get; }
@@ -45,17 +53,22 @@ public sealed class SourceFile
     internal string LocalPath => Key;
 
     /// <summary>
-    /// Reads an http(s) URL, a local <c>file://</c> URL (<c>file:///path</c> or <c>file://localhost/path</c>)
-    /// or a local path (a relative path is made full against the current directory).
+    /// Reads an http(s) URL, an <c>s3://bucket/key</c> object, a local <c>file://</c> URL (<c>file:///path</c> or
+    /// <c>file://localhost/path</c>) or a local path (a relative path is made full against the current directory).
     /// </summary>
     /// <exception cref="ArgumentException">
-    /// The location is empty, not a valid URL, of another scheme, or a <c>file://</c> URL naming a host other
-    /// than <c>localhost</c>.
+    /// The location is empty, not a valid URL, of another scheme, a <c>file://</c> URL naming a host other
+    /// than <c>localhost</c>, or an <c>s3://</c> pattern (<see cref="IsPattern"/>), which must be listed first.
     /// </exception>
     public static SourceFile Parse(string locationOrPath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(locationOrPath);
         var scheme = SchemeOf(locationOrPath);
+        if (scheme == "s3")
+        {
+            return ParseS3(locationOrPath);
+        }
+
         if (scheme is null)
         {
             // Full from here on: a worker in another folder, or a resume from one, must find the same file.
@@ -93,9 +106,16 @@ public sealed class SourceFile
         }
 
         throw new ArgumentException(
-            $"The source scheme '{uri.Scheme}' is not supported: use http, https, file:// URLs or local paths.",
+            $"The source scheme '{uri.Scheme}' is not supported: use http, https, file:// URLs, s3://bucket/key objects or local paths.",
             nameof(locationOrPath));
     }
+
+    /// <summary>
+    /// True when <paramref name="location"/> is an <c>s3://</c> pattern: its key holds <c>*</c>, <c>?</c> or
+    /// <c>**</c> (<c>s3://bucket/prefix/**/*.csv.gz</c>). A pattern is no file: it is expanded by listing the
+    /// bucket (<c>SourceOpener.ExpandAsync</c>) into one location per object before files are made.
+    /// </summary>
+    public static bool IsPattern(string location) => S3Pattern.IsPattern(location);
 
     /// <summary>
     /// The location as a batch records it: a local path made full (against the current directory), every
@@ -108,6 +128,27 @@ public sealed class SourceFile
     public override string ToString() => Key;
 
     private static SourceFile Local(string location, string fullPath) => new(location, fullPath, null, CompressionOf(fullPath));
+
+    private static SourceFile ParseS3(string locationOrPath)
+    {
+        if (S3Pattern.IsPattern(locationOrPath))
+        {
+            throw new ArgumentException(
+                "An s3:// location with *, ? or ** is a pattern, not a file: patterns must be expanded (listed) first.",
+                nameof(locationOrPath));
+        }
+
+        var address = S3ObjectAddress.Parse(locationOrPath, nameof(locationOrPath));
+        if (address.Key.EndsWith('/'))
+        {
+            throw new ArgumentException(
+                $"The s3:// location '{address}' is a folder, not an object: give a pattern such as {address}**/*.csv to load the objects in it.",
+                nameof(locationOrPath));
+        }
+
+        var key = address.ToString();
+        return new SourceFile(key, key, null, CompressionOf(address.Key), address);
+    }
 
     private static SourceCompression CompressionOf(string path) =>
         path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? SourceCompression.Gzip
