@@ -1,15 +1,20 @@
+using Amazon.S3;
+using Ingest.Sources.S3;
+
 namespace Ingest.Sources;
 
 /// <summary>
-/// Opens the decompressed byte stream of a <see cref="SourceFile"/>: local files from disk, http(s)
-/// files streamed (never buffered whole) with retries and mid-body resume. One opener serves a whole
-/// batch, so its connections are pooled across files.
+/// Opens the decompressed byte stream of a <see cref="SourceFile"/>: local files from disk, http(s) files and
+/// <c>s3://</c> objects streamed (never buffered whole) with retries and mid-body resume. One opener serves a whole
+/// batch, so its connections, and its one S3 client, are shared across files.
 /// </summary>
-internal sealed class SourceOpener : IDisposable
+internal sealed partial class SourceOpener : IDisposable
 {
     public const int MaxRedirects = 5;
 
     private readonly HttpClient _client;
+    private readonly Lock _s3Lock = new();
+    private AmazonS3Client? _s3;
 
     /// <summary>
     /// Creates the opener. Unless <paramref name="handler"/> is given it owns a
@@ -43,6 +48,12 @@ internal sealed class SourceOpener : IDisposable
     public async ValueTask<Stream> OpenAsync(SourceFile file, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(file);
+        if (file.IsS3)
+        {
+            var s3 = await S3ObjectStream.OpenAsync(this, file, cancellationToken).ConfigureAwait(false);
+            return GuardedDecompressionStream.Wrap(s3, file, Encoded(file, s3.IsGzipEncoded), Options);
+        }
+
         if (!file.IsHttp)
         {
             return GuardedDecompressionStream.Wrap(OpenLocal(file), file, file.Compression, Options);
@@ -52,7 +63,23 @@ internal sealed class SourceOpener : IDisposable
         return GuardedDecompressionStream.Wrap(raw, file, Encoded(file, raw.IsGzipEncoded), Options);
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _s3?.Dispose();
+    }
+
+    /// <summary>
+    /// The opener's S3 client, made on first use (<see cref="S3ClientFactory"/>) and shared by every listing and
+    /// object of the batch. A failure to make it (no credentials) is not kept: the next call tries again.
+    /// </summary>
+    internal IAmazonS3 S3Client()
+    {
+        lock (_s3Lock)
+        {
+            return _s3 ??= S3ClientFactory.Create(Options);
+        }
+    }
 
     // A gzip Content-Encoding on a file whose name says nothing of compression; a .gz file so served is one gzip layer.
     private static SourceCompression Encoded(SourceFile file, bool gzipEncoded) =>

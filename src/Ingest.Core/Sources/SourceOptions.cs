@@ -1,3 +1,5 @@
+using Ingest.Sources.S3;
+
 namespace Ingest.Sources;
 
 /// <summary>
@@ -65,6 +67,9 @@ public sealed record SourceOptions
     /// </summary>
     public bool AllowLocalFiles { get; init; } = true;
 
+    /// <summary>How <c>s3://</c> objects are reached: endpoint, region, role (see <see cref="S3Settings"/>). Default: all from the environment.</summary>
+    public S3Settings S3 { get; init; } = new();
+
     /// <summary>Decompressed bytes after which <see cref="MaxCompressionRatio"/> is checked: 8 MiB.</summary>
     public const long CompressionRatioFloor = 8L * 1024 * 1024;
 
@@ -87,6 +92,8 @@ public sealed record SourceOptions
             Check(NetworkGuard.IsValidEntry(entry), nameof(AllowedNetworks), $"holds '{entry}', which is not a host name, an IP address or a CIDR such as 10.20.0.0/16");
         }
 
+        ArgumentNullException.ThrowIfNull(S3, nameof(S3));
+        S3.Validate();
         Check(BufferSize is >= 4096 and <= 16 * 1024 * 1024, nameof(BufferSize), "must be 4 KiB to 16 MiB");
     }
 

@@ -1,0 +1,131 @@
+using Ingest.Core.Tests.Infrastructure;
+using Ingest.Sources;
+using static Ingest.Core.Tests.Sources.S3.S3TestKit;
+using static Ingest.Core.Tests.Sources.SourceTestKit;
+
+namespace Ingest.Core.Tests.Sources.S3;
+
+public sealed class S3ReadTests
+{
+    [SkippableFact]
+    public async Task Plain_gz_and_zst_objects_are_read_decoded()
+    {
+        var server = await TestS3.GetServerAsync();
+        var bucket = await server.CreateBucketAsync("codecs");
+        var content = CsvBytes();
+        await server.PutAsync(bucket, "data/a.csv", content);
+        await server.PutAsync(bucket, "data/a.csv.gz", LoopbackHttpServer.Gzip(content));
+        await server.PutAsync(bucket, "data/a.csv.zst", ZstdSourceTests.Zstd(content));
+        var retries = new List<string>();
+        using var opener = Opener(server.Endpoint, retries);
+
+        foreach (var location in await ExpandAsync(opener, $"s3://{bucket}/data/a.csv*"))
+        {
+            Assert.Equal(content, await ReadAllAsync(opener, location));
+        }
+
+        Assert.Empty(retries);
+    }
+
+    [SkippableFact]
+    public async Task A_body_cut_mid_object_resumes_from_the_last_byte_with_a_range_pinned_to_the_etag()
+    {
+        var server = await TestS3.GetServerAsync();
+        var bucket = await server.CreateBucketAsync("resume");
+        var content = CsvBytes();
+        var etag = await server.PutAsync(bucket, "data/a.csv.gz", LoopbackHttpServer.Gzip(content));
+        await using var proxy = DroppingProxy.Start(server.Endpoint);
+        proxy.DropOnceAfter(200_000);
+        var retries = new List<string>();
+        using var opener = Opener(proxy.Endpoint, retries);
+
+        Assert.Equal(content, await ReadAllAsync(opener, $"s3://{bucket}/data/a.csv.gz"));
+
+        Assert.Equal(1, proxy.Dropped);
+        var gets = proxy.Requests.Where(r => r.RequestLine.StartsWith("GET ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, gets.Count);
+        Assert.Null(gets[0].Header("Range"));
+        Assert.Matches("^bytes=[1-9][0-9]*-$", gets[1].Header("Range"));
+        Assert.Equal(etag, gets[1].Header("If-Match"));
+        var retry = Assert.Single(retries);
+        Assert.StartsWith($"Retrying s3://{bucket}/data/a.csv.gz from byte ", retry, StringComparison.Ordinal);
+        Assert.Contains("(attempt 2 of 5)", retry, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_stalled_body_is_retried_from_where_it_stopped()
+    {
+        var server = await TestS3.GetServerAsync();
+        var bucket = await server.CreateBucketAsync("stall");
+        var content = CsvBytes();
+        await server.PutAsync(bucket, "a.csv", content);
+        await using var proxy = DroppingProxy.Start(server.Endpoint);
+        proxy.StallOnceAfter(100_000);
+        var retries = new List<string>();
+        using var opener = SourceTestKit.Opener(retries, Options(proxy.Endpoint) with { StallTimeout = TimeSpan.FromMilliseconds(300) });
+
+        Assert.Equal(content, await ReadAllAsync(opener, $"s3://{bucket}/a.csv"));
+
+        Assert.Contains("(stalled read", Assert.Single(retries), StringComparison.Ordinal);
+        Assert.NotNull(proxy.Requests.Last(r => r.RequestLine.StartsWith("GET ", StringComparison.Ordinal)).Header("Range"));
+    }
+
+    [SkippableFact]
+    public async Task An_object_replaced_between_attempts_requires_a_restart_of_the_file()
+    {
+        var server = await TestS3.GetServerAsync();
+        var bucket = await server.CreateBucketAsync("replaced");
+        await server.PutAsync(bucket, "data/a.csv", CsvBytes());
+        await using var proxy = DroppingProxy.Start(server.Endpoint);
+        proxy.DropOnceAfter(200_000, beforeDrop: () => server.PutAsync(bucket, "data/a.csv", CsvBytes(30_000)));
+        using var opener = Opener(proxy.Endpoint, []);
+
+        var error = await Assert.ThrowsAsync<SourceRestartRequiredException>(() => ReadAllAsync(opener, $"s3://{bucket}/data/a.csv"));
+
+        Assert.True(error.IsTransient);
+        Assert.Equal($"s3://{bucket}/data/a.csv", error.FileKey);
+        Assert.Contains("the object changed since it was opened", error.Message, StringComparison.Ordinal);
+        Assert.Contains("read again from its start", error.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_missing_object_is_a_final_file_error_object_not_found()
+    {
+        var server = await TestS3.GetServerAsync();
+        var bucket = await server.CreateBucketAsync("missing");
+        var retries = new List<string>();
+        using var opener = Opener(server.Endpoint, retries);
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, $"s3://{bucket}/data/none.csv"));
+
+        Assert.Equal($"s3://{bucket}/data/none.csv: object not found", error.Message);
+        Assert.False(error.IsTransient);
+        Assert.Empty(retries);
+    }
+
+    [SkippableFact]
+    public async Task An_object_in_a_missing_bucket_is_a_file_error_naming_the_bucket()
+    {
+        var server = await TestS3.GetServerAsync();
+        using var opener = Opener(server.Endpoint, []);
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, "s3://no-such-bucket-here/a.csv"));
+
+        Assert.Contains("bucket 'no-such-bucket-here' does not exist", error.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_truncated_zst_object_is_a_broken_zstd_stream()
+    {
+        var server = await TestS3.GetServerAsync();
+        var bucket = await server.CreateBucketAsync("cut");
+        var zstd = ZstdSourceTests.Zstd(CsvBytes());
+        await server.PutAsync(bucket, "a.csv.zst", zstd[..(zstd.Length / 2)]);
+        using var opener = Opener(server.Endpoint, []);
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, $"s3://{bucket}/a.csv.zst"));
+
+        Assert.Contains("broken zstd stream", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsTransient);
+    }
+}
