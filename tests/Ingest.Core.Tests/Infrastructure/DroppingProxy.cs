@@ -28,6 +28,7 @@ public sealed class DroppingProxy : IAsyncDisposable
     private Func<Task>? _beforeDrop;
     private bool _stall;
     private int _armed;
+    private long _forwarded;
     private int _dropped;
 
     private DroppingProxy(Uri target)
@@ -44,6 +45,9 @@ public sealed class DroppingProxy : IAsyncDisposable
 
     /// <summary>The heads of the requests forwarded, in order.</summary>
     public IReadOnlyList<ProxiedRequest> Requests => [.. _requests];
+
+    /// <summary>The answer bytes forwarded to clients so far.</summary>
+    public long ForwardedBytes => Interlocked.Read(ref _forwarded);
 
     /// <summary>How many connections were cut (or stalled).</summary>
     public int Dropped => Volatile.Read(ref _dropped);
@@ -178,6 +182,7 @@ public sealed class DroppingProxy : IAsyncDisposable
 
             await SendAllAsync(to, buffer.AsMemory(0, read), cancellationToken);
             sent += read;
+            Interlocked.Add(ref _forwarded, read);
         }
     }
 

@@ -28,6 +28,26 @@ public sealed class S3ReadTests
     }
 
     [SkippableFact]
+    public async Task An_object_is_streamed_not_downloaded_whole_before_its_first_byte_is_read()
+    {
+        var server = await TestS3.GetServerAsync();
+        var bucket = await server.CreateBucketAsync("stream");
+        var content = new byte[64 * 1024 * 1024];
+        new Random(7).NextBytes(content);
+        await server.PutAsync(bucket, "big.csv", content);
+        await using var proxy = DroppingProxy.Start(server.Endpoint);
+        using var opener = Opener(proxy.Endpoint, []);
+
+        await using var stream = await opener.OpenAsync(SourceFile.Parse($"s3://{bucket}/big.csv"));
+        var first = new byte[1];
+        Assert.Equal(1, await stream.ReadAsync(first));
+
+        // Socket buffers let a few megabytes through ahead of the reader; a whole download would be all 64 MiB.
+        Assert.Equal(content[0], first[0]);
+        Assert.InRange(proxy.ForwardedBytes, 1, content.Length / 2);
+    }
+
+    [SkippableFact]
     public async Task A_body_cut_mid_object_resumes_from_the_last_byte_with_a_range_pinned_to_the_etag()
     {
         var server = await TestS3.GetServerAsync();
