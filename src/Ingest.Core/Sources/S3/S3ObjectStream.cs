@@ -87,10 +87,10 @@ internal sealed partial class S3ObjectStream : ReadOnlyStream
 
                 reason = string.Create(CultureInfo.InvariantCulture, $"connection closed at byte {_position} of {_length}");
             }
-            catch (Exception ex) when (_stall.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (Exception) when (_stall.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 // The stall timer fired: the read was cancelled, or failed when the timer closed the response under it.
-                reason = string.Create(CultureInfo.InvariantCulture, $"no data for {_options.StallTimeout.TotalSeconds:0.###} s (stalled read; {ex.GetType().Name})");
+                reason = string.Create(CultureInfo.InvariantCulture, $"no data for {_options.StallTimeout.TotalSeconds:0.###} s (stalled read)");
             }
             catch (Exception ex) when (S3Failure.IsRetryable(ex, cancellationToken))
             {

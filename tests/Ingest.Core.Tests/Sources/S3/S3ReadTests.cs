@@ -86,7 +86,7 @@ public sealed class S3ReadTests
 
         Assert.Equal(content, await ReadAllAsync(opener, $"s3://{bucket}/a.csv"));
 
-        Assert.Contains("(stalled read", Assert.Single(retries), StringComparison.Ordinal);
+        Assert.Contains("(stalled read)", Assert.Single(retries), StringComparison.Ordinal);
         Assert.NotNull(proxy.Requests.Last(r => r.RequestLine.StartsWith("GET ", StringComparison.Ordinal)).Header("Range"));
     }
 
