@@ -8,12 +8,12 @@ namespace Ingest.Diagnostics;
 /// is subscribed (<c>Add</c> returns at once), so the engine records unconditionally; but it records per file
 /// or per published chunk, never per row. Where each is recorded (the engine places the calls):
 /// <list type="bullet">
-/// <item><see cref="RowsInserted"/>/<see cref="RowsInvalid"/>: once per file after <c>transaction.Commit()</c> in <c>BatchRun.LoadFile</c> (and in queue workers that load files), with the file's counts.</item>
-/// <item><see cref="BytesFetched"/>: where bytes read are counted (the <c>CsvRecordReader</c> byte callback, beside <c>Interlocked.Add(ref _bytes, n)</c>, or the copy observer of <c>FileCopier</c>).</item>
-/// <item><see cref="Retries"/>: in <c>SourceOpener.Retrying</c>'s handler (kind <c>source</c>) and in <c>WorkerLoop</c>'s transient-retry catch (kind <c>file</c>).</item>
-/// <item><see cref="CopyDuration"/>: per file in <c>LoadFile</c>, on commit (<c>loaded</c>) and in its catch (<c>failed</c>).</item>
+/// <item><see cref="RowsInserted"/>/<see cref="RowsInvalid"/>: once per file after its COMMIT in <c>FileLoad</c> (the one unit that loads a file under <c>import</c> and queue workers), with the file's counts.</item>
+/// <item><see cref="BytesFetched"/>: in the unit's <c>FileObserver</c>, fed by the <c>CsvRecordReader</c> byte callback.</item>
+/// <item><see cref="Retries"/>: in <c>SourceOpener.Retrying</c>'s handler (kind <c>source</c>) and in <c>FileLoad</c>'s retry (kind <c>file</c>).</item>
+/// <item><see cref="CopyDuration"/>: per attempt of a file in <c>FileLoad</c>, when it commits (<c>loaded</c>) or not.</item>
 /// <item><see cref="ActiveStreams"/>: +1 when a stream starts a file, -1 in a <c>finally</c> when it is done with it.</item>
-/// <item><see cref="StartBatch"/>: around <c>BatchRun.RunAsync</c>; <see cref="StartFile"/>: around <c>LoadFile</c>.</item>
+/// <item><see cref="StartBatch"/>: around <c>BatchRun.RunAsync</c>; <see cref="StartFile"/>: around each attempt in <c>FileLoad</c>.</item>
 /// </list>
 /// </summary>
 internal static class IngestTelemetry

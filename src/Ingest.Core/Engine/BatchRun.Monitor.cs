@@ -1,3 +1,4 @@
+using Ingest.Engine.Loading;
 using Ingest.Status;
 
 namespace Ingest.Engine;
@@ -81,7 +82,7 @@ internal sealed partial class BatchRun
             if (!_statusStoreDown)
             {
                 _statusStoreDown = true;
-                _log.Warn($"Could not publish progress to the status store (retrying every tick): {Describe(ex)}");
+                _log.Warn($"Could not publish progress to the status store (retrying every tick): {LoadPolicy.Describe(ex)}");
             }
         }
     }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Ingest.Copy;
 using Ingest.Csv;
 using Ingest.Diagnostics;
+using Ingest.Engine.Loading;
 using Ingest.Sources;
 using Ingest.Status;
 using Ingest.Validation;
@@ -13,16 +14,12 @@ namespace Ingest.Engine;
 /// <summary>One run of one batch: the queue of files, the stream workers, live counts and the timeline.</summary>
 internal sealed partial class BatchRun
 {
-    /// <summary>Backoff of a file retried after a fault that may pass (and of status calls while the database is away).</summary>
-    internal static readonly TimeSpan FileRetryInitial = TimeSpan.FromMilliseconds(250);
-
-    internal static readonly TimeSpan FileRetryMax = TimeSpan.FromSeconds(10);
-
     private readonly IngestEngine _engine;
     private readonly NpgsqlDataSource _dataSource;
     private readonly ImportRequest _request;
     private readonly IngestOptions _options;
     private readonly IStatusRecorder _recorder;
+    private readonly LoadPolicy _policy;
     private readonly Guid _batchId;
     private readonly ConcurrentQueue<SourceFile> _queue = new();
     private readonly ConcurrentDictionary<string, FileObserver> _inFlight = new(StringComparer.Ordinal);
@@ -41,7 +38,6 @@ internal sealed partial class BatchRun
     private long _invalid;
     private long _bytes;
     private int _filesDone;
-    private readonly Dictionary<string, int> _rowErrorsLogged = new(StringComparer.Ordinal);
     private int _connectedLogged;
     private Exception? _fatal;
     private volatile bool _abortRequested;
@@ -54,6 +50,7 @@ internal sealed partial class BatchRun
         _request = request;
         _options = engine.Options;
         _recorder = engine.Recorder;
+        _policy = new LoadPolicy(_options);
         _batchId = request.BatchId ?? Guid.NewGuid();
     }
 
@@ -165,7 +162,7 @@ internal sealed partial class BatchRun
                 var workers = new Task[streams];
                 for (var i = 0; i < workers.Length; i++)
                 {
-                    workers[i] = Task.Factory.StartNew(WorkerLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                    workers[i] = Task.Factory.StartNew(StreamLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 }
 
                 await Task.WhenAll(workers).ConfigureAwait(false);
@@ -187,7 +184,7 @@ internal sealed partial class BatchRun
     {
         // The ledger is the truth: counts of files that committed, whatever happened to the others.
         // The server may be coming back from a restart: the end of the batch waits for it a while.
-        var loaded = await WhenReachableAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
+        var loaded = await LoadPolicy.WhenReachableAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
         _inserted = loaded.Values.Sum(v => v.Inserted);
         _invalid = loaded.Values.Sum(v => v.Invalid);
         _filesDone = _files.Count(f => loaded.ContainsKey(f.Key));
@@ -201,7 +198,7 @@ internal sealed partial class BatchRun
         else if (_fatal is not null)
         {
             status = BatchStatus.Error;
-            error = Describe(_fatal);
+            error = LoadPolicy.Describe(_fatal);
             _log.Error(error);
             var remedy = _fatal is DatabaseUnavailableException
                 ? "When the database is back, run the batch again with the same id to load the rest"
@@ -214,26 +211,10 @@ internal sealed partial class BatchRun
             _log.Info($"Finished batch job. Inserted: {_inserted}, Invalid: {_invalid}");
         }
 
-        await WhenReachableAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
+        await LoadPolicy.WhenReachableAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
         IngestTelemetry.End(_activity, status.ToWord(), status == BatchStatus.Error);
         progress?.Report(Snapshot(status));
         return Result(status, _log.Text, error);
-    }
-
-    /// <summary>Runs a status-store or ledger call again while the database is briefly unreachable (about 30 s in all).</summary>
-    private static async Task<T> WhenReachableAsync<T>(Func<Task<T>> action)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await action().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (attempt < 10 && IsTransient(ex))
-            {
-                await Task.Delay(Backoff.Delay(FileRetryInitial, TimeSpan.FromSeconds(4), attempt)).ConfigureAwait(false);
-            }
-        }
     }
 
     private BatchResult Result(BatchStatus status, string? log, string? error)
@@ -338,12 +319,4 @@ internal sealed partial class BatchRun
 
         return (files, warnings);
     }
-
-    internal static string Describe(Exception exception) => Redactor.RedactText(exception switch
-    {
-        FileErrorException fileError => fileError.Message,
-        PostgresException pg => $"PostgreSQL error {pg.SqlState}: {pg.MessageText}",
-        NpgsqlException npgsql => $"database connection failed: {npgsql.Message}",
-        _ => exception.Message,
-    });
 }

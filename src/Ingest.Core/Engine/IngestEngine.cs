@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ingest.Copy;
 using Ingest.Engine;
+using Ingest.Engine.Loading;
 using Ingest.Sources;
 using Ingest.Status;
 using Npgsql;
@@ -51,6 +52,9 @@ public sealed class IngestEngine : IAsyncDisposable
 
     /// <summary>The recorder that keeps the timelines.</summary>
     public IStatusRecorder Recorder { get; }
+
+    /// <summary>Test seams handed to every unit of work and worker this engine builds; <see cref="LoadHooks.None"/> but in tests.</summary>
+    internal LoadHooks Hooks { get; set; } = LoadHooks.None;
 
     /// <summary>
     /// Runs a batch to its end: <c>finished</c>, <c>error</c> (a file error; files loaded before it stay) or

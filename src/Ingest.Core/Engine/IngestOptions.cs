@@ -32,13 +32,18 @@ public sealed record IngestOptions
     /// <summary>How many invalid rows of each file are written to the batch log, one line each. Default 10.</summary>
     public int MaxRowErrorsLogged { get; init; } = 10;
 
-    /// <summary>Attempts per file for faults that may pass (a dropped connection, a restarted server). Default 3.</summary>
+    /// <summary>
+    /// Attempts per file for faults that may pass (a dropped connection, a restarted server), under
+    /// <c>ingest import</c> and queue workers alike: a worker retries the file it holds, renewing its claim. Default 3.
+    /// </summary>
     public int FileAttempts { get; init; } = 3;
 
     /// <summary>
     /// How long a stream rides out a database it cannot reach (a restart, a failover, no free connection slot)
     /// before the batch ends <c>error</c>: its file rolls back and is tried again every few seconds meanwhile,
-    /// beyond <see cref="FileAttempts"/>. Default 60 s; zero counts such faults as any other.
+    /// beyond <see cref="FileAttempts"/>. A queue worker rides it out the same way, then gives the file back to
+    /// the queue instead of failing a batch other workers may still load. Default 60 s; zero counts such faults
+    /// as any other.
     /// </summary>
     public TimeSpan DatabaseOutageTolerance { get; init; } = TimeSpan.FromSeconds(60);
 

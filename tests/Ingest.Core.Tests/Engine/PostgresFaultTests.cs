@@ -1,6 +1,6 @@
 using System.Text;
 using Ingest.Core.Tests.Infrastructure;
-using Ingest.Engine;
+using Ingest.Engine.Loading;
 using Ingest.LocalPostgres;
 using Ingest.Status;
 using Npgsql;
@@ -147,16 +147,8 @@ public sealed class PostgresFaultTests
                 throw new IOException("Connection reset while reading the COMMIT answer (injected)");
             }
         };
-        FaultInjection.AfterCommit += loseTheAnswer;
-        BatchResult result;
-        try
-        {
-            result = await f.ImportAsync([lost]);
-        }
-        finally
-        {
-            FaultInjection.AfterCommit -= loseTheAnswer;
-        }
+        f.Engine.Hooks = new LoadHooks { AfterCommit = loseTheAnswer };
+        var result = await f.ImportAsync([lost]);
 
         Assert.Equal(1, fired);
         Assert.Equal(BatchStatus.Finished, result.Status);

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using System.Text;
 using Ingest.Core.Tests.Infrastructure;
-using Ingest.Engine;
+using Ingest.Engine.Loading;
 using Ingest.Status;
 
 namespace Ingest.Core.Tests.Engine;
@@ -166,23 +166,19 @@ public sealed class QueueTests
         var files = Enumerable.Range(0, 3).Select(i => f.WriteFile($"l{i}.csv", EngineFixture.Rows(50, i * 100))).ToArray();
         var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, files));
         var appended = 0;
-        FaultInjection.AfterBatchRead = batchId =>
+        f.Engine.Hooks = new LoadHooks
         {
-            if (batchId == id)
+            AfterBatchRead = batchId =>
             {
-                // Another stream or worker logs between this worker's read of the batch and its status write.
-                var n = Interlocked.Increment(ref appended);
-                f.Recorder.AppendLogAsync(id, BatchLog.FormatLine(BatchLogLevel.Info, $"[other] concurrent line {n}", DateTimeOffset.UtcNow)).AsTask().GetAwaiter().GetResult();
-            }
+                if (batchId == id)
+                {
+                    // Another stream or worker logs between this worker's read of the batch and its status write.
+                    var n = Interlocked.Increment(ref appended);
+                    f.Recorder.AppendLogAsync(id, BatchLog.FormatLine(BatchLogLevel.Info, $"[other] concurrent line {n}", DateTimeOffset.UtcNow)).AsTask().GetAwaiter().GetResult();
+                }
+            },
         };
-        try
-        {
-            await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "w1", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
-        }
-        finally
-        {
-            FaultInjection.AfterBatchRead = null;
-        }
+        await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "w1", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
 
         var batch = await f.Recorder.GetBatchAsync(id);
         Assert.Equal(BatchStatus.Finished, batch.Status);

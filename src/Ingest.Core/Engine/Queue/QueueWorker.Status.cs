@@ -1,3 +1,4 @@
+using Ingest.Engine.Loading;
 using Ingest.Status;
 using Npgsql;
 
@@ -14,25 +15,14 @@ internal sealed partial class QueueWorker
         });
 
     /// <summary>The first file this worker takes of a batch: the batch's log says who joined, with how many streams, on which database.</summary>
-    private bool Join(Guid batchId)
+    private void Join(Guid batchId, NpgsqlConnection connection)
     {
-        Quietly(async () =>
-        {
-            string database, host, user;
-            var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                (database, host, user) = (connection.Database, connection.Host ?? "", connection.UserName ?? "");
-            }
-
-            var lines = BatchLog.FormatLines(
-                BatchLogLevel.Info,
-                DateTimeOffset.UtcNow,
-                $"[{options.Name}] Using {options.Streams} parallel streams",
-                $"[{options.Name}] Connected to database '{database}' at {host} with user '{user}'");
-            await recorder.AppendLogAsync(batchId, lines, null, null).ConfigureAwait(false);
-        });
-        return true;
+        var lines = BatchLog.FormatLines(
+            BatchLogLevel.Info,
+            DateTimeOffset.UtcNow,
+            $"[{options.Name}] Using {options.Streams} parallel streams",
+            $"[{options.Name}] Connected to database '{connection.Database}' at {connection.Host} with user '{connection.UserName}'");
+        Quietly(async () => await recorder.AppendLogAsync(batchId, lines, null, null).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -128,7 +118,7 @@ internal sealed partial class QueueWorker
                 command.Parameters.AddWithValue(batchId);
                 await command.ExecuteScalarAsync().ConfigureAwait(false);
                 var batch = await recorder.GetBatchAsync(batchId).ConfigureAwait(false);
-                FaultInjection.AfterBatchRead?.Invoke(batchId);
+                engine.Hooks.AfterBatchRead?.Invoke(batchId);
                 action(batch);
                 await transaction.CommitAsync().ConfigureAwait(false);
             }

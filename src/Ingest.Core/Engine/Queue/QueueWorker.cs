@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Ingest.Copy;
 using Ingest.Csv;
+using Ingest.Engine.Loading;
 using Ingest.Schema;
 using Ingest.Sources;
 using Ingest.Status;
@@ -9,19 +10,23 @@ using Npgsql;
 namespace Ingest.Engine.Queue;
 
 /// <summary>
-/// A worker: N streams that claim files of submitted batches from <see cref="WorkStore"/>, load each in
-/// one transaction that also writes its ledger row and ends its claim, renew their leases while they
-/// load, and stop a file the moment its batch is aborted. The worker that loads a batch's last file
-/// records <c>finished</c>; log lines name the worker.
+/// A worker: N streams that claim files of submitted batches from <see cref="WorkStore"/> and load each with the
+/// same <see cref="FileLoad"/> unit as <c>ingest import</c>, the claim's end committed in the file's
+/// transaction; they renew their leases while they load, and stop a file the moment its batch is aborted. The
+/// worker that loads a batch's last file records <c>finished</c>; log lines name the worker.
 /// </summary>
 internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource dataSource, PostgresStatusRecorder recorder, WorkerOptions options)
 {
     private const int CachedBatches = 64;
     private readonly ConcurrentDictionary<Guid, Lazy<Task<BatchContext>>> _batches = new();
     private readonly Lock _trimGate = new();
+    private readonly LoadPolicy _policy = new(engine.Options);
     private int _idleStreams;
 
     private PostgresStatusRecorder Recorder => recorder;
+
+    /// <summary>The name this worker's lines and claims carry.</summary>
+    private string Name => options.Name;
 
     private IngestOptions EngineOptions => engine.Options;
 
@@ -44,19 +49,21 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         await Task.WhenAll(streams).ConfigureAwait(false);
     }
 
+    /// <summary>One stream: claims a file of any running batch, loads it, and looks again (after a pause when there was none).</summary>
     private void StreamLoop(SourceOpener opener, CancellationToken cancellationToken)
     {
+        using var stream = new LoadStream(dataSource);
         var idle = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             WorkClaim? claim;
             try
             {
-                using var connection = dataSource.OpenConnection();
-                claim = WorkStore.TryClaim(connection, options.Name, options.Lease);
+                claim = WorkStore.TryClaim(stream.Open(announceTo: null), options.Name, options.Lease);
             }
             catch (Exception ex) when (ex is NpgsqlException or IOException)
             {
+                stream.DropIfBroken();
                 claim = null; // The store is unreachable for now: look again after the poll interval.
             }
 
@@ -86,7 +93,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
                 Interlocked.Decrement(ref _idleStreams);
             }
 
-            Process(claim, opener, cancellationToken);
+            Process(claim, stream, opener, cancellationToken);
         }
     }
 
@@ -133,7 +140,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
             var layout = new TableLayout(schema);
             var encoder = new RowEncoder(schema, format);
             var copier = new FileCopier(encoder, layout, new CsvReadOptions(reader.GetInt32(2), reader.GetInt32(3)), opener);
-            return new BatchContext(batchId, schema.Name, copier, new Lazy<bool>(() => Join(batchId)));
+            return new BatchContext(batchId, schema.Name, copier);
         }
     }
 
@@ -141,13 +148,28 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
     /// <param name="BatchId">The batch.</param>
     /// <param name="Dataset">Its dataset's name.</param>
     /// <param name="Copier">Loads one of its files.</param>
-    /// <param name="Joined">Says once, in the batch's log, that this worker works on the batch; every stream waits for it before its file's lines.</param>
-    private sealed record BatchContext(Guid BatchId, string Dataset, FileCopier Copier, Lazy<bool> Joined)
+    private sealed record BatchContext(Guid BatchId, string Dataset, FileCopier Copier)
     {
+        private readonly Lock _joinGate = new();
+        private bool _joined;
+
         /// <summary>When this worker last took a file of the batch (<see cref="Environment.TickCount64"/>).</summary>
         public long LastUsed { get; set; }
 
         /// <summary>When this worker last asked for a <c>started</c> snapshot of the batch (<see cref="Environment.TickCount64"/>).</summary>
         public long LastSnapshot;
+
+        /// <summary>Runs <paramref name="join"/> once, the first time this worker takes a file of the batch; every stream waits for it before its file's lines.</summary>
+        public void JoinOnce(Action join)
+        {
+            lock (_joinGate)
+            {
+                if (!_joined)
+                {
+                    join();
+                    _joined = true;
+                }
+            }
+        }
     }
 }

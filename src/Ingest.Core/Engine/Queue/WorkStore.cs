@@ -125,11 +125,14 @@ internal static class WorkStore
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
-    /// <summary>Ends the claim as done inside the file's transaction; false when the claim was lost.</summary>
+    /// <summary>
+    /// Ends the claim as done inside the file's transaction; false when the claim was lost. A claim this worker
+    /// already ended counts as ended here: a retry after a COMMIT whose answer was lost finds it so.
+    /// </summary>
     public static bool CompleteInTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, WorkClaim claim, string worker)
     {
         using var command = new NpgsqlCommand(
-            "UPDATE ingest.work_file SET state = 'done', lease_until = NULL, location = file_key WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state = 'claimed'",
+            "UPDATE ingest.work_file SET state = 'done', lease_until = NULL, location = file_key WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state IN ('claimed', 'done')",
             connection,
             transaction);
         command.Parameters.AddWithValue(claim.BatchId);

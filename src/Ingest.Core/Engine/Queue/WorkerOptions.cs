@@ -1,6 +1,10 @@
 namespace Ingest;
 
-/// <summary>How a queue worker (<see cref="IngestEngine.RunWorkerAsync"/>) takes files of submitted batches.</summary>
+/// <summary>
+/// How a queue worker (<see cref="IngestEngine.RunWorkerAsync"/>) takes files of submitted batches. How it loads
+/// each file (retries, <see cref="IngestOptions.FileAttempts"/>, <see cref="IngestOptions.DatabaseOutageTolerance"/>)
+/// is the engine's, the same as for <see cref="IngestEngine.ImportAsync"/>.
+/// </summary>
 public sealed record WorkerOptions
 {
     /// <summary>Files this worker loads at once, each on its own connection. Default 3.</summary>
@@ -11,9 +15,6 @@ public sealed record WorkerOptions
 
     /// <summary>How long an idle worker waits before it looks for work again. Default 1 s.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Attempts per file before it is marked failed and its batch ends <c>error</c>. Default 5.</summary>
-    public int MaxFileAttempts { get; init; } = 5;
 
     /// <summary>Return once there is no work left (for scripts and benchmarks). Default false: wait for more.</summary>
     public bool ExitWhenIdle { get; init; }
@@ -34,9 +35,9 @@ public sealed record WorkerOptions
             throw new ArgumentException("WorkerOptions.Lease must be at least 1 s.", nameof(Lease));
         }
 
-        if (PollInterval <= TimeSpan.Zero || MaxFileAttempts < 1 || string.IsNullOrWhiteSpace(Name))
+        if (PollInterval <= TimeSpan.Zero || string.IsNullOrWhiteSpace(Name))
         {
-            throw new ArgumentException("WorkerOptions.PollInterval must be positive, MaxFileAttempts at least 1 and Name not empty.");
+            throw new ArgumentException("WorkerOptions.PollInterval must be positive and Name not empty.");
         }
     }
 }

@@ -5,7 +5,7 @@ using Ingest.Sources;
 using Ingest.Validation;
 using Npgsql;
 
-namespace Ingest.Engine;
+namespace Ingest.Engine.Loading;
 
 /// <summary>What a file copy reports while it runs.</summary>
 internal interface ICopyObserver
@@ -27,7 +27,7 @@ internal interface ICopyObserver
 
 /// <summary>
 /// Streams one file through parse, validate and encode into a binary COPY on an open connection (the
-/// caller owns the transaction). Shared by a batch run and by queue workers, so both load files the same way.
+/// caller owns the transaction): the copy step of <see cref="FileLoad"/>.
 /// </summary>
 internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvReadOptions csvOptions, SourceOpener opener)
 {

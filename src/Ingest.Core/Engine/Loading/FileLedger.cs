@@ -1,7 +1,7 @@
 using Ingest.Copy;
 using Npgsql;
 
-namespace Ingest.Engine;
+namespace Ingest.Engine.Loading;
 
 /// <summary>
 /// The ledger <c>ingest.import_file</c>: one row per loaded file of a batch, written in the same

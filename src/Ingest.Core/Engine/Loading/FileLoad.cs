@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using Ingest.Csv;
+using Ingest.Diagnostics;
+using Ingest.Status;
+using Ingest.Validation;
+using Npgsql;
+
+namespace Ingest.Engine.Loading;
+
+/// <summary>
+/// The one unit that loads a piece of work, whoever claimed it (an <c>ingest import</c> run or a queue worker):
+/// each attempt claims the file in the ledger, opens its source, copies its valid rows, writes its ledger row and
+/// commits, all in one transaction; a fault is classified by the <see cref="LoadPolicy"/> and tried again on a
+/// fresh connection, where a COMMIT whose answer was lost is settled by the ledger, never by loading again.
+/// </summary>
+internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, LoadHooks hooks, IngestOptions options)
+{
+    private int _rowErrorsLogged;
+
+    /// <summary>Loads the claim on <paramref name="stream"/>'s connection, retrying in place, until it ends one way or another.</summary>
+    public LoadResult Run(LoadStream stream, CancellationToken token)
+    {
+        var key = claim.File.Key;
+        if (claim.TakenFrom is { } previous)
+        {
+            site.Log(BatchLogLevel.Warn, $"Taking over {key} from worker {previous}, whose lease ran out (it stopped, or lost the database): whatever it loaded of the file rolled back");
+        }
+
+        long? outageSince = null;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Attempt(stream.Open(site), retried: attempt > 1, token);
+            }
+            catch (Exception) when (token.IsCancellationRequested)
+            {
+                stream.DropIfBroken();
+                return new LoadResult(LoadOutcome.Stopped);
+            }
+            catch (Exception ex)
+            {
+                stream.DropIfBroken();
+                var decision = policy.Decide(ex, attempt, key, ref outageSince);
+                if (!decision.ShouldRetry)
+                {
+                    return new LoadResult(LoadOutcome.Failed, Error: LoadPolicy.Final(decision.Failure, ex, key), Failure: decision.Failure);
+                }
+
+                // The next attempt claims the file in the ledger again: a COMMIT that happened though its answer
+                // was lost shows up there as the file's row, so the file is never loaded twice.
+                IngestTelemetry.Retry(site.Dataset, "file");
+                site.Log(BatchLogLevel.Warn, decision.Message!);
+                if (token.WaitHandle.WaitOne(decision.Delay))
+                {
+                    return new LoadResult(LoadOutcome.Stopped);
+                }
+            }
+        }
+    }
+
+    private LoadResult Attempt(NpgsqlConnection connection, bool retried, CancellationToken token)
+    {
+        var file = claim.File;
+        using var transaction = connection.BeginTransaction();
+        if (!FileLedger.TryClaim(connection, transaction, site.BatchId, file.Key))
+        {
+            var line = retried
+                ? $"{file.Key} was committed before the connection was lost; not loading it again"
+                : $"{file.Key} is already loaded in this batch; skipped";
+            var found = Commit(connection, transaction, line);
+            return found != LoadOutcome.Loaded ? new LoadResult(found) : new LoadResult(retried ? LoadOutcome.CommittedBefore : LoadOutcome.AlreadyLoaded);
+        }
+
+        site.Log(BatchLogLevel.Info, file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
+        var observer = new FileObserver(site, file, this);
+        var tag = IngestTelemetry.Dataset(site.Dataset);
+        var started = Stopwatch.GetTimestamp();
+        var span = IngestTelemetry.StartFile(file.Key, site.Dataset);
+        site.InFlight(observer, started: true);
+        IngestTelemetry.ActiveStreams.Add(1, tag);
+        var loaded = false;
+        var failure = "not loaded";
+        try
+        {
+            var (inserted, invalid) = site.Copier.Copy(connection, file, observer, token);
+            FileLedger.MarkLoaded(connection, transaction, site.BatchId, file.Key, inserted, invalid);
+            var outcome = Commit(connection, transaction, $"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid");
+            if (outcome != LoadOutcome.Loaded)
+            {
+                return new LoadResult(outcome);
+            }
+
+            loaded = true;
+            observer.Progress(inserted, invalid);
+            IngestTelemetry.RowsInserted.Add(inserted, tag);
+            IngestTelemetry.RowsInvalid.Add(invalid, tag);
+            return new LoadResult(LoadOutcome.Loaded, inserted, invalid);
+        }
+        catch (Exception ex)
+        {
+            failure = LoadPolicy.Describe(ex);
+            throw;
+        }
+        finally
+        {
+            if (!loaded)
+            {
+                observer.TakeBack(); // The file's rows never commit: take back the live counts it published.
+            }
+
+            site.InFlight(observer, started: false);
+            IngestTelemetry.ActiveStreams.Add(-1, tag);
+            IngestTelemetry.FileLoaded(site.Dataset, Stopwatch.GetElapsedTime(started), loaded);
+            IngestTelemetry.End(span, loaded ? "loaded" : failure, failed: !loaded);
+        }
+    }
+
+    /// <summary>Asks the site, then commits; <see cref="LoadOutcome.Loaded"/> when the transaction committed.</summary>
+    private LoadOutcome Commit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine)
+    {
+        switch (site.BeforeCommit(connection, transaction, outcomeLine))
+        {
+            case CommitGate.BatchStopped:
+                transaction.Rollback();
+                return LoadOutcome.Stopped;
+            case CommitGate.ClaimLost:
+                transaction.Rollback();
+                return LoadOutcome.ClaimLost;
+        }
+
+        transaction.Commit();
+        hooks.AfterCommit?.Invoke(claim.File.Key);
+        site.Committed(outcomeLine);
+        return LoadOutcome.Loaded;
+    }
+
+    /// <summary>An invalid row: handed to the host and the site, and the first few of each file (across attempts) to the log.</summary>
+    internal void OnInvalidRow(Sources.SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row)
+    {
+        var logged = _rowErrorsLogged < options.MaxRowErrorsLogged;
+        if (!logged && options.OnInvalidRow is null && !site.KeepsRowErrors)
+        {
+            return;
+        }
+
+        var error = site.Copier.Describe(file, line, column, kind, ref row);
+        options.OnInvalidRow?.Invoke(site.BatchId, error);
+        site.InvalidRow(error);
+        if (logged)
+        {
+            foreach (var message in InvalidRowLog.Lines(error, ++_rowErrorsLogged, options.MaxRowErrorsLogged))
+            {
+                site.Log(BatchLogLevel.Warn, message);
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Ingest.Csv;
+using Ingest.Diagnostics;
+using Ingest.Sources;
+using Ingest.Validation;
+
+namespace Ingest.Engine.Loading;
+
+/// <summary>
+/// One attempt of one file as it loads: publishes its counts into the batch's live totals as deltas (so a
+/// rollback can take them back), counts its bytes, and reports its invalid rows, the first few of each file to
+/// the batch log.
+/// </summary>
+internal sealed class FileObserver(ILoadSite site, SourceFile file, FileLoad load) : ICopyObserver
+{
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly KeyValuePair<string, object?> _tag = IngestTelemetry.Dataset(site.Dataset);
+    private long _inserted;
+    private long _invalid;
+    private long _bytes;
+    private long? _total;
+
+    public string FileKey => file.Key;
+
+    public FileProgress Snapshot() =>
+        new(file.Key, Volatile.Read(ref _inserted), Volatile.Read(ref _invalid), Interlocked.Read(ref _bytes), Stopwatch.GetElapsedTime(_started)) { TotalBytes = _total };
+
+    public void Opened(long? totalBytes) => _total = totalBytes;
+
+    public void Progress(long inserted, long invalid)
+    {
+        var (dInserted, dInvalid) = (inserted - _inserted, invalid - _invalid);
+        Volatile.Write(ref _inserted, inserted);
+        Volatile.Write(ref _invalid, invalid);
+        if (dInserted != 0 || dInvalid != 0)
+        {
+            site.Progress(dInserted, dInvalid);
+        }
+    }
+
+    /// <summary>The file rolled back: its rows never commit, so the counts it published are taken back.</summary>
+    public void TakeBack() => Progress(0, 0);
+
+    public void Invalid(SourceFile source, long line, int column, RowErrorKind kind, ref CsvRow row) => load.OnInvalidRow(source, line, column, kind, ref row);
+
+    public void BytesRead(int count)
+    {
+        Interlocked.Add(ref _bytes, count);
+        site.BytesRead(count);
+        IngestTelemetry.BytesFetched.Add(count, _tag);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Ingest.Sources;
+using Ingest.Status;
+using Npgsql;
+
+namespace Ingest.Engine.Loading;
+
+/// <summary>
+/// The one retry policy of a piece of work, the same under <c>ingest import</c> and queue workers: a fault that
+/// may pass is tried again up to <see cref="IngestOptions.FileAttempts"/> times with exponential backoff, a
+/// database out of reach is ridden out for <see cref="IngestOptions.DatabaseOutageTolerance"/> from its first
+/// fault, and anything else is final.
+/// </summary>
+internal sealed class LoadPolicy(IngestOptions options)
+{
+    /// <summary>Backoff of a file retried after a fault that may pass (and of status calls while the database is away).</summary>
+    public static readonly TimeSpan RetryInitial = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest wait between two attempts of a file.</summary>
+    public static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(10);
+
+    /// <summary>Retries of a file while the database is out of reach back off to at most this.</summary>
+    public static readonly TimeSpan OutageRetryMax = TimeSpan.FromSeconds(2);
+
+    public int FileAttempts => options.FileAttempts;
+
+    public TimeSpan OutageTolerance => options.DatabaseOutageTolerance;
+
+    /// <summary>
+    /// What to do after <paramref name="attempt"/> (1-based) of the file failed with <paramref name="exception"/>.
+    /// <paramref name="outageSince"/> times an outage from this file's first fault of it, so it is updated on
+    /// every call, retried or not.
+    /// </summary>
+    public LoadDecision Decide(Exception exception, int attempt, string fileKey, ref long? outageSince)
+    {
+        // '|': the outage is timed from its first fault, whatever else decides.
+        if (!IsTransient(exception) || !(WithinOutage(exception, ref outageSince) | attempt < options.FileAttempts))
+        {
+            return LoadDecision.Fail(IsDatabaseUnavailable(exception) ? LoadFailure.DatabaseUnavailable : LoadFailure.File);
+        }
+
+        var outage = outageSince is not null && attempt >= options.FileAttempts;
+        var delay = Backoff.Delay(RetryInitial, outage ? OutageRetryMax : RetryMax, attempt);
+        var message = outage
+            ? $"The database has been out of reach for {Stopwatch.GetElapsedTime(outageSince!.Value).TotalSeconds:0} s (riding out up to {options.DatabaseOutageTolerance.TotalSeconds:0} s): retrying {fileKey} in {delay.TotalSeconds:0.0} s after: {Describe(exception)}"
+            : $"Retrying {fileKey} (attempt {attempt + 1} of {options.FileAttempts}) in {delay.TotalSeconds:0.0} s after: {Describe(exception)}";
+        return LoadDecision.Retry(delay, message);
+    }
+
+    /// <summary>The exception a failure ends the batch (or the file's claim) with, naming the file.</summary>
+    public static Exception Final(LoadFailure failure, Exception exception, string fileKey) => failure switch
+    {
+        LoadFailure.DatabaseUnavailable => new DatabaseUnavailableException($"the database stayed out of reach while loading {fileKey}: {Describe(exception)}", exception),
+        _ => exception is FileErrorException ? exception : new FileErrorException(fileKey, Describe(exception), exception),
+    };
+
+    /// <summary>Runs a status-store or ledger call again while the database is briefly unreachable (about 30 s in all).</summary>
+    public static async Task<T> WhenReachableAsync<T>(Func<Task<T>> action)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await action().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (attempt < 10 && IsTransient(ex))
+            {
+                await Task.Delay(Backoff.Delay(RetryInitial, TimeSpan.FromSeconds(4), attempt)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // A fault of the database being out of reach (down, restarting, out of connection slots), as opposed to one of
+    // the file or the statement: within the tolerance of the first such fault of this file, the file is tried again.
+    private bool WithinOutage(Exception exception, ref long? outageSince)
+    {
+        if (!IsDatabaseUnavailable(exception))
+        {
+            return false;
+        }
+
+        outageSince ??= Stopwatch.GetTimestamp();
+        return Stopwatch.GetElapsedTime(outageSince.Value) < options.DatabaseOutageTolerance;
+    }
+
+    public static bool IsDatabaseUnavailable(Exception exception) => exception switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState is "57P01" or "57P02" or "57P03" or "53300",
+        NpgsqlException npgsql => npgsql.InnerException is IOException or SocketException or TimeoutException || (npgsql.IsTransient && npgsql is not PostgresException),
+        FileErrorException { InnerException: { } inner } => IsDatabaseUnavailable(inner),
+        _ => false,
+    };
+
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        FileErrorException fileError => fileError.IsTransient,
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState is "57P01" or "57P02" or "57P03" or "40001" or "40P01" or "53300",
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is IOException or SocketException or TimeoutException,
+        IOException or SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    /// <summary>An exception in words for a log line or a result, with secrets redacted.</summary>
+    public static string Describe(Exception exception) => Redactor.RedactText(exception switch
+    {
+        FileErrorException fileError => fileError.Message,
+        PostgresException pg => $"PostgreSQL error {pg.SqlState}: {pg.MessageText}",
+        NpgsqlException npgsql => $"database connection failed: {npgsql.Message}",
+        _ => exception.Message,
+    });
+}
+
+/// <summary>Why a piece of work could not be loaded.</summary>
+internal enum LoadFailure
+{
+    /// <summary>The file (or its source) is at fault: the batch ends <c>error</c> naming it.</summary>
+    File,
+
+    /// <summary>The database stayed out of reach past the tolerance: no file is at fault.</summary>
+    DatabaseUnavailable,
+}
+
+/// <summary>Try again after a delay, saying why; or give up with a kind of failure.</summary>
+internal readonly record struct LoadDecision(bool ShouldRetry, TimeSpan Delay, string? Message, LoadFailure Failure)
+{
+    public static LoadDecision Retry(TimeSpan delay, string message) => new(true, delay, message, default);
+
+    public static LoadDecision Fail(LoadFailure failure) => new(false, TimeSpan.Zero, null, failure);
+}
