@@ -90,7 +90,7 @@ internal sealed partial class BatchRun : ILoadSite
     }
 
     // An in-process run owns its files outright: nothing to check before a commit, and the line is logged after it.
-    CommitGate ILoadSite.BeforeCommit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine) => CommitGate.Commit;
+    CommitGate ILoadSite.BeforeCommit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine, bool withRows) => CommitGate.Commit;
 
     void ILoadSite.Committed(string outcomeLine) => _log.Info(outcomeLine);
 }

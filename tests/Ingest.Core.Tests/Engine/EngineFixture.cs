@@ -45,6 +45,9 @@ internal sealed class EngineFixture : IAsyncDisposable
     public static async Task<EngineFixture> CreateAsync(IngestOptions? options = null) =>
         new(await TestPostgres.CreateDatabaseAsync(), options ?? FastOptions);
 
+    /// <summary>A fixture on a database of the caller's (one on a server the test restarts, say).</summary>
+    public static EngineFixture On(string connectionString, IngestOptions? options = null) => new(connectionString, options ?? FastOptions);
+
     public string WriteFile(string name, string content) => WriteBytes(name, Encoding.UTF8.GetBytes(content));
 
     public string WriteBytes(string name, byte[] content)

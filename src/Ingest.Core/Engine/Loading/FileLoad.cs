@@ -68,7 +68,7 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
             var line = retried
                 ? $"{file.Key} was committed before the connection was lost; not loading it again"
                 : $"{file.Key} is already loaded in this batch; skipped";
-            var found = Commit(connection, transaction, line);
+            var found = Commit(connection, transaction, line, withRows: false);
             return found != LoadOutcome.Loaded ? new LoadResult(found) : new LoadResult(retried ? LoadOutcome.CommittedBefore : LoadOutcome.AlreadyLoaded);
         }
 
@@ -85,7 +85,7 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
         {
             var (inserted, invalid) = site.Copier.Copy(connection, file, observer, token);
             FileLedger.MarkLoaded(connection, transaction, site.BatchId, file.Key, inserted, invalid);
-            var outcome = Commit(connection, transaction, $"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid");
+            var outcome = Commit(connection, transaction, $"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid", withRows: true);
             if (outcome != LoadOutcome.Loaded)
             {
                 return new LoadResult(outcome);
@@ -117,9 +117,9 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
     }
 
     /// <summary>Asks the site, then commits; <see cref="LoadOutcome.Loaded"/> when the transaction committed.</summary>
-    private LoadOutcome Commit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine)
+    private LoadOutcome Commit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine, bool withRows)
     {
-        switch (site.BeforeCommit(connection, transaction, outcomeLine))
+        switch (site.BeforeCommit(connection, transaction, outcomeLine, withRows))
         {
             case CommitGate.BatchStopped:
                 transaction.Rollback();

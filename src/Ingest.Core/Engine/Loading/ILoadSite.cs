@@ -41,10 +41,11 @@ internal interface ILoadSite
     /// <summary>
     /// Inside the file's transaction, after its rows and ledger row and before COMMIT: whether it may commit. A
     /// site may write its own end of the claim and the outcome line in the same transaction (the queue does, so
-    /// the worker that records <c>finished</c> sees every file's line). Must not write to rows the transaction
-    /// does not lock: a refused commit is rolled back before anything else is recorded.
+    /// the worker that records <c>finished</c> sees every file's line). A refused commit is rolled back before
+    /// anything else is recorded. <paramref name="withRows"/> is false when the ledger already held the file, so
+    /// the transaction only settles the claim: that may commit whatever the batch's state.
     /// </summary>
-    CommitGate BeforeCommit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine);
+    CommitGate BeforeCommit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine, bool withRows);
 
     /// <summary>After the COMMIT: the outcome line, when <see cref="BeforeCommit"/> did not write it.</summary>
     void Committed(string outcomeLine);

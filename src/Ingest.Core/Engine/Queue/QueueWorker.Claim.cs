@@ -148,9 +148,11 @@ internal sealed partial class QueueWorker
         {
         }
 
-        public CommitGate BeforeCommit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine)
+        public CommitGate BeforeCommit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine, bool withRows)
         {
-            if (!IsRunning(connection, transaction, claim.BatchId))
+            // Always taken, for the lock; a file found in the ledger settles its claim even in a batch that ended
+            // meanwhile (another worker may record 'finished' between a COMMIT whose answer was lost and its retry).
+            if (!IsRunning(connection, transaction, claim.BatchId) && withRows)
             {
                 return CommitGate.BatchStopped;
             }

@@ -106,7 +106,9 @@ internal sealed partial class QueueWorker
         recorder.AppendStatusLinesAsync(batchId, status, inserted, invalid, text).AsTask().GetAwaiter().GetResult();
     }
 
-    private void UnderBatchLock(Guid batchId, Action<BatchRecord> action) => Quietly(async () =>
+    // The batch's status changes ride out a database that is briefly away (a restart), as a run's end does: the
+    // worker that loaded the last file is the only one that records 'finished'.
+    private void UnderBatchLock(Guid batchId, Action<BatchRecord> action) => Quietly(() => LoadPolicy.WhenReachableAsync(async () =>
     {
         var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -123,7 +125,9 @@ internal sealed partial class QueueWorker
                 await transaction.CommitAsync().ConfigureAwait(false);
             }
         }
-    });
+
+        return true;
+    }));
 
     /// <summary>While a file loads: renews its lease, and stops it when the batch stops running or the claim is lost.</summary>
     private async Task WatchAsync(WorkClaim claim, CancellationTokenSource fileStop, CancellationToken cancellationToken)

@@ -63,8 +63,11 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
             }
             catch (Exception ex) when (ex is NpgsqlException or IOException)
             {
+                // The store is unreachable for now: look again after the poll interval. Not idle: there may
+                // be work this stream cannot see, so a worker told to exit when idle does not exit for it.
                 stream.DropIfBroken();
-                claim = null; // The store is unreachable for now: look again after the poll interval.
+                cancellationToken.WaitHandle.WaitOne(options.PollInterval);
+                continue;
             }
 
             if (claim is null)
