@@ -40,7 +40,7 @@ internal static class DryRunner
             return new DryRunResult { Status = "error", Report = "Schema errors:\n" + mismatch, Log = log.Text ?? string.Empty };
         }
 
-        BatchRun.CheckFileCount(request.Sources.Count, options.MaxFilesPerBatch);
+        BatchFiles.CheckCount(request.Sources.Count, options.MaxFilesPerBatch);
 
         var encoder = new RowEncoder(request.Dataset, request.Format);
         var csvOptions = new CsvReadOptions(options.HeaderLines, options.MaxRecordSize);

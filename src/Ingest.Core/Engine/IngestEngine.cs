@@ -2,6 +2,7 @@ using System.Text.Json;
 using Ingest.Copy;
 using Ingest.Engine;
 using Ingest.Engine.Loading;
+using Ingest.Engine.Run;
 using Ingest.Sources;
 using Ingest.Status;
 using Npgsql;
@@ -161,7 +162,7 @@ public sealed class IngestEngine : IAsyncDisposable
         var recorder = Recorder as PostgresStatusRecorder
             ?? throw new NotSupportedException("Submitting batches to workers needs the PostgreSQL status recorder, which the workers share.");
         request.Format.Validate(request.Dataset);
-        var (distinct, sourceWarnings) = BatchRun.DistinctFiles(request.Sources, Options.MaxFilesPerBatch);
+        var (distinct, sourceWarnings) = BatchFiles.Distinct(request.Sources, Options.MaxFilesPerBatch);
         var files = distinct.Select(f => (f.Key, f.Location)).ToList();
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<string> warnings = [.. sourceWarnings, .. await Layout(request).EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false)];

@@ -1,6 +1,6 @@
 using Ingest.Validation;
 
-namespace Ingest.Engine;
+namespace Ingest.Engine.Loading;
 
 /// <summary>The batch log's lines for invalid rows: the first <see cref="IngestOptions.MaxRowErrorsLogged"/> of each file, then one line saying the rest are only counted.</summary>
 internal static class InvalidRowLog

@@ -3,7 +3,7 @@ using Ingest.Status;
 using Ingest.Validation;
 using Npgsql;
 
-namespace Ingest.Engine;
+namespace Ingest.Engine.Run;
 
 /// <summary>The run's streams, and the run as the <see cref="ILoadSite"/> of every file it loads.</summary>
 internal sealed partial class BatchRun : ILoadSite

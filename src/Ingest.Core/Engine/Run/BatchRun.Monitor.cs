@@ -1,7 +1,7 @@
 using Ingest.Engine.Loading;
 using Ingest.Status;
 
-namespace Ingest.Engine;
+namespace Ingest.Engine.Run;
 
 internal sealed partial class BatchRun
 {

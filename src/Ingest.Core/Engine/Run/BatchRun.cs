@@ -9,7 +9,7 @@ using Ingest.Status;
 using Ingest.Validation;
 using Npgsql;
 
-namespace Ingest.Engine;
+namespace Ingest.Engine.Run;
 
 /// <summary>One run of one batch: the queue of files, the stream workers, live counts and the timeline.</summary>
 internal sealed partial class BatchRun
@@ -60,7 +60,7 @@ internal sealed partial class BatchRun
         _encoder = new RowEncoder(_request.Dataset, _request.Format);
         _layout = _engine.Layout(_request);
         _csvOptions = new CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
-        (_files, var sourceWarnings) = DistinctFiles(_request.Sources, _options.MaxFilesPerBatch);
+        (_files, var sourceWarnings) = BatchFiles.Distinct(_request.Sources, _options.MaxFilesPerBatch);
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         if (_recorder is PostgresStatusRecorder postgresRecorder)
         {
@@ -275,48 +275,5 @@ internal sealed partial class BatchRun
         }
 
         RequestStop(abort: false);
-    }
-
-    /// <summary>Refuses a batch over <see cref="IngestOptions.MaxFilesPerBatch"/> before anything is read.</summary>
-    internal static void CheckFileCount(int count, int maxFiles)
-    {
-        if (count > maxFiles)
-        {
-            throw new ArgumentException($"The batch names {count} files; the cap is {maxFiles} (IngestOptions.MaxFilesPerBatch). Split it into several batches.");
-        }
-    }
-
-    /// <summary>
-    /// The batch's files, each key once, and a warning for each source dropped as a repeat: the ledger keys a
-    /// file by its URL without the query string, so two URLs differing only there are one file.
-    /// </summary>
-    internal static (List<SourceFile> Files, List<string> Warnings) DistinctFiles(IReadOnlyList<string> sources, int maxFiles)
-    {
-        if (sources.Count == 0)
-        {
-            throw new ArgumentException("The batch has no files: give at least one URL or path.");
-        }
-
-        CheckFileCount(sources.Count, maxFiles);
-
-        var files = new List<SourceFile>(sources.Count);
-        var first = new Dictionary<string, string>(StringComparer.Ordinal);
-        var warnings = new List<string>();
-        foreach (var source in sources)
-        {
-            var file = SourceFile.Parse(source);
-            if (first.TryAdd(file.Key, file.Location))
-            {
-                files.Add(file);
-            }
-            else
-            {
-                warnings.Add(first[file.Key] == file.Location
-                    ? $"The batch lists {file.Key} more than once: it is loaded once"
-                    : $"The batch lists {file.Key} more than once, written differently (a file's key leaves out the query string and user info, and a path is made absolute): it is loaded once, from the first of them. If they are different files, load them in separate batches");
-            }
-        }
-
-        return (files, warnings);
     }
 }

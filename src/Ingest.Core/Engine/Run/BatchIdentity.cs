@@ -2,7 +2,7 @@ using System.Text.Json;
 using Ingest.Sources;
 using Ingest.Status;
 
-namespace Ingest.Engine;
+namespace Ingest.Engine.Run;
 
 /// <summary>
 /// A batch id names one batch: one dataset and one column mapping. Running an existing id again resumes

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Ingest.Engine;
+namespace Ingest.Engine.Run;
 
 /// <summary>
 /// Proof that a process is running a batch: a PostgreSQL session advisory lock on the batch id, held
