@@ -20,12 +20,13 @@ public sealed partial class PostgresStatusRecorder
     public async ValueTask ClearAbortRequestAsync(Guid batchId, CancellationToken cancellationToken = default)
     {
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        var command = _dataSource.CreateCommand("UPDATE ingest.import_batch SET abort_requested = false WHERE id = @id");
+        var command = _dataSource.CreateCommand("UPDATE ingest.import_batch SET abort_requested = false WHERE id = @id AND (@run IS NULL OR run = @run)");
         await using var commandScope = command.ConfigureAwait(false);
         command.Parameters.Add(Sql.Uuid("id", batchId));
+        command.Parameters.Add(Fence(batchId));
         if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
         {
-            throw new BatchNotFoundException(batchId);
+            throw Refused(batchId);
         }
     }
 
@@ -75,7 +76,7 @@ public sealed partial class PostgresStatusRecorder
         {
             var record = new StatusRecord(
                 batchId, BatchStatus.Aborted, inserted, invalid, RecorderShared.AbortedLog(log, _time), RecorderShared.Now(_time));
-            await AppendAsync(connection, transaction, record, cancellationToken).ConfigureAwait(false);
+            await AppendAsync(connection, transaction, record, Fence(batchId), cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

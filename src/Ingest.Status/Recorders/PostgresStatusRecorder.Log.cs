@@ -70,7 +70,7 @@ public sealed partial class PostgresStatusRecorder
                 UPDATE ingest.import_batch
                 SET status = @status, insert_count = @inserted, invalid_count = @invalid, updated_at = @at,
                     log = CASE WHEN log IS NULL OR log = '' THEN @lines ELSE log || E'\n' || @lines END
-                WHERE id = @id
+                WHERE id = @id AND (@run IS NULL OR run = @run)
                 RETURNING id, log)
             INSERT INTO ingest.import_batch_status (batch_id, status, insert_count, invalid_count, log, updated_at)
             SELECT id, @status, @inserted, @invalid, log, @at FROM b
@@ -84,10 +84,11 @@ public sealed partial class PostgresStatusRecorder
             command.Parameters.Add(Sql.Bigint("invalid", invalidCount));
             command.Parameters.Add(Sql.Text("lines", Redactor.RedactText(lines)));
             command.Parameters.Add(Sql.Time("at", at));
+            command.Parameters.Add(Fence(batchId));
             var log = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             return log is string text
                 ? new StatusRecord(batchId, status, insertCount, invalidCount, text, at)
-                : throw new BatchNotFoundException(batchId);
+                : throw Refused(batchId);
         }
     }
 
@@ -103,15 +104,16 @@ public sealed partial class PostgresStatusRecorder
                 CASE WHEN jsonb_typeof(source) = 'object' THEN source ELSE '{}'::jsonb END,
                 '{urls}',
                 CASE WHEN jsonb_typeof(source -> 'urls') = 'array' THEN source -> 'urls' ELSE '[]'::jsonb END || @urls)
-            WHERE id = @id
+            WHERE id = @id AND (@run IS NULL OR run = @run)
             """);
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.Add(Sql.Uuid("id", batchId));
             command.Parameters.Add(new NpgsqlParameter("urls", NpgsqlTypes.NpgsqlDbType.Jsonb) { Value = System.Text.Json.JsonSerializer.Serialize(urls.Select(Redactor.RedactUrl)) });
+            command.Parameters.Add(Fence(batchId));
             if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
             {
-                throw new BatchNotFoundException(batchId);
+                throw Refused(batchId);
             }
         }
     }

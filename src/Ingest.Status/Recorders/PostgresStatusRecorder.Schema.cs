@@ -26,8 +26,10 @@ public sealed partial class PostgresStatusRecorder
             added_at        timestamptz NOT NULL,
             updated_at      timestamptz NOT NULL,
             deleted_at      timestamptz,
-            abort_requested boolean NOT NULL DEFAULT false
+            abort_requested boolean NOT NULL DEFAULT false,
+            run             bigint NOT NULL DEFAULT 0
         );
+        ALTER TABLE ingest.import_batch ADD COLUMN IF NOT EXISTS run bigint NOT NULL DEFAULT 0;
         CREATE TABLE IF NOT EXISTS ingest.import_batch_status (
             seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             batch_id      uuid NOT NULL REFERENCES ingest.import_batch (id) ON DELETE CASCADE,
@@ -90,7 +92,10 @@ public sealed partial class PostgresStatusRecorder
 
         // Fast path without DDL: a user who may read and write the tables but not create them still works.
         var check = new NpgsqlCommand(
-            "SELECT to_regclass('ingest.import_batch') IS NOT NULL AND to_regclass('ingest.import_batch_status') IS NOT NULL",
+            """
+            SELECT to_regclass('ingest.import_batch_status') IS NOT NULL
+               AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ingest.import_batch') AND attname = 'run' AND NOT attisdropped)
+            """,
             connection);
         await using (check.ConfigureAwait(false))
         {

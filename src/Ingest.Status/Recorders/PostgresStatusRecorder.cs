@@ -92,9 +92,9 @@ public sealed partial class PostgresStatusRecorder : IStatusRecorder, IAsyncDisp
         var record = new StatusRecord(batchId, status, insertCount, invalidCount, log, RecorderShared.Now(_time));
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        if (!await AppendAsync(connection, null, record, cancellationToken).ConfigureAwait(false))
+        if (!await AppendAsync(connection, null, record, Fence(batchId), cancellationToken).ConfigureAwait(false))
         {
-            throw new BatchNotFoundException(batchId);
+            throw Refused(batchId);
         }
 
         return record;
@@ -117,17 +117,18 @@ public sealed partial class PostgresStatusRecorder : IStatusRecorder, IAsyncDisp
             """
             UPDATE ingest.import_batch
             SET insert_count = @inserted, invalid_count = @invalid, log = @log, updated_at = @at
-            WHERE id = @id
+            WHERE id = @id AND (@run IS NULL OR run = @run)
             """);
         await using var commandScope = command.ConfigureAwait(false);
         command.Parameters.Add(Sql.Uuid("id", batchId));
+        command.Parameters.Add(Fence(batchId));
         command.Parameters.Add(Sql.Bigint("inserted", insertCount));
         command.Parameters.Add(Sql.Bigint("invalid", invalidCount));
         command.Parameters.Add(Sql.Text("log", log));
         command.Parameters.Add(Sql.Time("at", RecorderShared.Now(_time)));
         if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
         {
-            throw new BatchNotFoundException(batchId);
+            throw Refused(batchId);
         }
     }
 
@@ -156,14 +157,14 @@ public sealed partial class PostgresStatusRecorder : IStatusRecorder, IAsyncDisp
     // Appends one timeline entry and makes it the batch's current state, in one statement: the
     // UPDATE locks the batch row, so concurrent appends to a batch take their seq in order.
     private static async Task<bool> AppendAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, StatusRecord record, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, StatusRecord record, NpgsqlParameter fence, CancellationToken cancellationToken)
     {
         var command = new NpgsqlCommand(
             """
             WITH b AS (
                 UPDATE ingest.import_batch
                 SET status = @status, insert_count = @inserted, invalid_count = @invalid, log = @log, updated_at = @at
-                WHERE id = @id
+                WHERE id = @id AND (@run IS NULL OR run = @run)
                 RETURNING id)
             INSERT INTO ingest.import_batch_status (batch_id, status, insert_count, invalid_count, log, updated_at)
             SELECT id, @status, @inserted, @invalid, @log, @at FROM b
@@ -177,6 +178,7 @@ public sealed partial class PostgresStatusRecorder : IStatusRecorder, IAsyncDisp
         command.Parameters.Add(Sql.Bigint("invalid", record.InvalidCount));
         command.Parameters.Add(Sql.Text("log", record.Log));
         command.Parameters.Add(Sql.Time("at", record.UpdatedAt));
+        command.Parameters.Add(fence);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
 }

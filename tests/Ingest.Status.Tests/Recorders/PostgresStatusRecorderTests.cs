@@ -30,6 +30,31 @@ public sealed class PostgresStatusRecorderTests : StatusRecorderContract
     }
 
     [SkippableFact]
+    public async Task A_write_of_an_older_run_is_refused_once_the_batch_was_started_again()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
+        var recorder = Own(PostgresStatusRecorder.Create(connectionString));
+        var batch = NewBatch();
+        await recorder.CreateBatchAsync(batch);
+        var first = recorder.FencedTo(batch.Id, (await recorder.BeginRunAsync(batch.Id))!.Value);
+        await first.AppendStatusAsync(batch.Id, BatchStatus.Started, 1, 0, "first run");
+
+        // The batch is started again (the first run's process was killed, one of its writes still in flight).
+        var second = recorder.FencedTo(batch.Id, (await recorder.BeginRunAsync(batch.Id))!.Value);
+        await second.AppendStatusAsync(batch.Id, BatchStatus.Started, 2, 0, "first run\nsecond run");
+
+        var late = await Assert.ThrowsAsync<RunSupersededException>(async () => await first.AppendStatusAsync(batch.Id, BatchStatus.Finished, 1, 0, "first run: finished"));
+        await Assert.ThrowsAsync<RunSupersededException>(async () => await first.UpdateProgressAsync(batch.Id, 1, 0, "first run: stale"));
+        await second.AppendStatusAsync(batch.Id, BatchStatus.Finished, 2, 0, "first run\nsecond run\nfinished");
+
+        Assert.Equal(batch.Id, late.BatchId);
+        var timeline = await recorder.GetTimelineAsync(batch.Id);
+        Assert.Equal([BatchStatus.Finished, BatchStatus.Started, BatchStatus.Started, BatchStatus.Created], timeline.Select(r => r.Status));
+        Assert.Equal("first run\nsecond run\nfinished", (await recorder.GetBatchAsync(batch.Id)).Log);
+        Assert.Null(await recorder.BeginRunAsync(Guid.NewGuid()));
+    }
+
+    [SkippableFact]
     public async Task First_calls_of_many_recorders_at_once_all_succeed()
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
