@@ -16,7 +16,14 @@ public sealed class QueueClaimTests
         // so no renewal falls inside the load and the loss is found only at the file's commit.
         var (id, worker) = await SubmitAndClaimAsync(f, server, rows: 3000, TimeSpan.FromSeconds(60), stop.Token);
 
-        // What another worker does when it finds the lease run out: the file is now its own.
+        // What another worker does when it finds the lease run out: the file is now its own. The thief is alive
+        // (it holds its liveness lock), so w1 cannot take the file back from it.
+        await using var thief = await f.DataSource.OpenConnectionAsync();
+        await using (var alive = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({Ingest.Engine.Queue.WorkerLiveness.LockClass}, hashtext('thief'))", thief))
+        {
+            await alive.ExecuteScalarAsync();
+        }
+
         Assert.Equal(1, await f.ScalarAsync($"WITH t AS (UPDATE ingest.work_file SET worker = 'thief', lease_until = now() + interval '1 hour' WHERE batch_id = '{id}' RETURNING 1) SELECT count(*) FROM t"));
 
         // The worker rolls back and logs; before the fix the log line waited on the batch row its own

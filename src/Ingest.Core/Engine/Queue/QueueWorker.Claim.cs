@@ -40,6 +40,12 @@ internal sealed partial class QueueWorker
             return;
         }
 
+        if (claim.TakenFrom is { } previous)
+        {
+            var why = claim.LeaseRanOut ? "(it stopped, or lost the database)" : "early: its process is gone (no session of it is left)";
+            Log(claim.BatchId, BatchLogLevel.Warn, $"Taking over {file.Key} from worker {previous}, whose lease ran out {why}: whatever it loaded of the file rolled back");
+        }
+
         using var fileStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
         using var watchStop = new CancellationTokenSource();
         var watch = WatchAsync(claim, fileStop, watchStop.Token);
@@ -47,7 +53,7 @@ internal sealed partial class QueueWorker
         try
         {
             var site = new QueuedFile(this, context, claim);
-            result = new FileLoad(site, new Claim(file, claim.TakenFrom), _policy, engine.Hooks, EngineOptions).Run(stream, fileStop.Token);
+            result = new FileLoad(site, new Claim(file), _policy, engine.Hooks, EngineOptions).Run(stream, fileStop.Token);
         }
         finally
         {

@@ -74,6 +74,36 @@ internal sealed partial class QueueWorker
         AppendStatus(batchId, BatchStatus.Finished, inserted, invalid, BatchLogLevel.Info, $"Finished batch job. Inserted: {inserted}, Invalid: {invalid}");
     });
 
+    /// <summary>
+    /// With nothing to claim: records the end of batches whose last worker died before it could (every file done or
+    /// failed, none pending or in flight, yet still <c>started</c>).
+    /// </summary>
+    private void SettleOrphans(LoadStream stream)
+    {
+        List<(Guid BatchId, string? Failure)> settled;
+        try
+        {
+            settled = WorkStore.Settled(stream.Open(announceTo: null));
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException)
+        {
+            stream.DropIfBroken();
+            return;
+        }
+
+        foreach (var (batchId, failure) in settled)
+        {
+            if (failure is null)
+            {
+                TryFinish(batchId);
+            }
+            else
+            {
+                FailBatch(batchId, failure);
+            }
+        }
+    }
+
     private void FailBatch(Guid batchId, string reason) => UnderBatchLock(batchId, batch =>
     {
         if (batch.Status.IsTerminal())

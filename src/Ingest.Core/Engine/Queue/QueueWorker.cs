@@ -39,18 +39,20 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await WorkStore.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
         using var opener = new SourceOpener(engine.Options.Source);
+        using var liveness = new WorkerLiveness(dataSource, options.Name);
+        liveness.Ensure();
         using var yielding = CpuYielder.Process.TryEnter(engine.Options.YieldCpuToLocalServer, dataSource);
         var streams = new Task[options.Streams];
         for (var i = 0; i < streams.Length; i++)
         {
-            streams[i] = Task.Factory.StartNew(() => StreamLoop(opener, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            streams[i] = Task.Factory.StartNew(() => StreamLoop(opener, liveness, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
         await Task.WhenAll(streams).ConfigureAwait(false);
     }
 
     /// <summary>One stream: claims a file of any running batch, loads it, and looks again (after a pause when there was none).</summary>
-    private void StreamLoop(SourceOpener opener, CancellationToken cancellationToken)
+    private void StreamLoop(SourceOpener opener, WorkerLiveness liveness, CancellationToken cancellationToken)
     {
         using var stream = new LoadStream(dataSource);
         var idle = false;
@@ -59,6 +61,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
             WorkClaim? claim;
             try
             {
+                liveness.Ensure(); // Before a claim: one this worker holds must never look like a dead worker's.
                 claim = WorkStore.TryClaim(stream.Open(announceTo: null), options.Name, options.Lease);
             }
             catch (Exception ex) when (ex is NpgsqlException or IOException)
@@ -72,6 +75,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
 
             if (claim is null)
             {
+                SettleOrphans(stream);
                 if (options.ExitWhenIdle)
                 {
                     if (!idle)

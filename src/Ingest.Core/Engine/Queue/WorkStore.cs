@@ -8,8 +8,9 @@ namespace Ingest.Engine.Queue;
 /// <param name="FileKey">Its key in the ledger.</param>
 /// <param name="Location">Where to read it (may hold credentials).</param>
 /// <param name="Attempts">Claims of it so far, this one included.</param>
-/// <param name="TakenFrom">The worker whose claim ran out of lease and was taken over; null for a pending file.</param>
-internal sealed record WorkClaim(Guid BatchId, string FileKey, string Location, int Attempts, string? TakenFrom = null);
+/// <param name="TakenFrom">The worker whose claim was taken over; null for a pending file.</param>
+/// <param name="LeaseRanOut">True when that claim's lease had run out; false when it was taken early, its worker's process being gone.</param>
+internal sealed record WorkClaim(Guid BatchId, string FileKey, string Location, int Attempts, string? TakenFrom = null, bool LeaseRanOut = false);
 
 /// <summary>
 /// The work queue of submitted batches, kept in PostgreSQL itself: <c>ingest.work_batch</c> (what to
@@ -87,31 +88,63 @@ internal static class WorkStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
     }
 
-    /// <summary>Claims the next loadable file of any running batch, or returns null when there is none.</summary>
+    /// <summary>
+    /// Claims the next loadable file of any running batch, or returns null when there is none: a pending file, or
+    /// one claimed by a worker whose lease ran out or whose process is gone (no session holds its
+    /// <see cref="WorkerLiveness"/> lock).
+    /// </summary>
     public static WorkClaim? TryClaim(NpgsqlConnection connection, string worker, TimeSpan lease)
     {
-        using var command = new NpgsqlCommand("""
+        using var command = new NpgsqlCommand($$"""
             UPDATE ingest.work_file w
             SET state = 'claimed', worker = $1, lease_until = now() + $2, attempts = w.attempts + 1
             FROM (
-                SELECT f.batch_id, f.file_key, CASE WHEN f.state = 'claimed' THEN f.worker END AS previous
+                SELECT f.batch_id, f.file_key, CASE WHEN f.state = 'claimed' THEN f.worker END AS previous, f.lease_until < now() AS expired
                 FROM ingest.work_file f
                 JOIN ingest.import_batch b ON b.id = f.batch_id
-                WHERE (f.state = 'pending' OR (f.state = 'claimed' AND f.lease_until < now()))
+                WHERE (f.state = 'pending' OR (f.state = 'claimed' AND (f.lease_until < now() OR NOT EXISTS (
+                    SELECT 1 FROM pg_locks l
+                    WHERE l.locktype = 'advisory' AND l.classid = {{WorkerLiveness.LockClass}} AND l.objid = hashtext(f.worker)::oid AND l.objsubid = 2 AND l.granted))))
                   AND b.status IN ('created', 'started') AND NOT b.abort_requested
                 ORDER BY f.batch_id, f.position
                 LIMIT 1
                 FOR UPDATE OF f SKIP LOCKED
             ) c
             WHERE w.batch_id = c.batch_id AND w.file_key = c.file_key
-            RETURNING w.batch_id, w.file_key, w.location, w.attempts, c.previous
+            RETURNING w.batch_id, w.file_key, w.location, w.attempts, c.previous, coalesce(c.expired, false)
             """, connection);
         command.Parameters.AddWithValue(worker);
         command.Parameters.AddWithValue(lease);
         using var reader = command.ExecuteReader();
         return reader.Read()
-            ? new WorkClaim(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4))
+            ? new WorkClaim(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetBoolean(5))
             : null;
+    }
+
+    /// <summary>
+    /// Running batches with no file left to load or in flight, and the error of a file of theirs that failed: what a
+    /// worker that died between its last file's COMMIT (or failure) and the batch's status leaves behind.
+    /// </summary>
+    public static List<(Guid BatchId, string? Failure)> Settled(NpgsqlConnection connection)
+    {
+        using var command = new NpgsqlCommand(
+            """
+            SELECT w.batch_id, (SELECT f.error FROM ingest.work_file f WHERE f.batch_id = w.batch_id AND f.state = 'failed' ORDER BY f.position LIMIT 1)
+            FROM ingest.work_batch w
+            JOIN ingest.import_batch b ON b.id = w.batch_id
+            WHERE b.status = 'started' AND NOT b.abort_requested
+              AND NOT EXISTS (SELECT 1 FROM ingest.work_file f WHERE f.batch_id = w.batch_id AND f.state IN ('pending', 'claimed'))
+            LIMIT 16
+            """,
+            connection);
+        var settled = new List<(Guid, string?)>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            settled.Add((reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+        }
+
+        return settled;
     }
 
     /// <summary>Extends the lease; false when the claim was lost (the lease ran out and another worker took it).</summary>
