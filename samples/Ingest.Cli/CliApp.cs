@@ -44,7 +44,8 @@ internal static class CliApp
         };
         Console.CancelKeyPress += onCancel;
 
-        // SIGTERM (a service manager or 'kill') stops as gracefully as Ctrl+C: files in flight roll back.
+        // SIGTERM (a service manager or 'kill') stops as gracefully as Ctrl+C: files in flight roll back, and an
+        // import leaves its batch to resume.
         using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
         {
             context.Cancel = true;
@@ -91,6 +92,7 @@ internal static class CliApp
         ("IngestOptions.MaxRecordSize", "--max-record-size"),
         ("IngestOptions.DryRunRows", "--rows"),
         ("IngestOptions.YieldCpuToLocalServer", "--yield-cpu"),
+        ("IngestOptions.LeaseWait", "--lease-wait"),
         ("WorkerOptions.Streams", "--streams"),
         ("WorkerOptions.Lease", "--lease-seconds"),
     ];

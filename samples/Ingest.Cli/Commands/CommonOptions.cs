@@ -71,6 +71,10 @@ internal static class CommonOptions
 
     public static Argument<string> BatchId() => new("batch-id") { Description = "The batch id (a UUID)." };
 
+    /// <summary>A flag's seconds as a time span; negative or not finite is a usage error naming the flag.</summary>
+    public static TimeSpan Seconds(double seconds, string flag) =>
+        double.IsFinite(seconds) && seconds is >= 0 and <= 86_400 ? TimeSpan.FromSeconds(seconds) : throw new UsageException($"{flag} takes seconds from 0 to 86400, not {seconds}.");
+
     public static Guid ParseBatchId(string text) =>
         Guid.TryParse(text, out var id) ? id : throw new UsageException($"'{text}' is not a batch id: expected a UUID such as 3c1243c4-a532-4487-9662-5655a23dec3a.");
 

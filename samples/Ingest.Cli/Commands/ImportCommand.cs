@@ -19,13 +19,18 @@ internal static class ImportCommand
         var sources = CommonOptions.Sources();
         var json = CommonOptions.Json();
         var yieldCpu = CommonOptions.YieldCpu();
+        var leaseWait = new Option<double>("--lease-wait")
+        {
+            Description = "Seconds to wait for a batch that another process holds (a run killed a moment ago holds it until the server notices) before refusing to run it. Default 15.",
+            DefaultValueFactory = _ => 15,
+        };
         var rejectsPath = new Option<string?>("--rejects")
         {
             Description = "Append every invalid row (batch_id,file,line,field,reason) to this CSV file as it is found; the log and the result keep only the first ones. A file that rolls back or is retried lists its rows again when it loads.",
         };
         var command = new Command("import", "Load CSV files into a dataset and print the batch's outcome.")
         {
-            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, yieldCpu, rejectsPath, json, sources,
+            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, yieldCpu, leaseWait, rejectsPath, json, sources,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -39,6 +44,11 @@ internal static class ImportCommand
                 HeaderLines = parse.GetValue(headerLines),
                 MaxRecordSize = parse.GetValue(maxRecord),
                 YieldCpuToLocalServer = parse.GetValue(yieldCpu),
+                LeaseWait = CommonOptions.Seconds(parse.GetValue(leaseWait), "--lease-wait"),
+
+                // Ctrl+C or SIGTERM (a service manager, a supervisor): stop at once and leave the batch to resume;
+                // 'ingest abort' is how a user ends a batch for good.
+                OnCancellation = CancellationMode.Interrupt,
                 // Warnings as they happen, above the progress block; the error that ends a batch is printed
                 // once, with the outcome below.
                 OnLogLine = CommonOptions.Warnings(progress.Line),
@@ -68,8 +78,9 @@ internal static class ImportCommand
                     {
                         var result = await engine.ImportAsync(request, progress, cancellationToken).ConfigureAwait(false);
                         progress.Done();
+                        var ended = result.Interrupted ? "interrupted (resume it with the same --batch-id)" : result.Status.ToWord();
                         await io.Error.WriteLineAsync(
-                            $"Batch {result.BatchId} {result.Status.ToWord()}: {result.InsertCount} rows inserted, {result.InvalidCount} invalid, {result.FilesLoaded} of {result.FilesTotal} files loaded.").ConfigureAwait(false);
+                            $"Batch {result.BatchId} {ended}: {result.InsertCount} rows inserted, {result.InvalidCount} invalid, {result.FilesLoaded} of {result.FilesTotal} files loaded.").ConfigureAwait(false);
                         if (result.Error is not null)
                         {
                             await io.Error.WriteLineAsync($"Error: {result.Error}").ConfigureAwait(false);

@@ -9,8 +9,14 @@ public sealed record BatchResult
     /// <summary>The batch id (give it again to resume the batch).</summary>
     public required Guid BatchId { get; init; }
 
-    /// <summary><c>finished</c>, <c>error</c> or <c>aborted</c>.</summary>
+    /// <summary><c>finished</c>, <c>error</c> or <c>aborted</c>; <c>started</c> when the run was interrupted (see <see cref="Interrupted"/>).</summary>
     public required BatchStatus Status { get; init; }
+
+    /// <summary>
+    /// True when the run was stopped by its token under <see cref="CancellationMode.Interrupt"/>: files in flight
+    /// rolled back and the batch is left to resume (its status stays <c>started</c>).
+    /// </summary>
+    public bool Interrupted { get; init; }
 
     /// <summary>Rows in the table from this batch: exactly the sum over its loaded files.</summary>
     public required long InsertCount { get; init; }

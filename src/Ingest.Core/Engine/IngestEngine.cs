@@ -128,7 +128,7 @@ public sealed class IngestEngine : IAsyncDisposable
     private async Task<AbortOutcome> AbortLockedAsync(Guid batchId, bool queued, CancellationToken cancellationToken)
     {
         var outcome = await Recorder.RequestAbortAsync(batchId, cancellationToken).ConfigureAwait(false);
-        if (outcome != AbortOutcome.Requested || await IsRunningAsync(batchId, cancellationToken).ConfigureAwait(false))
+        if (outcome != AbortOutcome.Requested || await RunEndsOnItsOwnAsync(batchId, cancellationToken).ConfigureAwait(false))
         {
             return outcome;
         }
@@ -147,6 +147,28 @@ public sealed class IngestEngine : IAsyncDisposable
                 : "Batch job aborted: no process was running it (the process that started it had stopped)");
         await Recorder.AppendStatusLinesAsync(batchId, BatchStatus.Aborted, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), lines, cancellationToken).ConfigureAwait(false);
         return AbortOutcome.AbortedNow;
+    }
+
+    /// <summary>
+    /// After an abort was requested: false when no live process is left to act on it (so it is marked here), true
+    /// when the run holding the batch records the abort itself. A lease held by a run that has just died (its
+    /// sessions not yet ended) lets go within <see cref="IngestOptions.LeaseWait"/>; one still held then is live.
+    /// </summary>
+    private async Task<bool> RunEndsOnItsOwnAsync(Guid batchId, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + Options.LeaseWait;
+        while (await IsRunningAsync(batchId, cancellationToken).ConfigureAwait(false))
+        {
+            if (DateTime.UtcNow >= deadline || (await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Status.IsTerminal())
+            {
+                return true;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+        }
+
+        // The lease is free: a run that recorded its end released it after, so the status read now is final.
+        return (await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Status.IsTerminal();
     }
 
     /// <summary>

@@ -47,6 +47,17 @@ public sealed record IngestOptions
     /// </summary>
     public TimeSpan DatabaseOutageTolerance { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long a run of a batch that another process holds waits for it to let go before it is refused with
+    /// <see cref="BatchAlreadyRunningException"/>: a run killed a moment ago holds its batch until the server notices
+    /// its sessions are gone, and a supervisor restarting it at once must not be refused for that. Also how long
+    /// <see cref="IngestEngine.AbortAsync"/> waits for such a run to end. Default 15 s; zero refuses at once.
+    /// </summary>
+    public TimeSpan LeaseWait { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>What cancelling <see cref="IngestEngine.ImportAsync"/>'s token does. Default <see cref="CancellationMode.Abort"/>.</summary>
+    public CancellationMode OnCancellation { get; init; } = CancellationMode.Abort;
+
     /// <summary>How often live counts and log reach the recorder's batch record. Default 1 s.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -92,9 +103,11 @@ public sealed record IngestOptions
         Check(MaxRowErrorsLogged >= 0, nameof(MaxRowErrorsLogged), "must be 0 or more");
         Check(FileAttempts >= 1, nameof(FileAttempts), "must be at least 1");
         Check(DatabaseOutageTolerance >= TimeSpan.Zero, nameof(DatabaseOutageTolerance), "must be zero or more");
+        Check(LeaseWait >= TimeSpan.Zero, nameof(LeaseWait), "must be zero or more");
         Check(ProgressInterval > TimeSpan.Zero, nameof(ProgressInterval), "must be positive");
         Check(SnapshotInterval > TimeSpan.Zero, nameof(SnapshotInterval), "must be positive");
         Check(AbortPollInterval > TimeSpan.Zero, nameof(AbortPollInterval), "must be positive");
+        Check(Enum.IsDefined(OnCancellation), nameof(OnCancellation), "must be Abort or Interrupt");
         Check(Enum.IsDefined(YieldCpuToLocalServer), nameof(YieldCpuToLocalServer), "must be Auto, Always or Never");
         ArgumentNullException.ThrowIfNull(Source, nameof(Source));
         Source.Validate();

@@ -110,7 +110,8 @@ public sealed class CrashResumeTests
     [SkippableFact]
     public async Task Two_processes_never_run_the_same_batch_at_once()
     {
-        await using var f = await EngineFixture.CreateAsync();
+        // No wait for the lease: the first run is live, and a second is refused at once.
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { LeaseWait = TimeSpan.Zero });
         await using var server = await LoopbackHttpServer.StartAsync();
         server.AddFile("/slow.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(3000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(20), ChunkSize = 8192 });
         var id = Guid.NewGuid();

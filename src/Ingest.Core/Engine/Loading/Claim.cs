@@ -4,8 +4,7 @@ namespace Ingest.Engine.Loading;
 
 /// <summary>A piece of work a stream has taken: today a whole file.</summary>
 /// <param name="File">The file to load.</param>
-/// <param name="TakenFrom">The worker whose claim of it ran out of lease and was taken over; null otherwise.</param>
-internal sealed record Claim(SourceFile File, string? TakenFrom = null);
+internal sealed record Claim(SourceFile File);
 
 /// <summary>How a piece of work ended.</summary>
 internal enum LoadOutcome

@@ -21,10 +21,6 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
     public LoadResult Run(LoadStream stream, CancellationToken token)
     {
         var key = claim.File.Key;
-        if (claim.TakenFrom is { } previous)
-        {
-            site.Log(BatchLogLevel.Warn, $"Taking over {key} from worker {previous}, whose lease ran out (it stopped, or lost the database): whatever it loaded of the file rolled back");
-        }
 
         long? outageSince = null;
         for (var attempt = 1; ; attempt++)

@@ -76,6 +76,12 @@ internal sealed partial class BatchRun
             await record().ConfigureAwait(false);
             _statusStoreDown = false;
         }
+        catch (RunSupersededException)
+        {
+            // Another run has the batch (this one lost its lease with a database restart): it stops here.
+            _superseded = true;
+            RequestStop(abort: false);
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // One line per outage, not one per tick.

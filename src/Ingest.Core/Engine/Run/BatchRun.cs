@@ -18,7 +18,7 @@ internal sealed partial class BatchRun
     private readonly NpgsqlDataSource _dataSource;
     private readonly ImportRequest _request;
     private readonly IngestOptions _options;
-    private readonly IStatusRecorder _recorder;
+    private IStatusRecorder _recorder;
     private readonly LoadPolicy _policy;
     private readonly Guid _batchId;
     private readonly ConcurrentQueue<SourceFile> _queue = new();
@@ -41,6 +41,8 @@ internal sealed partial class BatchRun
     private int _connectedLogged;
     private Exception? _fatal;
     private volatile bool _abortRequested;
+    private volatile bool _interrupted;
+    private volatile bool _superseded;
     private System.Diagnostics.Activity? _activity;
 
     public BatchRun(IngestEngine engine, NpgsqlDataSource dataSource, ImportRequest request)
@@ -54,32 +56,9 @@ internal sealed partial class BatchRun
         _batchId = request.BatchId ?? Guid.NewGuid();
     }
 
-    public async Task<BatchResult> RunAsync(IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
+    private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> warnings, TimeSpan waitedForLease, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
     {
-        // Everything that can be wrong with the request is found before the batch exists or data moves.
-        _encoder = new RowEncoder(_request.Dataset, _request.Format);
-        _layout = _engine.Layout(_request);
-        _csvOptions = new CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
-        (_files, var sourceWarnings) = BatchFiles.Distinct(_request.Sources, _options.MaxFilesPerBatch);
-        await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        if (_recorder is PostgresStatusRecorder postgresRecorder)
-        {
-            await postgresRecorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        BatchIdentity.Check(await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false), _request);
-        var tableWarnings = await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-
-        var lease = await BatchLease.TryAcquireAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false)
-            ?? throw new BatchAlreadyRunningException(_batchId);
-        await using (lease.ConfigureAwait(false))
-        {
-            return await RunLeasedAsync([.. sourceWarnings, .. tableWarnings], progress, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> warnings, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
-    {
+        await BeginRunAsync(cancellationToken).ConfigureAwait(false);
         var existing = await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
         BatchIdentity.Check(existing, _request); // Again under the lease: created meanwhile by another run.
 
@@ -103,6 +82,7 @@ internal sealed partial class BatchRun
         if (existing is null)
         {
             await _recorder.CreateBatchAsync(new NewBatch(_batchId, _request.Dataset.Name, IngestEngine.FormatJson(_request), IngestEngine.SourceJson(_request)), cancellationToken).ConfigureAwait(false);
+            await BeginRunAsync(cancellationToken).ConfigureAwait(false);
             _log.Info("Starting batch job");
         }
         else if (existing.Status == BatchStatus.Created && loaded.Count == 0)
@@ -114,6 +94,11 @@ internal sealed partial class BatchRun
         {
             await _recorder.ClearAbortRequestAsync(_batchId, cancellationToken).ConfigureAwait(false);
             _log.Info($"Resuming batch job: {_filesDone} of {_files.Count} files already loaded, {pending.Count} to load");
+        }
+
+        if (waitedForLease > TimeSpan.Zero)
+        {
+            _log.Warn($"Waited {waitedForLease.TotalSeconds:0.0} s for the batch's lease: the run before this one had stopped, but its database sessions, which held the lease, had not ended yet");
         }
 
         if (BatchIdentity.Unlisted(existing, _files) is { Count: > 0 } unlisted)
@@ -137,7 +122,7 @@ internal sealed partial class BatchRun
             _queue.Enqueue(file);
         }
 
-        using var hostCancel = cancellationToken.Register(() => RequestStop(abort: true));
+        using var hostCancel = cancellationToken.Register(OnHostCancel);
 
         // Started before the streams, so each file's span is a child of the batch's.
         _activity = IngestTelemetry.StartBatch(_batchId, _request.Dataset.Name, _files.Count);
@@ -190,6 +175,11 @@ internal sealed partial class BatchRun
         _filesDone = _files.Count(f => loaded.ContainsKey(f.Key));
         BatchStatus status;
         string? error = null;
+        if (_interrupted && !_abortRequested && _fatal is null && _filesDone < _files.Count)
+        {
+            return await InterruptedAsync(progress).ConfigureAwait(false);
+        }
+
         if (_abortRequested)
         {
             status = BatchStatus.Aborted;
@@ -211,7 +201,11 @@ internal sealed partial class BatchRun
             _log.Info($"Finished batch job. Inserted: {_inserted}, Invalid: {_invalid}");
         }
 
-        await LoadPolicy.WhenReachableAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
+        if (!await RecordEndAsync(status).ConfigureAwait(false))
+        {
+            (status, error) = (BatchStatus.Error, Superseded);
+        }
+
         IngestTelemetry.End(_activity, status.ToWord(), status == BatchStatus.Error);
         progress?.Report(Snapshot(status));
         return Result(status, _log.Text, error);
@@ -236,6 +230,18 @@ internal sealed partial class BatchRun
         }
     }
 
+    /// <summary>
+    /// Under the lease: a new run number for the batch, and from now on a recorder fenced to it (PostgreSQL), so a
+    /// status write of a killed run still in flight on the server cannot land over this run's.
+    /// </summary>
+    private async Task BeginRunAsync(CancellationToken cancellationToken)
+    {
+        if (_engine.Recorder is PostgresStatusRecorder postgres && await postgres.BeginRunAsync(_batchId, cancellationToken).ConfigureAwait(false) is { } run)
+        {
+            _recorder = postgres.FencedTo(_batchId, run);
+        }
+    }
+
     private ValueTask<StatusRecord> AppendAsync(BatchStatus status, CancellationToken cancellationToken) =>
         _recorder.AppendStatusAsync(_batchId, status, Interlocked.Read(ref _inserted), Interlocked.Read(ref _invalid), _log.Text, cancellationToken);
 
@@ -244,6 +250,50 @@ internal sealed partial class BatchRun
     {
         InFlight = [.. _inFlight.Values.Select(f => f.Snapshot()).OrderBy(f => f.FileKey, StringComparer.Ordinal)],
     };
+
+    private void OnHostCancel()
+    {
+        if (_options.OnCancellation == CancellationMode.Interrupt)
+        {
+            _interrupted = true;
+            RequestStop(abort: false);
+        }
+        else
+        {
+            RequestStop(abort: true);
+        }
+    }
+
+    /// <summary>The host stopped the run: the batch stays <c>started</c>, with a line saying how to go on.</summary>
+    private async Task<BatchResult> InterruptedAsync(IProgress<BatchProgress>? progress)
+    {
+        _log.Info($"Run interrupted: files in flight rolled back; {_filesDone} of {_files.Count} files loaded. Run the batch again with the same id to load the rest");
+        var recorded = await RecordEndAsync(BatchStatus.Started).ConfigureAwait(false);
+        IngestTelemetry.End(_activity, "interrupted", failed: false);
+        progress?.Report(Snapshot(BatchStatus.Started));
+        return Result(BatchStatus.Started, _log.Text, recorded ? null : Superseded) with { Interrupted = true };
+    }
+
+    private const string Superseded = "another run of this batch started while this one was cut off from the database (its lease ended with its session); that run records the batch now";
+
+    /// <summary>Records the run's last status, riding out a brief outage; false when another run has taken the batch over.</summary>
+    private async Task<bool> RecordEndAsync(BatchStatus status)
+    {
+        if (_superseded)
+        {
+            return false;
+        }
+
+        try
+        {
+            await LoadPolicy.WhenReachableAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
+            return true;
+        }
+        catch (RunSupersededException)
+        {
+            return false;
+        }
+    }
 
     private void RequestStop(bool abort)
     {

@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using Ingest.LocalPostgres;
+using Ingest.Status;
+using Npgsql;
+
+namespace Ingest.Core.Tests.Engine;
+
+/// <summary>
+/// Restarted at once: a run whose batch is still held by the sessions of a run that has just died waits for them,
+/// an abort of such a batch marks it, a queued batch whose last worker died is ended by the next, and a run started
+/// while the server has no free connection slot waits for one.
+/// </summary>
+public sealed class RestartTests
+{
+    [SkippableFact]
+    public async Task A_resume_waits_for_a_lease_its_holder_lets_go_of_and_says_so()
+    {
+        var lines = new ConcurrentQueue<string>();
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { OnLogLine = (_, _, line) => lines.Enqueue(line) });
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(300));
+        var id = Guid.NewGuid();
+
+        // What a killed run leaves for a moment: its session, still holding the batch's lease.
+        var holder = await HoldLeaseAsync(f, id);
+        var run = f.ImportAsync([file], id);
+        await PostgresFaultTests.WaitUntilAsync(() => Task.FromResult(lines.Any(l => l.Contains("is held by another process: waiting up to 15 s", StringComparison.Ordinal))));
+        Assert.False(run.IsCompleted);
+        await holder.DisposeAsync();
+        var result = await run;
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(300, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Contains("s for the batch's lease: the run before this one had stopped", result.Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_resume_still_held_after_the_wait_is_refused_as_running_elsewhere()
+    {
+        var lines = new ConcurrentQueue<string>();
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { LeaseWait = TimeSpan.FromSeconds(1), OnLogLine = (_, _, line) => lines.Enqueue(line) });
+        var id = Guid.NewGuid();
+        await using var holder = await HoldLeaseAsync(f, id);
+
+        var refused = await Assert.ThrowsAsync<BatchAlreadyRunningException>(() => f.ImportAsync([f.WriteFile("a.csv", EngineFixture.Rows(3))], id));
+
+        Assert.Contains("is running in another process", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(lines, l => l.Contains($"WARN Batch {id} is held by another process: waiting up to 1 s", StringComparison.Ordinal));
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM plants"));
+    }
+
+    [SkippableFact]
+    public async Task An_abort_of_a_batch_whose_run_has_just_died_marks_it_aborted_instead_of_waiting_on_the_dead()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var id = Guid.NewGuid();
+        await f.Recorder.CreateBatchAsync(new NewBatch(id, "plants", null, null));
+        await f.Recorder.AppendStatusAsync(id, BatchStatus.Started, 0, 0, "2026-01-01T00:00:00.000Z INFO Starting batch job");
+        var holder = await HoldLeaseAsync(f, id);
+
+        var abort = f.Engine.AbortAsync(id).AsTask();
+        await Task.Delay(300);
+        Assert.False(abort.IsCompleted); // The lease is held: it may be a live run, which records the abort itself.
+        await holder.DisposeAsync(); // It was not: its sessions end.
+        var outcome = await abort;
+
+        Assert.Equal(AbortOutcome.AbortedNow, outcome);
+        var batch = await f.Recorder.GetBatchAsync(id);
+        Assert.Equal(BatchStatus.Aborted, batch.Status);
+        Assert.Contains("no process was running it", batch.Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_queued_batch_whose_last_worker_died_before_recording_its_end_is_ended_by_the_next_worker()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var done = f.WriteFile("done.csv", EngineFixture.Rows(10));
+        var broken = f.WriteFile("broken.csv", "not,a,row\n");
+        var finished = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [done]));
+        var failed = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [broken]));
+
+        // What a worker killed right after its last file's COMMIT (or its failure) leaves: the batch 'started', no file left.
+        foreach (var id in (Guid[])[finished, failed])
+        {
+            await f.Recorder.AppendStatusAsync(id, BatchStatus.Started, 0, 0, "2026-01-01T00:00:00.000Z INFO [gone:1] Starting batch job");
+        }
+
+        await f.ScalarAsync($"INSERT INTO ingest.import_file (batch_id, file_key, state, rows_inserted) VALUES ('{finished}', '{done}', 'loaded', 10); SELECT 1");
+        await f.ScalarAsync($"UPDATE ingest.work_file SET state = 'done', worker = 'gone:1' WHERE batch_id = '{finished}'; SELECT 1");
+        await f.ScalarAsync($"UPDATE ingest.work_file SET state = 'failed', worker = NULL, error = '{broken}: injected failure' WHERE batch_id = '{failed}'; SELECT 1");
+
+        await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "next", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
+
+        var timeline = await f.Recorder.GetTimelineAsync(finished);
+        Assert.Equal(BatchStatus.Finished, timeline[0].Status);
+        Assert.Equal(10, timeline[0].InsertCount);
+        Assert.Contains("[next] Finished batch job. Inserted: 10, Invalid: 0", timeline[0].Log, StringComparison.Ordinal);
+        var error = await f.Recorder.GetBatchAsync(failed);
+        Assert.Equal(BatchStatus.Error, error.Status);
+        Assert.Contains($"ERROR [next] {broken}: injected failure", error.Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_run_started_while_the_server_has_no_free_connection_slot_waits_for_one_and_loads_exactly()
+    {
+        await using var pg = await PostgresServer.StartThrowawayAsync();
+        Skip.If(!pg.Description.Contains("local cluster", StringComparison.Ordinal), $"Needs a local cluster to reconfigure; the server is {pg.Description}.");
+        var connectionString = await pg.CreateDatabaseAsync();
+        await using (var admin = new NpgsqlConnection(connectionString))
+        {
+            await admin.OpenAsync();
+            await using var set = new NpgsqlCommand("ALTER SYSTEM SET max_connections = 12", admin);
+            await set.ExecuteNonQueryAsync();
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        await pg.RestartAsync();
+        await using var f = EngineFixture.On(connectionString, EngineFixture.FastOptions with { Streams = 2 });
+        var files = Enumerable.Range(0, 3).Select(i => f.WriteFile($"s{i}.csv", EngineFixture.Rows(2000, i * 10_000))).ToArray();
+
+        // Every slot taken: the run's first statements get 53300 (too many clients).
+        var hogs = new List<NpgsqlConnection>();
+        var full = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+        try
+        {
+            while (true)
+            {
+                var hog = new NpgsqlConnection(full);
+                await hog.OpenAsync();
+                hogs.Add(hog);
+            }
+        }
+        catch (PostgresException ex) when (ex.SqlState == "53300")
+        {
+            // Full.
+        }
+
+        var id = Guid.NewGuid();
+        var run = f.ImportAsync(files, id);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.False(run.IsCompleted);
+        foreach (var hog in hogs)
+        {
+            await hog.DisposeAsync();
+        }
+
+        var result = await run;
+
+        Assert.NotEmpty(hogs);
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(6000, result.InsertCount);
+        Assert.Equal(6000, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(6000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+    }
+
+    /// <summary>A session holding the batch's lease, as a run's does (<c>BatchLease</c>); disposing it ends the session.</summary>
+    private static async Task<NpgsqlConnection> HoldLeaseAsync(EngineFixture f, Guid id)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(f.ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_advisory_lock(7355609, hashtext($1))", connection);
+        command.Parameters.AddWithValue(id.ToString());
+        await command.ExecuteScalarAsync();
+        return connection;
+    }
+}
