@@ -23,6 +23,22 @@ internal sealed record ApiSettings
     /// <summary>The engine's options (<c>INGEST_STREAMS</c> sets the streams per batch).</summary>
     public IngestOptions Engine { get; init; } = new();
 
+    /// <summary>
+    /// Buckets whose objects callers may load with this host's own AWS credentials (<c>INGEST_API_S3_BUCKETS</c>,
+    /// comma-separated): <c>s3://</c> URLs in <c>source.urls</c>, and a <c>source.s3</c> without a role. Default none:
+    /// callers name a role of theirs (<c>source.s3.credentials.RoleArn</c>) that trusts this host.
+    /// </summary>
+    public IReadOnlyList<string> S3Buckets { get; init; } = [];
+
+    /// <summary>
+    /// The AWS principal (an IAM role or user ARN) this host assumes customers' roles as (<c>INGEST_API_AWS_PRINCIPAL</c>):
+    /// what <c>GET /v1/import/awsTrustPolicy</c> tells customers to trust. Default none (the endpoint says how to set it).
+    /// </summary>
+    public string? AwsPrincipal { get; init; }
+
+    /// <summary>The <c>sts:ExternalId</c> this host sends when it assumes a customer's role (<c>INGEST_API_AWS_EXTERNAL_ID</c>). Default none.</summary>
+    public string? AwsExternalId { get; init; }
+
     /// <summary>Reads the settings from environment variables.</summary>
     /// <exception cref="ApiConfigurationException">A required variable is missing or one is malformed; the message says which and how to fix it.</exception>
     public static ApiSettings FromEnvironment(Func<string, string?> variable)
@@ -46,6 +62,12 @@ internal sealed record ApiSettings
             engine = engine with { Streams = streams };
         }
 
+        var externalId = Text("INGEST_API_AWS_EXTERNAL_ID", variable);
+        if (externalId is not null)
+        {
+            engine = engine with { Source = engine.Source with { S3 = engine.Source.S3 with { ExternalId = externalId } } };
+        }
+
         var settings = new ApiSettings
         {
             Token = token.Trim(),
@@ -53,6 +75,9 @@ internal sealed record ApiSettings
             AllowPrivateNetworks = Bool("INGEST_ALLOW_PRIVATE_NETWORKS", variable),
             ConcurrentBatches = Int("INGEST_API_CONCURRENT_BATCHES", variable) ?? 2,
             Engine = engine,
+            S3Buckets = [.. (variable("INGEST_API_S3_BUCKETS") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            AwsPrincipal = Text("INGEST_API_AWS_PRINCIPAL", variable),
+            AwsExternalId = externalId,
         };
         settings.Validate();
         return settings;
@@ -82,6 +107,9 @@ internal sealed record ApiSettings
         "TRUE" or "1" or "YES" => true,
         var other => throw new ApiConfigurationException($"{name} must be true or false, not '{other}'."),
     };
+
+    private static string? Text(string name, Func<string, string?> variable) =>
+        variable(name) is { } text && !string.IsNullOrWhiteSpace(text) ? text.Trim() : null;
 
     private static int? Int(string name, Func<string, string?> variable)
     {

@@ -55,7 +55,13 @@ internal static class CliApp
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancel.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is UsageException or SchemaException or ArgumentException or BatchNotFoundException or BatchAlreadyRunningException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Ingest.Sources.S3.SourceListingException ex) when (ex.IsTransient)
+        {
+            // The store could not be reached: nothing started; running the same command later may work.
+            await stderr.WriteLineAsync($"ingest: cannot list {Redactor.RedactText(ex.Message)}").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+        catch (Exception ex) when (ex is UsageException or SchemaException or ArgumentException or BatchNotFoundException or BatchAlreadyRunningException or FileNotFoundException or DirectoryNotFoundException or Ingest.Sources.S3.SourceListingException)
         {
             var message = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
             await stderr.WriteLineAsync($"ingest: {Redactor.RedactText(InFlagTerms(message))}").ConfigureAwait(false);

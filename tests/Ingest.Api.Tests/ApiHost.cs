@@ -44,7 +44,7 @@ internal sealed class ApiHost : IAsyncDisposable
     /// <summary>A client that sends no token.</summary>
     public HttpClient Anonymous { get; }
 
-    public static async Task<ApiHost> StartAsync(bool allowPrivateNetworks = true)
+    public static async Task<ApiHost> StartAsync(bool allowPrivateNetworks = true, Func<ApiSettings, ApiSettings>? configure = null)
     {
         var settings = new ApiSettings
         {
@@ -58,6 +58,7 @@ internal sealed class ApiHost : IAsyncDisposable
                 AbortPollInterval = TimeSpan.FromMilliseconds(20),
             },
         };
+        settings = configure?.Invoke(settings) ?? settings;
         var app = ApiApp.Build(["--urls", "http://127.0.0.1:0"], settings, b => b.Logging.ClearProviders());
         await ApiApp.PrepareAsync(app);
         await app.StartAsync();

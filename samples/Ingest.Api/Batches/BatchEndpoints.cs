@@ -18,6 +18,9 @@ internal static class BatchEndpoints
             .Produces<DryRunResult>();
         group.MapGet("/{id}", GetAsync).WithSummary("The batch record with live counts and log.").Produces<BatchRecord>();
         group.MapGet("/{id}/status", TimelineAsync).WithSummary("The batch's status timeline, newest first.").Produces<IReadOnlyList<StatusRecord>>();
+        app.MapGet("/v1/import/awsTrustPolicy", TrustPolicy)
+            .WithTags("Import batches")
+            .WithSummary("The trust policy a customer attaches to the IAM role named in source.s3.credentials.RoleArn, so this host may assume it.");
         group.MapPatch("/{id}", PatchAsync)
             .WithSummary("With {\"status\": \"aborted\"}, aborts the batch and returns its record; 409 when it has already ended finished or error.")
             .Produces<BatchRecord>();
@@ -33,8 +36,8 @@ internal static class BatchEndpoints
             ?? throw ApiError.NotFound($"Dataset '{request.DatasetId}' was not found; register it with POST /v1/datasets and use the \"id\" it returns.");
         var schema = DatasetSchema.FromDocument(JsonSerializer.SerializeToElement(dataset.Document));
         var format = CsvFormat.FromJson(request.Format);
-        await guard.CheckAsync(request.Urls, cancellationToken);
-        var import = new ImportRequest(schema, format, request.Urls) { BatchId = request.Id ?? Guid.NewGuid() };
+        await guard.CheckAsync(request.Urls, request.S3, cancellationToken);
+        var import = new ImportRequest(schema, format, request.Urls) { BatchId = request.Id ?? Guid.NewGuid(), S3 = request.S3 };
 
         if (rows is { } dryRunRows)
         {
@@ -73,6 +76,33 @@ internal static class BatchEndpoints
 
         var record = await RecordAsync(id, ingest, datasets, cancellationToken);
         return Results.Json(record, StatusJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>
+    /// The policy document of <c>GET /v1/import/awsTrustPolicy</c>: this host's principal may assume the role, with the
+    /// host's <c>sts:ExternalId</c> as a condition when it has one.
+    /// </summary>
+    private static IResult TrustPolicy(ApiSettings settings)
+    {
+        if (settings.AwsPrincipal is not { } principal)
+        {
+            return ApiError.Result(
+                StatusCodes.Status404NotFound,
+                "This host has no AWS principal configured: set INGEST_API_AWS_PRINCIPAL to the ARN of the role or user it runs as (and INGEST_API_AWS_EXTERNAL_ID to require an external id).");
+        }
+
+        var statement = new Dictionary<string, object>
+        {
+            ["Effect"] = "Allow",
+            ["Principal"] = new Dictionary<string, string> { ["AWS"] = principal },
+            ["Action"] = "sts:AssumeRole",
+        };
+        if (settings.AwsExternalId is { } externalId)
+        {
+            statement["Condition"] = new Dictionary<string, object> { ["StringEquals"] = new Dictionary<string, string> { ["sts:ExternalId"] = externalId } };
+        }
+
+        return Results.Json(new Dictionary<string, object> { ["Version"] = "2012-10-17", ["Statement"] = new[] { statement } });
     }
 
     private static async Task<IResult> GetAsync(string id, IngestService ingest, DatasetStore datasets, CancellationToken cancellationToken) =>

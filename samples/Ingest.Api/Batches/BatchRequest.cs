@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ingest.Sources.S3;
 
 namespace Ingest.Api.Batches;
 
@@ -8,7 +9,10 @@ namespace Ingest.Api.Batches;
 /// </summary>
 internal sealed record BatchRequest(string DatasetId, IReadOnlyList<string> Urls, JsonElement Format, Guid? Id)
 {
-    private const string Shape = "Expected {\"datasetId\": \"<id>\", \"source\": {\"urls\": [\"https://...\"]}, \"format\": {\"csv\": {\"entityId\": 0, \"timestamp\": 1, ...}}}.";
+    private const string Shape = "Expected {\"datasetId\": \"<id>\", \"source\": {\"urls\": [\"https://...\"]} or {\"s3\": {\"bucket\": \"s3://bucket-name\", \"prefix\": \"...\", \"glob\": \"**/*.csv\", \"credentials\": {\"RoleArn\": \"arn:aws:iam::...:role/...\"}}}, \"format\": {\"csv\": {\"entityId\": 0, \"timestamp\": 1, ...}}}.";
+
+    /// <summary>The DFI object-store source (<c>source.s3</c>), when given.</summary>
+    public S3BatchSource? S3 { get; init; }
 
     public static BatchRequest Parse(JsonElement body)
     {
@@ -23,21 +27,45 @@ internal sealed record BatchRequest(string DatasetId, IReadOnlyList<string> Urls
             throw ApiError.BadRequest("\"datasetId\" is missing: give the id POST /v1/datasets returned. " + Shape);
         }
 
-        if (!body.TryGetProperty("source", out var source) || source.ValueKind != JsonValueKind.Object
-            || !source.TryGetProperty("urls", out var urlArray) || urlArray.ValueKind != JsonValueKind.Array)
+        if (!body.TryGetProperty("source", out var source) || source.ValueKind != JsonValueKind.Object)
         {
-            throw ApiError.BadRequest("\"source.urls\" is missing or not an array. " + Shape);
+            throw ApiError.BadRequest("\"source\" is missing or not an object: give source.urls or source.s3. " + Shape);
+        }
+
+        S3BatchSource? s3 = null;
+        if (source.TryGetProperty("s3", out var s3Element) && s3Element.ValueKind != JsonValueKind.Null)
+        {
+            try
+            {
+                s3 = S3BatchSource.Parse(s3Element);
+            }
+            catch (ArgumentException ex)
+            {
+                throw ApiError.BadRequest(ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal));
+            }
         }
 
         var urls = new List<string>();
-        foreach (var url in urlArray.EnumerateArray())
+        if (source.TryGetProperty("urls", out var urlArray) && urlArray.ValueKind != JsonValueKind.Null)
         {
-            urls.Add(url.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(url.GetString())
-                ? url.GetString()!
-                : throw ApiError.BadRequest($"\"source.urls\" must hold URL strings; found {url.ValueKind}."));
+            if (urlArray.ValueKind != JsonValueKind.Array)
+            {
+                throw ApiError.BadRequest("\"source.urls\" is not an array. " + Shape);
+            }
+
+            foreach (var url in urlArray.EnumerateArray())
+            {
+                urls.Add(url.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(url.GetString())
+                    ? url.GetString()!
+                    : throw ApiError.BadRequest($"\"source.urls\" must hold URL strings; found {url.ValueKind}."));
+            }
+        }
+        else if (s3 is null)
+        {
+            throw ApiError.BadRequest("\"source.urls\" (or \"source.s3\") is missing. " + Shape);
         }
 
-        if (urls.Count == 0)
+        if (urls.Count == 0 && s3 is null)
         {
             throw ApiError.BadRequest("\"source.urls\" is empty: give at least one file URL.");
         }
@@ -55,7 +83,7 @@ internal sealed record BatchRequest(string DatasetId, IReadOnlyList<string> Urls
                 : throw ApiError.BadRequest("\"id\" must be a batch UUID (or left out for a new batch).");
         }
 
-        return new BatchRequest(datasetId, urls, format.Clone(), id);
+        return new BatchRequest(datasetId, urls, format.Clone(), id) { S3 = s3 };
     }
 
     /// <summary>Reads <c>?dryRun=</c>: absent or <c>false</c> imports; <c>true</c> checks the default rows; N checks N rows.</summary>

@@ -5,17 +5,37 @@ using Ingest.Status;
 namespace Ingest.Api.Batches;
 
 /// <summary>
-/// What the API lets a client make the server fetch: http(s) URLs only (never a path or <c>file://</c> on the
-/// server), and, unless <c>INGEST_ALLOW_PRIVATE_NETWORKS=true</c>, no host on loopback, link-local or private
+/// What the API lets a client make the server fetch: http(s) URLs (never a path or <c>file://</c> on the server),
+/// objects of buckets the operator allows or of a role the caller names, and, unless <c>INGEST_ALLOW_PRIVATE_NETWORKS=true</c>, no host on loopback, link-local or private
 /// networks (cloud metadata endpoints live there). Checked when the batch is submitted so the client gets a
 /// 400 at once; the engine's own guard (SourceOptions) also checks each connection as it is made.
 /// </summary>
 internal sealed class SourceGuard(ApiSettings settings)
 {
-    public async Task CheckAsync(IReadOnlyList<string> urls, CancellationToken cancellationToken)
+    public async Task CheckAsync(IReadOnlyList<string> urls, Ingest.Sources.S3.S3BatchSource? s3, CancellationToken cancellationToken)
     {
+        // A caller's bucket is read with a role of the caller's; with this host's own credentials only where the
+        // operator listed the bucket, or a caller could have the host read any bucket it can reach.
+        if (s3 is { RoleArn: null } && !BucketAllowed(s3.Bucket))
+        {
+            throw ApiError.BadRequest(
+                $"source.s3 names no role (credentials.RoleArn) for bucket '{s3.Bucket}': give the ARN of a role of yours that trusts this host (GET /v1/import/awsTrustPolicy), or ask the operator to list the bucket in INGEST_API_S3_BUCKETS.");
+        }
+
         foreach (var url in urls)
         {
+            if (url.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+            {
+                var bucket = url["s3://".Length..].Split('/')[0];
+                if (!BucketAllowed(bucket))
+                {
+                    throw ApiError.BadRequest(
+                        $"Source {Redactor.RedactUrl(url)}: this host reads s3:// URLs only from the buckets in INGEST_API_S3_BUCKETS; give your bucket as source.s3 with a role of yours (credentials.RoleArn) instead.");
+                }
+
+                continue;
+            }
+
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             {
                 throw ApiError.BadRequest($"Source '{Redactor.RedactUrl(url)}' is not an http(s) URL; the API fetches only http and https URLs.");
@@ -50,6 +70,8 @@ internal sealed class SourceGuard(ApiSettings settings)
             }
         }
     }
+
+    private bool BucketAllowed(string bucket) => settings.S3Buckets.Contains(bucket, StringComparer.Ordinal);
 
     internal static bool IsPrivate(IPAddress address)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ingest.LocalPostgres;
 using Ingest.Schema;
+using Ingest.Status;
 
 namespace Ingest.Cli.Commands;
 
@@ -65,9 +66,41 @@ internal static class CommonOptions
 
     public static Argument<string[]> Sources() => new("sources")
     {
-        Description = "CSV files: http(s) URLs, file:// URLs or local paths (.gz is decompressed).",
+        Description = "CSV files: http(s) URLs, file:// URLs, local paths, s3://bucket/key objects and s3://bucket/prefix/**/*.csv.gz patterns "
+            + "(listed once, when the batch first starts; * stays within a folder, ** spans folders). .gz and .zst are decompressed.",
         Arity = ArgumentArity.OneOrMore,
     };
+
+    public static Option<string?> S3Endpoint() => new("--s3-endpoint")
+    {
+        Description = "The endpoint of an S3-compatible store (MinIO, Ceph, ...), e.g. http://127.0.0.1:9000; path-style addressing is then used. "
+            + "Default: $AWS_ENDPOINT_URL_S3, else $AWS_ENDPOINT_URL, else AWS S3. Credentials and region come from the standard AWS chain "
+            + "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a container or instance role; AWS_REGION, us-east-1 when an endpoint is given).",
+    };
+
+    public static Option<string?> S3RoleArn() => new("--s3-role-arn")
+    {
+        Description = "An IAM role to assume (through STS, with a session named after the batch) for reading s3:// sources. Default: none.",
+    };
+
+    /// <summary>The source options with <c>--s3-endpoint</c> and <c>--s3-role-arn</c> applied.</summary>
+    public static Sources.SourceOptions WithS3(Sources.SourceOptions options, string? endpoint, string? roleArn)
+    {
+        var s3 = options.S3;
+        if (!string.IsNullOrWhiteSpace(endpoint))
+        {
+            s3 = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+                ? s3 with { Endpoint = uri }
+                : throw new UsageException($"--s3-endpoint takes an http(s) URL such as http://127.0.0.1:9000, not '{Redactor.RedactUrl(endpoint)}'.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(roleArn))
+        {
+            s3 = s3 with { RoleArn = roleArn };
+        }
+
+        return options with { S3 = s3 };
+    }
 
     public static Argument<string> BatchId() => new("batch-id") { Description = "The batch id (a UUID)." };
 

@@ -24,13 +24,15 @@ internal static class ImportCommand
             Description = "Seconds to wait for a batch that another process holds (a run killed a moment ago holds it until the server notices) before refusing to run it. Default 15.",
             DefaultValueFactory = _ => 15,
         };
+        var s3Endpoint = CommonOptions.S3Endpoint();
+        var s3Role = CommonOptions.S3RoleArn();
         var rejectsPath = new Option<string?>("--rejects")
         {
             Description = "Append every invalid row (batch_id,file,line,field,reason) to this CSV file as it is found; the log and the result keep only the first ones. A file that rolls back or is retried lists its rows again when it loads.",
         };
         var command = new Command("import", "Load CSV files into a dataset and print the batch's outcome.")
         {
-            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, yieldCpu, leaseWait, rejectsPath, json, sources,
+            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, yieldCpu, leaseWait, s3Endpoint, s3Role, rejectsPath, json, sources,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -49,6 +51,7 @@ internal static class ImportCommand
                 // Ctrl+C or SIGTERM (a service manager, a supervisor): stop at once and leave the batch to resume;
                 // 'ingest abort' is how a user ends a batch for good.
                 OnCancellation = CancellationMode.Interrupt,
+                Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), parse.GetValue(s3Role)),
                 // Warnings as they happen, above the progress block; the error that ends a batch is printed
                 // once, with the outcome below.
                 OnLogLine = CommonOptions.Warnings(progress.Line),

@@ -16,9 +16,11 @@ internal static class QueueCommands
         var headerLines = CommonOptions.HeaderLines();
         var maxRecord = CommonOptions.MaxRecordSize();
         var sources = CommonOptions.Sources();
-        var command = new Command("submit", "Queue a batch for 'ingest worker' processes (on any hosts) and print its id.")
+        var s3Endpoint = CommonOptions.S3Endpoint();
+        var s3Role = CommonOptions.S3RoleArn();
+        var command = new Command("submit", "Queue a batch for 'ingest worker' processes (on any hosts) and print its id. s3:// patterns are listed here, once.")
         {
-            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, sources,
+            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, s3Endpoint, s3Role, sources,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -30,6 +32,7 @@ internal static class QueueCommands
                 HeaderLines = parse.GetValue(headerLines),
                 MaxRecordSize = parse.GetValue(maxRecord),
                 OnLogLine = CommonOptions.Warnings(io.Error.WriteLine),
+                Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), parse.GetValue(s3Role)),
             };
             options.Validate();
             var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
@@ -55,7 +58,11 @@ internal static class QueueCommands
         var lease = new Option<int>("--lease-seconds") { Description = "Claim lease; a dead worker's files go to others after it. Default 30.", DefaultValueFactory = _ => 30 };
         var exitWhenIdle = new Option<bool>("--exit-when-idle") { Description = "Exit once no submitted work is left (default: wait for more until Ctrl+C)." };
         var yieldCpu = CommonOptions.YieldCpu();
-        var command = new Command("worker", "Load files of submitted batches until stopped; run as many as you like, on any hosts.") { connection, streams, lease, exitWhenIdle, yieldCpu };
+        var s3Endpoint = CommonOptions.S3Endpoint();
+        var command = new Command("worker", "Load files of submitted batches until stopped; run as many as you like, on any hosts. s3:// files are read with this worker's own AWS credentials.")
+        {
+            connection, streams, lease, exitWhenIdle, yieldCpu, s3Endpoint,
+        };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new WorkerOptions
@@ -68,7 +75,11 @@ internal static class QueueCommands
             var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
             await using (conn.ConfigureAwait(false))
             {
-                var engine = IngestEngine.Create(conn.ConnectionString, new IngestOptions { YieldCpuToLocalServer = parse.GetValue(yieldCpu) });
+                var engine = IngestEngine.Create(conn.ConnectionString, new IngestOptions
+                {
+                    YieldCpuToLocalServer = parse.GetValue(yieldCpu),
+                    Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), roleArn: null),
+                });
                 await using (engine.ConfigureAwait(false))
                 {
                     await io.Error.WriteLineAsync($"Worker {options.Name} with {options.Streams} streams, lease {options.Lease.TotalSeconds:0} s; Ctrl+C to stop.").ConfigureAwait(false);

@@ -22,7 +22,7 @@ internal static class DryRunner
     public static async Task<DryRunResult> RunAsync(ImportRequest request, IngestOptions options, NpgsqlDataSource? dataSource, CancellationToken cancellationToken)
     {
         var log = new BatchLog();
-        log.Info($"Starting dry run of {request.Sources.Count} file(s), first {options.DryRunRows} rows each");
+        log.Info(request.S3 is null ? $"Starting dry run of {request.Sources.Count} file(s), first {options.DryRunRows} rows each" : $"Starting dry run of {request.Sources.Count} file(s) and the objects of the s3 source, first {options.DryRunRows} rows each");
         var problems = request.Format.Check(request.Dataset);
         if (problems.Count > 0)
         {
@@ -46,9 +46,28 @@ internal static class DryRunner
         var csvOptions = new CsvReadOptions(options.HeaderLines, options.MaxRecordSize);
         var blocks = new List<string>();
         var failed = false;
-        using var opener = new SourceOpener(options.Source);
+        using var opener = new SourceOpener(BatchFiles.SourceOptionsFor(options.Source, request, request.BatchId ?? Guid.Empty));
         opener.Retrying += log.Warn;
-        foreach (var location in request.Sources)
+
+        // A pattern (or the s3 source) that cannot be listed is a block of its own; the other files are still checked.
+        var locations = await BatchFiles.LocationsAsync(request, async listing =>
+        {
+            try
+            {
+                var objects = await listing.List(opener, cancellationToken).ConfigureAwait(false);
+                log.Info($"Listed {objects.Count} object(s) matching {listing.Key}");
+                return objects;
+            }
+            catch (Sources.S3.SourceListingException ex)
+            {
+                failed = true;
+                log.Error(ex.Message);
+                blocks.Add($"Valid rows: 0\nInvalid rows dropped: 0\n\nErrors:\nFile error: {Redactor.RedactText(ex.Reason)}\nSource: {ex.Pattern}");
+                return [];
+            }
+        }).ConfigureAwait(false);
+        BatchFiles.CheckCount(locations.Count, options.MaxFilesPerBatch);
+        foreach (var location in locations)
         {
             SourceFile file;
             try
@@ -63,7 +82,7 @@ internal static class DryRunner
                 continue;
             }
 
-            log.Info(file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
+            log.Info(file.IsHttp || file.IsS3 ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
             var block = await CheckFileAsync(file, opener, encoder, csvOptions, options.DryRunRows, cancellationToken).ConfigureAwait(false);
             if (block.Error is not null)
             {

@@ -184,13 +184,22 @@ public sealed class IngestEngine : IAsyncDisposable
         var recorder = Recorder as PostgresStatusRecorder
             ?? throw new NotSupportedException("Submitting batches to workers needs the PostgreSQL status recorder, which the workers share.");
         request.Format.Validate(request.Dataset);
-        var (distinct, sourceWarnings) = BatchFiles.Distinct(request.Sources, Options.MaxFilesPerBatch);
+        BatchFiles.CheckSources(request, Options.MaxFilesPerBatch);
+        var id = request.BatchId ?? Guid.NewGuid();
+
+        // Patterns are listed once, here: the workers load the objects listed now, with their own credentials.
+        List<string> locations;
+        using (var opener = new SourceOpener(BatchFiles.SourceOptionsFor(Options.Source, request, id)))
+        {
+            locations = await BatchFiles.LocationsAsync(request, listing => listing.List(opener, cancellationToken)).ConfigureAwait(false);
+        }
+
+        var (distinct, sourceWarnings) = BatchFiles.Distinct(locations, Options.MaxFilesPerBatch);
         var files = distinct.Select(f => (f.Key, f.Location)).ToList();
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<string> warnings = [.. sourceWarnings, .. await Layout(request).EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false)];
         await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await Engine.Queue.WorkStore.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        var id = request.BatchId ?? Guid.NewGuid();
         if (await Recorder.TryGetBatchAsync(id, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             throw new ArgumentException(
@@ -288,8 +297,22 @@ public sealed class IngestEngine : IAsyncDisposable
     internal static JsonElement FormatJson(ImportRequest request) =>
         JsonSerializer.SerializeToElement(new Dictionary<string, IReadOnlyDictionary<string, int>> { ["csv"] = request.Format.Columns });
 
-    internal static JsonElement SourceJson(ImportRequest request) =>
-        JsonSerializer.SerializeToElement(new Dictionary<string, IReadOnlyList<string>> { ["urls"] = [.. request.Sources.Select(SourceFile.Recorded)] });
+    /// <summary>The batch record's <c>source</c>: <c>{"urls": [...]}</c>, and DFI's <c>"s3": {bucket, prefix, glob, credentials.RoleArn}</c> when given (nothing secret in either).</summary>
+    internal static JsonElement SourceJson(ImportRequest request)
+    {
+        var source = new Dictionary<string, object>();
+        if (request.Sources.Count > 0 || request.S3 is null)
+        {
+            source["urls"] = request.Sources.Select(SourceFile.Recorded).ToList();
+        }
+
+        if (request.S3 is { } s3)
+        {
+            source["s3"] = s3.ToJson();
+        }
+
+        return JsonSerializer.SerializeToElement(source);
+    }
 
     internal TableLayout Layout(ImportRequest request) => new(request.Dataset);
 }

@@ -68,7 +68,7 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
             return found != LoadOutcome.Loaded ? new LoadResult(found) : new LoadResult(retried ? LoadOutcome.CommittedBefore : LoadOutcome.AlreadyLoaded);
         }
 
-        site.Log(BatchLogLevel.Info, file.IsHttp ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
+        site.Log(BatchLogLevel.Info, file.IsHttp || file.IsS3 ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
         var observer = new FileObserver(site, file, this);
         var tag = IngestTelemetry.Dataset(site.Dataset);
         var started = Stopwatch.GetTimestamp();

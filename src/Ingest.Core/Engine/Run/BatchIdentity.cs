@@ -86,6 +86,11 @@ internal static class BatchIdentity
                 return null;
             }
 
+            if (SourceFile.IsPattern(url.GetString()!))
+            {
+                continue; // Its objects are the batch's stored listing, not entries of this list.
+            }
+
             try
             {
                 keys.Add(SourceFile.Parse(url.GetString()!).Key);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Ingest.Diagnostics;
 using Ingest.Engine.Loading;
+using Ingest.Sources;
 using Ingest.Status;
 
 namespace Ingest.Engine.Run;
@@ -15,15 +17,70 @@ internal sealed partial class BatchRun
         _encoder = new Copy.RowEncoder(_request.Dataset, _request.Format);
         _layout = _engine.Layout(_request);
         _csvOptions = new Csv.CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
-        (_files, var sourceWarnings) = BatchFiles.Distinct(_request.Sources, _options.MaxFilesPerBatch);
+        BatchFiles.CheckSources(_request, _options.MaxFilesPerBatch);
 
         // A run started while the database restarts, or has no free connection slot, waits for it as the streams would.
         var tableWarnings = await RideOutAsync(() => PrepareAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
         var (lease, waited) = await RideOutAsync(() => AcquireLeaseAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
-            return await RunLeasedAsync([.. sourceWarnings, .. tableWarnings], waited, progress, cancellationToken).ConfigureAwait(false);
+            // One opener for the batch: its connections are pooled across files, and its role session names the batch.
+            using (_opener = new SourceOpener(BatchFiles.SourceOptionsFor(_options.Source, _request, _batchId)))
+            {
+                _opener.Retrying += message =>
+                {
+                    if (_log is null)
+                    {
+                        Announce(BatchLogLevel.Warn, message); // Listing, before the batch's log exists.
+                    }
+                    else
+                    {
+                        _log.Warn(message);
+                    }
+
+                    IngestTelemetry.Retry(_request.Dataset.Name, "source");
+                };
+                return await RunLeasedAsync(tableWarnings, waited, progress, cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>
+    /// The batch's files under its lease: its URLs and paths, and the objects of its <c>s3://</c> patterns as they were
+    /// listed when the batch first started (a resume reads the stored listing; only a pattern never listed is listed
+    /// now, and kept). Returns the files, the repeats dropped, the locations that came from listings, and log lines.
+    /// </summary>
+    private async Task<(List<string> Warnings, HashSet<string> Listed, List<string> Lines)> ResolveFilesAsync(CancellationToken cancellationToken)
+    {
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        var lines = new List<string>();
+        Dictionary<string, List<string>>? stored = null;
+        var locations = await BatchFiles.LocationsAsync(_request, async listing =>
+        {
+            if (stored is null)
+            {
+                await BatchListing.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+                stored = await BatchListing.LoadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
+            }
+
+            IReadOnlyList<string> objects;
+            if (stored.TryGetValue(listing.Key, out var kept))
+            {
+                objects = kept;
+                lines.Add($"Using the {kept.Count} object(s) {listing.Key} matched when the batch first started");
+            }
+            else
+            {
+                objects = await listing.List(_opener, cancellationToken).ConfigureAwait(false);
+                await BatchListing.SaveAsync(_dataSource, _batchId, listing.Key, objects, cancellationToken).ConfigureAwait(false);
+                lines.Add($"Listed {objects.Count} object(s) matching {listing.Key}");
+            }
+
+            listed.UnionWith(objects);
+            return objects;
+        }).ConfigureAwait(false);
+        (_files, var warnings) = BatchFiles.Distinct(locations, _options.MaxFilesPerBatch);
+        return (warnings, listed, lines);
     }
 
     private async Task<IReadOnlyList<string>> PrepareAsync(CancellationToken cancellationToken)

@@ -61,6 +61,8 @@ internal sealed partial class BatchRun
         await BeginRunAsync(cancellationToken).ConfigureAwait(false);
         var existing = await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
         BatchIdentity.Check(existing, _request); // Again under the lease: created meanwhile by another run.
+        var (sourceWarnings, listed, listingLines) = await ResolveFilesAsync(cancellationToken).ConfigureAwait(false);
+        warnings = [.. sourceWarnings, .. warnings];
 
         var loaded = await FileLedger.LoadedAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
@@ -101,7 +103,13 @@ internal sealed partial class BatchRun
             _log.Warn($"Waited {waitedForLease.TotalSeconds:0.0} s for the batch's lease: the run before this one had stopped, but its database sessions, which held the lease, had not ended yet");
         }
 
-        if (BatchIdentity.Unlisted(existing, _files) is { Count: > 0 } unlisted)
+        foreach (var line in listingLines)
+        {
+            _log.Info(line);
+        }
+
+        // Files a listing gave are recorded by their pattern; those named one by one are recorded one by one.
+        if (BatchIdentity.Unlisted(existing, [.. _files.Where(f => !listed.Contains(f.Location))]) is { Count: > 0 } unlisted)
         {
             var shown = string.Join(", ", unlisted.Take(3).Select(f => f.Key)) + (unlisted.Count > 3 ? $" and {unlisted.Count - 3} more" : "");
             _log.Info($"Adding {unlisted.Count} file(s) the batch did not list before: {shown}");
@@ -126,13 +134,7 @@ internal sealed partial class BatchRun
 
         // Started before the streams, so each file's span is a child of the batch's.
         _activity = IngestTelemetry.StartBatch(_batchId, _request.Dataset.Name, _files.Count);
-        using (_opener = new SourceOpener(_options.Source))
         {
-            _opener.Retrying += message =>
-            {
-                _log.Warn(message);
-                IngestTelemetry.Retry(_request.Dataset.Name, "source");
-            };
             _copier = new FileCopier(_encoder, _layout, _csvOptions, _opener);
             using var monitorStop = new CancellationTokenSource();
             var monitor = MonitorAsync(progress, monitorStop.Token);

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ingest.Core.Tests.Infrastructure;
+using Ingest.Status;
+
+namespace Ingest.Api.Tests;
+
+/// <summary>The DFI object-store source through the API: <c>source.s3</c> on PUT (and its dry run), and the trust policy.</summary>
+public sealed class S3ApiTests
+{
+    [SkippableFact]
+    public async Task The_trust_policy_names_the_hosts_principal_and_its_external_id_and_says_how_to_configure_one()
+    {
+        await using var configured = await ApiHost.StartAsync(configure: s => s with { AwsPrincipal = "arn:aws:iam::123456789012:role/ingest-host", AwsExternalId = "ext-42" });
+        await using var bare = await ApiHost.StartAsync();
+
+        var policy = await configured.Client.GetFromJsonAsync<JsonElement>("/v1/import/awsTrustPolicy");
+        using var missing = await bare.Client.GetAsync("/v1/import/awsTrustPolicy");
+
+        Assert.Equal("2012-10-17", policy.GetProperty("Version").GetString());
+        var statement = policy.GetProperty("Statement")[0];
+        Assert.Equal("Allow", statement.GetProperty("Effect").GetString());
+        Assert.Equal("sts:AssumeRole", statement.GetProperty("Action").GetString());
+        Assert.Equal("arn:aws:iam::123456789012:role/ingest-host", statement.GetProperty("Principal").GetProperty("AWS").GetString());
+        Assert.Equal("ext-42", statement.GetProperty("Condition").GetProperty("StringEquals").GetProperty("sts:ExternalId").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("INGEST_API_AWS_PRINCIPAL", (await ApiHost.ErrorAsync(missing)).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_source_s3_of_an_allowed_bucket_is_dry_run_and_loaded_and_another_bucket_needs_a_role()
+    {
+        var s3 = await TestS3.GetServerAsync();
+        var bucket = await s3.CreateBucketAsync("api");
+        await s3.PutAsync(bucket, "sample-data/a.csv", Encoding.UTF8.GetBytes(ApiHost.Rows(30)));
+        await s3.PutAsync(bucket, "sample-data/deep/b.csv", Encoding.UTF8.GetBytes(ApiHost.Rows(20, 100)));
+
+        // The host reads with its own credentials (the standard AWS environment) where the operator allows it.
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", S3rverServer.AccessKey);
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", S3rverServer.SecretKey);
+        await using var api = await ApiHost.StartAsync(configure: s => s with
+        {
+            S3Buckets = [bucket],
+            Engine = s.Engine with { Source = s.Engine.Source with { S3 = s.Engine.Source.S3 with { Endpoint = s3.Endpoint } } },
+        });
+        var datasetId = await api.RegisterPlantsAsync();
+        string Body(string bucketName, string? role = null) => new JsonObject
+        {
+            ["datasetId"] = datasetId,
+            ["source"] = new JsonObject
+            {
+                ["s3"] = new JsonObject
+                {
+                    ["bucket"] = $"s3://{bucketName}",
+                    ["prefix"] = "sample-data",
+                    ["glob"] = "**/*.csv",
+                    ["credentials"] = role is null ? null : new JsonObject { ["RoleArn"] = role },
+                },
+            },
+            ["format"] = JsonNode.Parse(ApiHost.Format),
+        }.ToJsonString();
+
+        using var dryRun = await api.Client.PutAsync("/v1/import/batch?dryRun=true", ApiHost.Json(Body(bucket)));
+        using var put = await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(Body(bucket)));
+        using var refused = await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(Body("not-allowed-bucket")));
+        using var url = await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(ApiHost.BatchBody(datasetId, new Uri("s3://not-allowed-bucket/a.csv"))));
+
+        var report = (await dryRun.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("report").GetString();
+        Assert.Equal(HttpStatusCode.OK, dryRun.StatusCode);
+        Assert.Contains("Valid rows: 20\n", report, StringComparison.Ordinal);
+        Assert.Contains("Valid rows: 30\n", report, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
+        var created = StatusJson.DeserializeBatch(await put.Content.ReadAsStringAsync());
+        var finished = await api.WaitAsync(created.Id, b => b.Status.IsTerminal());
+        Assert.Equal((BatchStatus.Finished, 50L), (finished.Status, finished.InsertCount));
+        Assert.Equal($"s3://{bucket}", finished.Source!.Value.GetProperty("s3").GetProperty("bucket").GetString());
+        Assert.Equal("**/*.csv", finished.Source!.Value.GetProperty("s3").GetProperty("glob").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("names no role (credentials.RoleArn) for bucket 'not-allowed-bucket'", (await ApiHost.ErrorAsync(refused)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, url.StatusCode);
+        Assert.Contains("INGEST_API_S3_BUCKETS", (await ApiHost.ErrorAsync(url)).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+}
