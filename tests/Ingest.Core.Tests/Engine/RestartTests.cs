@@ -152,6 +152,38 @@ public sealed class RestartTests
         Assert.Equal(6000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
     }
 
+    [SkippableFact]
+    public async Task A_file_whose_acknowledged_commit_the_server_lost_is_loaded_again_before_the_batch_finishes()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 1 });
+        var lost = f.WriteFile("lost.csv", EngineFixture.Rows(400));
+        var kept = f.WriteFile("kept.csv", EngineFixture.Rows(100, 1000));
+        var fired = 0;
+
+        // What a server with synchronous_commit = off does when it crashes right after acknowledging a COMMIT: the
+        // transaction is gone after the restart, though the client saw it commit.
+        f.Engine.Hooks = new Ingest.Engine.Loading.LoadHooks
+        {
+            AfterCommit = key =>
+            {
+                if (key == lost && Interlocked.Exchange(ref fired, 1) == 0)
+                {
+                    using var forget = f.DataSource.CreateCommand($"DELETE FROM plants; DELETE FROM ingest.import_file WHERE file_key = '{lost}'");
+                    forget.ExecuteNonQuery();
+                }
+            },
+        };
+
+        var result = await f.ImportAsync([lost, kept]);
+
+        Assert.Equal(1, fired);
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(500, result.InsertCount);
+        Assert.Equal(500, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(2, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{result.BatchId}' AND state = 'loaded'"));
+        Assert.Contains($"1 file(s) committed earlier are not in the ledger now", result.Log, StringComparison.Ordinal);
+    }
+
     /// <summary>A session holding the batch's lease, as a run's does (<c>BatchLease</c>); disposing it ends the session.</summary>
     private static async Task<NpgsqlConnection> HoldLeaseAsync(EngineFixture f, Guid id)
     {

@@ -146,13 +146,7 @@ internal sealed partial class BatchRun
                     _log.Info(yielding.Message);
                 }
 
-                var workers = new Task[streams];
-                for (var i = 0; i < workers.Length; i++)
-                {
-                    workers[i] = Task.Factory.StartNew(StreamLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-                }
-
-                await Task.WhenAll(workers).ConfigureAwait(false);
+                await RunStreamsAsync(streams).ConfigureAwait(false);
             }
 
             if (yielding?.RestoreError is { } restoreError)
@@ -165,6 +159,43 @@ internal sealed partial class BatchRun
         }
 
         return await FinishAsync(progress).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The streams until the queue is empty, then once more for any file the ledger does not hold: a COMMIT a server
+    /// acknowledged can be lost when it crashes with <c>synchronous_commit = off</c> (or <c>fsync = off</c>), and a batch
+    /// must never end <c>finished</c> without every file in its ledger.
+    /// </summary>
+    private async Task RunStreamsAsync(int streams)
+    {
+        for (var pass = 1; ; pass++)
+        {
+            var workers = new Task[streams];
+            for (var i = 0; i < workers.Length; i++)
+            {
+                workers[i] = Task.Factory.StartNew(StreamLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+
+            await Task.WhenAll(workers).ConfigureAwait(false);
+            if (_stop.IsCancellationRequested || pass == 3)
+            {
+                return;
+            }
+
+            var loaded = await LoadPolicy.WhenReachableAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
+            var missing = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
+            if (missing.Count == 0)
+            {
+                return;
+            }
+
+            _log.Warn($"{missing.Count} file(s) committed earlier are not in the ledger now (the server lost acknowledged commits in a crash: is synchronous_commit or fsync off?); loading them again: {string.Join(", ", missing.Take(3).Select(f => f.Key))}");
+            Volatile.Write(ref _filesDone, _files.Count - missing.Count);
+            foreach (var file in missing)
+            {
+                _queue.Enqueue(file);
+            }
+        }
     }
 
     private async Task<BatchResult> FinishAsync(IProgress<BatchProgress>? progress)
@@ -196,6 +227,14 @@ internal sealed partial class BatchRun
                 ? "When the database is back, run the batch again with the same id to load the rest"
                 : "Fix the file and run the batch again with the same id to load the rest";
             _log.Error($"Batch job failed. Inserted: {_inserted}, Invalid: {_invalid}; {_filesDone} of {_files.Count} files loaded. {remedy}");
+        }
+        else if (_filesDone < _files.Count)
+        {
+            // Never 'finished' without every file in the ledger (see RunStreamsAsync).
+            status = BatchStatus.Error;
+            error = $"{_files.Count - _filesDone} file(s) are not in the ledger after 3 passes: the server keeps losing acknowledged commits";
+            _log.Error(error);
+            _log.Error($"Batch job failed. Inserted: {_inserted}, Invalid: {_invalid}; {_filesDone} of {_files.Count} files loaded. Make the server durable and run the batch again with the same id to load the rest");
         }
         else
         {
