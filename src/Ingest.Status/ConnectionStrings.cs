@@ -56,6 +56,26 @@ public static class ConnectionStrings
         return scheme is null ? connectionString : FromUri(text[scheme.Length..]);
     }
 
+    /// <summary>
+    /// <paramref name="connectionString"/> (Npgsql form) for a short-lived process such as the ingest CLI: unless the
+    /// string says otherwise, sessions skip GSSAPI encryption negotiation (<c>GSS Encryption Mode=Disable</c>): trying
+    /// it loads the Kerberos libraries before the first statement, about 100 ms of a fresh process's start here.
+    /// Kerberos authentication still works; give <c>GSS Encryption Mode=Prefer</c> (or <c>Require</c>) to encrypt with it.
+    /// </summary>
+    public static string ForShortLivedProcess(string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(connectionString);
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var keys = given.Keys.Cast<string>().Select(k => k.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!keys.Contains("GSSENCRYPTIONMODE"))
+        {
+            builder.GssEncryptionMode = GssEncryptionMode.Disable;
+        }
+
+        return builder.ConnectionString;
+    }
+
     private static string FromUri(string rest)
     {
         var builder = new NpgsqlConnectionStringBuilder();

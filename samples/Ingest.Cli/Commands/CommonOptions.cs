@@ -152,12 +152,12 @@ internal static class CommonOptions
     {
         if (GivenConnection(flag) is { } given)
         {
-            return new Connection(given, null);
+            return new Connection(ConnectionStrings.ForShortLivedProcess(given), null);
         }
 
         var server = await PostgresServer.StartEmbeddedAsync(cancellationToken).ConfigureAwait(false);
         await io.Error.WriteLineAsync($"Using {server.Description}").ConfigureAwait(false);
-        return new Connection(server.ConnectionString, server);
+        return new Connection(ConnectionStrings.ForShortLivedProcess(server.ConnectionString), server);
     }
 }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 
 namespace Ingest.Cli.Commands;
 
@@ -49,7 +48,7 @@ internal static class DryRunCommand
                 result = await IngestEngine.DryRunAsync(request, options, cancellationToken).ConfigureAwait(false);
             }
 
-            await io.Out.WriteLineAsync(JsonSerializer.Serialize(result, ResultJson.Indented)).ConfigureAwait(false);
+            await io.Out.WriteLineAsync(ResultJson.Serialize(result)).ConfigureAwait(false);
             return result.Succeeded ? ExitCodes.Success : ExitCodes.Failed;
         });
         return command;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Ingest.Status;
 
 namespace Ingest.Cli.Commands;
@@ -13,37 +14,44 @@ internal static class ResultJson
     /// The same shape for a run that could not start a batch (the database out of reach): status <c>error</c>, nothing
     /// loaded, so a script reading <c>--json</c> always gets an object to parse.
     /// </summary>
-    public static string SerializeNotStarted(Guid? batchId, int filesTotal, string error) => JsonSerializer.Serialize(
-        new Dictionary<string, object?>
-        {
-            ["batchId"] = batchId,
-            ["status"] = "error",
-            ["insertCount"] = 0,
-            ["invalidCount"] = 0,
-            ["filesLoaded"] = 0,
-            ["filesTotal"] = filesTotal,
-            ["error"] = Redactor.RedactText(error),
-            ["rowErrors"] = Array.Empty<object>(),
-        },
-        Indented);
+    public static string SerializeNotStarted(Guid? batchId, int filesTotal, string error) => new JsonObject
+    {
+        ["batchId"] = batchId?.ToString(),
+        ["status"] = "error",
+        ["insertCount"] = 0,
+        ["invalidCount"] = 0,
+        ["filesLoaded"] = 0,
+        ["filesTotal"] = filesTotal,
+        ["error"] = Redactor.RedactText(error),
+        ["rowErrors"] = new JsonArray(),
+    }.ToJsonString(Indented);
 
-    public static string Serialize(BatchResult result) => JsonSerializer.Serialize(
-        new Dictionary<string, object?>
+    public static string Serialize(BatchResult result)
+    {
+        var rowErrors = new JsonArray();
+        foreach (var e in result.RowErrors.Take(100))
         {
-            ["batchId"] = result.BatchId,
+            rowErrors.Add((JsonNode)new JsonObject { ["file"] = e.FileKey, ["line"] = e.Line, ["field"] = e.Field, ["reason"] = e.Reason });
+        }
+
+        return new JsonObject
+        {
+            ["batchId"] = result.BatchId.ToString(),
             ["status"] = result.Status.ToWord(),
             ["insertCount"] = result.InsertCount,
             ["invalidCount"] = result.InvalidCount,
             ["filesLoaded"] = result.FilesLoaded,
             ["filesTotal"] = result.FilesTotal,
             ["error"] = result.Error,
-            ["rowErrors"] = result.RowErrors.Take(100).Select(e => new Dictionary<string, object>
-            {
-                ["file"] = e.FileKey,
-                ["line"] = e.Line,
-                ["field"] = e.Field,
-                ["reason"] = e.Reason,
-            }).ToList(),
-        },
-        Indented);
+            ["rowErrors"] = rowErrors,
+        }.ToJsonString(Indented);
+    }
+
+    /// <summary>The dry-run result of SPEC §4: <c>{"status", "report", "log"}</c>.</summary>
+    public static string Serialize(DryRunResult result) => new JsonObject
+    {
+        ["status"] = result.Status,
+        ["report"] = result.Report,
+        ["log"] = result.Log,
+    }.ToJsonString(Indented);
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Npgsql;
 
 namespace Ingest.Copy;
@@ -20,12 +22,34 @@ internal static class Sql
     public static bool IsCreateRace(Exception ex) =>
         ex is PostgresException { SqlState: "23505" or "42P06" or "42P07" or "42710" };
 
+    // Tables known to exist, per data source and DDL key: a long-running host checks its tables once, not per batch.
+    private static readonly ConditionalWeakTable<NpgsqlDataSource, ConcurrentDictionary<int, bool>> Ready = [];
+
     /// <summary>
-    /// Runs idempotent DDL (<c>CREATE ... IF NOT EXISTS</c>) in a transaction under an advisory lock, so that
-    /// processes starting at once do not race on the catalogs; a race that still slips through is retried.
+    /// Makes sure the objects of <paramref name="createSql"/> exist: one catalog query (<paramref name="existsSql"/>,
+    /// true when they all do) and nothing more in the usual case, else the idempotent DDL (<c>CREATE ... IF NOT
+    /// EXISTS</c>) in a transaction under an advisory lock, so that processes starting at once do not race on the
+    /// catalogs; a race that still slips through is retried. DDL on every start cost a COMMIT (a WAL flush) before
+    /// the first row.
     /// </summary>
-    public static Task EnsureAsync(NpgsqlDataSource dataSource, int lockKey, string createSql, CancellationToken cancellationToken) =>
-        RetryCreateRaceAsync(async () =>
+    public static async Task EnsureAsync(NpgsqlDataSource dataSource, int lockKey, string existsSql, string createSql, CancellationToken cancellationToken)
+    {
+        var ready = Ready.GetOrCreateValue(dataSource);
+        if (ready.ContainsKey(lockKey))
+        {
+            return;
+        }
+
+        using (var exists = dataSource.CreateCommand(existsSql))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true)
+            {
+                ready[lockKey] = true;
+                return;
+            }
+        }
+
+        await RetryCreateRaceAsync(async () =>
         {
             var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
@@ -38,7 +62,9 @@ internal static class Sql
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
-        });
+        }).ConfigureAwait(false);
+        ready[lockKey] = true;
+    }
 
     /// <summary>Runs <paramref name="action"/> again when a concurrent create raced it.</summary>
     public static async Task RetryCreateRaceAsync(Func<Task> action)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Ingest.Copy;
 using Ingest.Engine;
 using Ingest.Engine.Loading;
@@ -40,12 +41,18 @@ public sealed class IngestEngine : IAsyncDisposable
         Recorder = recorder ?? new PostgresStatusRecorder(dataSource);
     }
 
-    /// <summary>Makes an engine that owns a data source for <paramref name="connectionString"/>, recording timelines in the same database.</summary>
+    /// <summary>
+    /// Makes an engine that owns a data source for <paramref name="connectionString"/>, recording timelines in the same
+    /// database. The data source loads no types of the database's own (extensions, enums, composites): Ingest reads and
+    /// writes built-in types only, and the type-loading query would cost every fresh process its first connection's time.
+    /// </summary>
     /// <exception cref="ArgumentException">The connection string or an option is not valid.</exception>
     public static IngestEngine Create(string connectionString, IngestOptions? options = null, IStatusRecorder? recorder = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
-        return new IngestEngine(NpgsqlDataSource.Create(ConnectionStrings.Normalize(connectionString)), recorder, options, ownsDataSource: true);
+        var builder = new NpgsqlDataSourceBuilder(ConnectionStrings.Normalize(connectionString));
+        builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
+        return new IngestEngine(builder.Build(), recorder, options, ownsDataSource: true);
     }
 
     /// <summary>The engine's options.</summary>
@@ -295,23 +302,23 @@ public sealed class IngestEngine : IAsyncDisposable
     }
 
     internal static JsonElement FormatJson(ImportRequest request) =>
-        JsonSerializer.SerializeToElement(new Dictionary<string, IReadOnlyDictionary<string, int>> { ["csv"] = request.Format.Columns });
+        JsonNodes.ToElement(request.Format.ToNode());
 
     /// <summary>The batch record's <c>source</c>: <c>{"urls": [...]}</c>, and DFI's <c>"s3": {bucket, prefix, glob, credentials.RoleArn}</c> when given (nothing secret in either).</summary>
     internal static JsonElement SourceJson(ImportRequest request)
     {
-        var source = new Dictionary<string, object>();
+        var source = new JsonObject();
         if (request.Sources.Count > 0 || request.S3 is null)
         {
-            source["urls"] = request.Sources.Select(SourceFile.Recorded).ToList();
+            source["urls"] = JsonNodes.Strings(request.Sources.Select(SourceFile.Recorded));
         }
 
         if (request.S3 is { } s3)
         {
-            source["s3"] = s3.ToJson();
+            source["s3"] = s3.ToNode();
         }
 
-        return JsonSerializer.SerializeToElement(source);
+        return JsonNodes.ToElement(source);
     }
 
     internal TableLayout Layout(ImportRequest request) => new(request.Dataset);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Ingest.Schema;
 
@@ -78,7 +79,19 @@ public sealed class CsvFormat
     }
 
     /// <summary>The format as JSON: <c>{"csv": {...}}</c>.</summary>
-    public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, IReadOnlyDictionary<string, int>> { ["csv"] = Columns });
+    public string ToJson() => ToNode().ToJsonString();
+
+    /// <summary>The format as a node: <c>{"csv": {...}}</c>, the columns in the order they were given.</summary>
+    internal JsonObject ToNode()
+    {
+        var csv = new JsonObject();
+        foreach (var (field, column) in Columns)
+        {
+            csv[field] = column;
+        }
+
+        return new JsonObject { ["csv"] = csv };
+    }
 
     /// <summary>
     /// Checks the format against <paramref name="schema"/>: every mapped field exists, the four required

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ingest.Status;
 
 namespace Ingest.Schema;
 
@@ -130,7 +132,7 @@ public sealed class DatasetSchema
     /// <summary>The dataset as a dataset document (<c>name</c> and <c>dataDescription.metadataSchema</c>), which <see cref="Parse"/> reads back.</summary>
     public string ToDocument()
     {
-        var metadata = new Dictionary<string, object>(StringComparer.Ordinal);
+        var metadata = new JsonObject();
         foreach (var field in Fields)
         {
             if (field.IsCore)
@@ -140,17 +142,17 @@ public sealed class DatasetSchema
 
             metadata[field.Name] = field.Kind switch
             {
-                FieldKind.SignedNumber or FieldKind.UnsignedNumber => new Dictionary<string, object> { ["type"] = "number", ["nullable"] = field.Nullable, ["signed"] = field.Kind == FieldKind.SignedNumber },
-                FieldKind.IPv4 => new Dictionary<string, object> { ["type"] = "ip", ["nullable"] = field.Nullable },
-                _ => new Dictionary<string, object> { ["type"] = "enum", ["nullable"] = field.Nullable, ["values"] = field.EnumValues },
+                FieldKind.SignedNumber or FieldKind.UnsignedNumber => new JsonObject { ["type"] = "number", ["nullable"] = field.Nullable, ["signed"] = field.Kind == FieldKind.SignedNumber },
+                FieldKind.IPv4 => new JsonObject { ["type"] = "ip", ["nullable"] = field.Nullable },
+                _ => new JsonObject { ["type"] = "enum", ["nullable"] = field.Nullable, ["values"] = JsonNodes.Strings(field.EnumValues) },
             };
         }
 
-        return JsonSerializer.Serialize(new Dictionary<string, object>
+        return new JsonObject
         {
             ["name"] = Name,
-            ["dataDescription"] = new Dictionary<string, object> { ["metadataSchema"] = metadata },
-        });
+            ["dataDescription"] = new JsonObject { ["metadataSchema"] = metadata },
+        }.ToJsonString();
     }
 
     private static void ValidateTableName(string name)

@@ -109,7 +109,7 @@ public sealed partial class PostgresStatusRecorder
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.Add(Sql.Uuid("id", batchId));
-            command.Parameters.Add(new NpgsqlParameter("urls", NpgsqlTypes.NpgsqlDbType.Jsonb) { Value = System.Text.Json.JsonSerializer.Serialize(urls.Select(Redactor.RedactUrl)) });
+            command.Parameters.Add(new NpgsqlParameter("urls", NpgsqlTypes.NpgsqlDbType.Jsonb) { Value = JsonNodes.Strings(urls.Select(Redactor.RedactUrl)).ToJsonString() });
             command.Parameters.Add(Fence(batchId));
             if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
             {

@@ -60,4 +60,17 @@ public sealed class ConnectionStringsTests
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Host=db;Username=app;Password=p w", "Disable")]
+    [InlineData("Host=db;Username=app;GSS Encryption Mode=Require", "Require")]
+    [InlineData("Host=db;Username=app;gssencryptionmode=prefer", "Prefer")]
+    public void A_short_lived_process_skips_gss_encryption_unless_the_string_asks_for_it(string given, string mode)
+    {
+        var tuned = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForShortLivedProcess(given));
+
+        Assert.Equal(mode, tuned.GssEncryptionMode.ToString());
+        Assert.Equal("db", tuned.Host);
+        Assert.Equal("app", tuned.Username);
+    }
 }

@@ -26,7 +26,7 @@ internal static class FileLedger
         """;
 
     public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Sql.EnsureAsync(dataSource, 1, CreateSql, cancellationToken);
+        Sql.EnsureAsync(dataSource, 1, "SELECT to_regclass('ingest.import_file') IS NOT NULL", CreateSql, cancellationToken);
 
     /// <summary>The loaded files of a batch with their counts.</summary>
     public static async Task<Dictionary<string, (long Inserted, long Invalid)>> LoadedAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)

@@ -46,7 +46,7 @@ internal static class WorkStore
         """;
 
     public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Sql.EnsureAsync(dataSource, 2, CreateSql, cancellationToken);
+        Sql.EnsureAsync(dataSource, 2, "SELECT to_regclass('ingest.work_file_claimable') IS NOT NULL AND to_regclass('ingest.work_batch') IS NOT NULL", CreateSql, cancellationToken);
 
     public static async Task SubmitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string dataset, string format, int headerLines, int maxRecord, IReadOnlyList<(string Key, string Location)> files, CancellationToken cancellationToken)
     {

@@ -22,7 +22,7 @@ internal static class BatchListing
         """;
 
     public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Sql.EnsureAsync(dataSource, 3, CreateSql, cancellationToken);
+        Sql.EnsureAsync(dataSource, 3, "SELECT to_regclass('ingest.import_listing') IS NOT NULL", CreateSql, cancellationToken);
 
     /// <summary>The stored listings of a batch, by pattern.</summary>
     public static async Task<Dictionary<string, List<string>>> LoadAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)

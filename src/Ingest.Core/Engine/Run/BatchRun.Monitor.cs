@@ -12,16 +12,18 @@ internal sealed partial class BatchRun
     /// publishes live counts to the batch record and the caller's progress, and appends a <c>started</c>
     /// snapshot to the timeline when counts changed and <see cref="IngestOptions.SnapshotInterval"/> passed.
     /// </summary>
-    private async Task MonitorAsync(IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Stopped by disposing <paramref name="timer"/> (the loop then ends without an exception, which costs a fresh
+    /// process milliseconds); <paramref name="cancellationToken"/> cuts short a status call still in flight.
+    /// </remarks>
+    private async Task MonitorAsync(IProgress<BatchProgress>? progress, PeriodicTimer timer, CancellationToken cancellationToken)
     {
-        var tick = _options.AbortPollInterval < _options.ProgressInterval ? _options.AbortPollInterval : _options.ProgressInterval;
         var lastProgress = TimeSpan.Zero;
         var lastSnapshot = _clock.Elapsed;
         (long, long) lastSnapshotCounts = (Interlocked.Read(ref _inserted), Interlocked.Read(ref _invalid));
-        using var timer = new PeriodicTimer(tick);
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 await PollAbortAsync(cancellationToken).ConfigureAwait(false);
                 var now = _clock.Elapsed;

@@ -19,6 +19,10 @@ internal sealed partial class BatchRun
         _csvOptions = new Csv.CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
         BatchFiles.CheckSources(_request, _options.MaxFilesPerBatch);
 
+        // The sessions the run will need (its lease, status writes, a stream per file up to Streams) are opened side by
+        // side while the start's queries run: each new PostgreSQL session is a backend fork, paid one after another otherwise.
+        WarmPool(Math.Min(_options.Streams, _request.S3 is null && _request.Sources.All(s => !SourceFile.IsPattern(s)) ? _request.Sources.Count : _options.Streams) + 2);
+
         // A run started while the database restarts, or has no free connection slot, waits for it as the streams would.
         var tableWarnings = await RideOutAsync(() => PrepareAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
         var (lease, waited) = await RideOutAsync(() => AcquireLeaseAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -148,6 +152,28 @@ internal sealed partial class BatchRun
                 }
 
                 await Task.Delay(Sources.Backoff.Delay(LoadPolicy.RetryInitial, LoadPolicy.OutageRetryMax, attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Opens <paramref name="count"/> connections at once and gives them back to the pool; a failure is left to the steps that need them.</summary>
+    private void WarmPool(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _ = WarmOneAsync();
+        }
+
+        async Task WarmOneAsync()
+        {
+            try
+            {
+                var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            {
+                _ = ex; // The start's own steps report (and ride out) what is wrong with the database.
             }
         }
     }

@@ -137,7 +137,8 @@ internal sealed partial class BatchRun
         {
             _copier = new FileCopier(_encoder, _layout, _csvOptions, _opener);
             using var monitorStop = new CancellationTokenSource();
-            var monitor = MonitorAsync(progress, monitorStop.Token);
+            var timer = new PeriodicTimer(_options.AbortPollInterval < _options.ProgressInterval ? _options.AbortPollInterval : _options.ProgressInterval);
+            var monitor = MonitorAsync(progress, timer, monitorStop.Token);
             var yielding = CpuYielder.Process.TryEnter(_options.YieldCpuToLocalServer, _dataSource);
             using (yielding)
             {
@@ -154,7 +155,12 @@ internal sealed partial class BatchRun
                 _log.Warn(restoreError);
             }
 
-            await monitorStop.CancelAsync().ConfigureAwait(false);
+            timer.Dispose();
+            if (!monitor.IsCompleted)
+            {
+                await monitorStop.CancelAsync().ConfigureAwait(false);
+            }
+
             await monitor.ConfigureAwait(false);
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Ingest.Sources.S3;
 
@@ -82,21 +83,23 @@ public sealed record S3BatchSource
     public string ToPattern() => ToS3Pattern().ToString();
 
     /// <summary>The source as the JSON object DFI takes (<c>bucket</c> as <c>s3://name</c>), for the batch record.</summary>
-    public JsonElement ToJson()
+    public JsonElement ToJson() => Status.JsonNodes.ToElement(ToNode());
+
+    /// <summary>The source as a JSON node (what <see cref="ToJson"/> gives).</summary>
+    internal JsonObject ToNode()
     {
-        var credentials = RoleArn is null ? null : new Dictionary<string, string> { ["RoleArn"] = RoleArn };
-        var json = new Dictionary<string, object?>
+        var json = new JsonObject
         {
             ["bucket"] = S3ObjectAddress.Scheme + Bucket,
             ["prefix"] = Prefix,
             ["glob"] = Glob,
         };
-        if (credentials is not null)
+        if (RoleArn is not null)
         {
-            json["credentials"] = credentials;
+            json["credentials"] = new JsonObject { ["RoleArn"] = RoleArn };
         }
 
-        return JsonSerializer.SerializeToElement(json);
+        return json;
     }
 
     /// <summary>The pattern listed: the prefix literal, the glob after it.</summary>
