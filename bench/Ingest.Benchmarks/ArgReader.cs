@@ -28,6 +28,16 @@ internal sealed class ArgReader(IReadOnlyList<string> args)
         return Positive(name, Value());
     }
 
+    /// <summary>An integer of 0 or more, for counts where 0 turns something off.</summary>
+    public int NonNegativeInt()
+    {
+        var name = Name;
+        var text = Value();
+        return int.TryParse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value) && value >= 0
+            ? value
+            : throw new ArgumentException($"{name} takes an integer of 0 or more, not '{text}'.");
+    }
+
     /// <summary>A comma-separated list such as <c>1,2,3</c>, duplicates dropped.</summary>
     public List<int> PositiveInts()
     {

@@ -14,11 +14,21 @@ namespace Ingest.Benchmarks.Throughput;
 internal sealed record LoaderCase(string Loader, int Streams, bool InProcess, Func<Task> Run)
 {
     public string Key => $"{Loader} x{Streams}";
+
+    /// <summary>For a loader run as a child process: its CPU time and peak memory, filled in by each <see cref="Run"/>.</summary>
+    public ChildUsage? Child { get; init; }
+
+    /// <summary>True when the client's CPU time and peak memory are measured: this process's, or the child's.</summary>
+    public bool Metered => InProcess || Child is not null;
 }
 
-/// <summary>The loaders compared: the engine (local files, loopback HTTP), <c>psql \copy</c> and the server's own binary COPY.</summary>
+/// <summary>
+/// The loaders compared: the engine (local files, loopback HTTP), <c>psql \copy</c> and the server's own binary COPY;
+/// the cold <c>ingest import</c> process is <see cref="CliLoader"/>.
+/// </summary>
 internal static class Loaders
 {
+    public const string Cli = "ingest import, cold process";
     public const string EngineLocal = "engine, local files";
     public const string EngineHttp = "engine, loopback HTTP";
     public const string Yielding = ", yielding CPU";

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Ingest.Engine;
 
 namespace Ingest.Benchmarks.Throughput;
 
@@ -13,26 +12,39 @@ internal static class ThroughputRunner
     public static async Task<int> RunAsync(ThroughputOptions options)
     {
         var total = Stopwatch.StartNew();
+        string? binary;
+        try
+        {
+            binary = await CliBinary.FindAsync(options, Log);
+        }
+        catch (InvalidOperationException ex)
+        {
+            Log(ex.Message);
+            return 1;
+        }
+
         await using var setup = await BenchSetup.CreateAsync(options.Rows, options.Files, options.AsIs, Log);
         var (workload, server, database, before, settings, configured) = (setup.Workload, setup.Server, setup.Database, setup.Before, setup.Settings, setup.Configured);
+        using var extra = ExtraWorkloads.Create(options, withCli: binary is not null, Log);
+        using var cli = binary is null ? null : CliLoader.Create(binary, database);
         await using var files = await FileServerProcess.StartAsync(workload.Directory);
 
-        var cases = Cases(options, database, workload, files);
-        await WarmUpAsync(database, workload, files);
-        var measurements = cases.ToDictionary(c => c.Key, c => new Measurement(c));
+        var measurements = ThroughputCases.Create(options, database, workload, files, cli, extra, Log);
+        await WarmUpAsync(database, workload, files, cli);
+        var fixedCost = cli is not null && extra.FixedCostFile is { } fixedCostFile ? await MeasureFixedCostAsync(cli, database, fixedCostFile) : null;
         for (var repeat = 1; repeat <= options.Repeat; repeat++)
         {
-            foreach (var loader in cases)
+            foreach (var measurement in measurements)
             {
-                await MeasureAsync(database, workload, measurements[loader.Key], repeat, options.Waits);
+                await MeasureAsync(database, measurement, repeat, options.Waits);
             }
         }
 
-        var report = new Report(options, workload, [.. measurements.Values], before, settings,
+        var report = new Report(options, workload, measurements, fixedCost, cli?.Binary, before, settings,
             MachineInfo.Describe(await database.ServerVersionAsync(), server.Description), configured);
         var markdown = report.ToMarkdown();
         Console.WriteLine();
-        Console.WriteLine(report.Table());
+        Console.WriteLine(report.Tables());
         if (options.OutDirectory is { } outDirectory)
         {
             var folder = ResolveOut(outDirectory);
@@ -43,7 +55,21 @@ internal static class ThroughputRunner
         }
 
         Log($"Done in {total.Elapsed.TotalSeconds:0} s");
-        return measurements.Values.Any(m => m.Error is not null) ? 1 : 0;
+        return measurements.Any(m => m.Error is not null) || fixedCost?.Error is not null ? 1 : 0;
+    }
+
+    /// <summary>The fixed-cost runs; a failure is reported (and fails the command) without stopping the other loaders.</summary>
+    private static async Task<FixedCost> MeasureFixedCostAsync(CliLoader cli, BenchDatabase database, Workload oneThousandRows)
+    {
+        try
+        {
+            return await FixedCost.MeasureAsync(cli, database, oneThousandRows, Log);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log($"  fixed cost: FAILED: {ex.Message}");
+            return FixedCost.Failed(ex.Message);
+        }
     }
 
     /// <summary>
@@ -51,10 +77,26 @@ internal static class ThroughputRunner
     /// engine in steady state, as a long-running host (API, queue worker) runs it: connection pools and tables
     /// made, and the code of every per-file step through tiered compilation. One file was not enough: in one
     /// process the JIT still compiled ~1,000 methods per full load until about the sixth load. A first load in a
-    /// fresh process is measured apart (bench/results/2026-11-29-cold-start.md).
+    /// fresh process is measured apart (bench/results/2026-11-29-cold-start.md) and by the cold CLI rows.
+    /// <para>The cold CLI gets one untimed <c>ingest --help</c>, which brings the binary into the page cache, as any
+    /// second run of it finds it; every timed CLI run is still a fresh process.</para>
     /// </summary>
-    private static async Task WarmUpAsync(BenchDatabase database, Workload workload, FileServerProcess files)
+    private static async Task WarmUpAsync(BenchDatabase database, Workload workload, FileServerProcess files, CliLoader? cli)
     {
+        if (cli is not null)
+        {
+            Log("Warming up the page cache for the CLI (one untimed ingest --help)");
+            try
+            {
+                await cli.RunAsync(["--help"]);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Its timed rows will fail and say so in the table; the other loaders still run.
+                Log($"  {cli.Binary} --help failed: {ex.Message}");
+            }
+        }
+
         Log("Warming up (two untimed engine loads of all files, local and over HTTP)");
         var urls = workload.CsvFiles.Select(files.Url).ToList();
         for (var round = 0; round < 2; round++)
@@ -67,51 +109,14 @@ internal static class ThroughputRunner
         }
     }
 
-    private static List<LoaderCase> Cases(ThroughputOptions options, BenchDatabase database, Workload workload, FileServerProcess files)
-    {
-        var cases = new List<LoaderCase>();
-        var urls = workload.CsvFiles.Select(files.Url).ToList();
-        CpuYield[] priorities = [CpuYield.Never, CpuYield.Always];
-        if (!CpuYielder.Process.TryReadNice(out _))
-        {
-            priorities = [CpuYield.Never];
-            Log("this machine does not show Linux's scheduler autogroup (/proc/self/autogroup): the engine cannot yield the CPU here, so its 'yielding CPU' rows are left out");
-        }
-
-        foreach (var (name, sources) in (IEnumerable<(string, IReadOnlyList<string>)>)[(Loaders.EngineLocal, workload.CsvFiles), (Loaders.EngineHttp, urls)])
-        {
-            foreach (var yieldCpu in priorities)
-            {
-                foreach (var streams in options.Streams)
-                {
-                    var label = yieldCpu == CpuYield.Always ? name + Loaders.Yielding : name;
-                    cases.Add(Loaders.Engine(label, database, sources, streams, workload.Rows, yieldCpu));
-                }
-            }
-        }
-
-        if (Loaders.PsqlFound())
-        {
-            cases.Add(Loaders.PsqlCopy(database, workload.CsvFiles, 1));
-            cases.Add(Loaders.PsqlCopy(database, workload.CsvFiles, 2));
-        }
-        else
-        {
-            Log("psql not found on PATH: its rows are left out");
-        }
-
-        cases.Add(Loaders.ServerBinaryCopy(database, workload.BinFiles, 1));
-        cases.Add(Loaders.ServerBinaryCopy(database, workload.BinFiles, 2));
-        return cases;
-    }
-
-    private static async Task MeasureAsync(BenchDatabase database, Workload workload, Measurement measurement, int repeat, bool waits)
+    private static async Task MeasureAsync(BenchDatabase database, Measurement measurement, int repeat, bool waits)
     {
         if (measurement.Error is not null)
         {
             return;
         }
 
+        var workload = measurement.Workload;
         await database.ResetAsync();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
@@ -142,17 +147,19 @@ internal static class ThroughputRunner
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             measurement.Error = ex.Message;
-            Log($"  {measurement.Case.Key}: FAILED: {ex.Message}");
+            Log($"  {measurement.Key}: FAILED: {ex.Message}");
             return;
         }
 
-        var sample = new Sample(clock.Elapsed, meter.CpuTime, ProcessMeter.PeakBytes, meter.PeakIsPerRun);
+        var sample = measurement.Case.Child is { } child
+            ? new Sample(clock.Elapsed, child.Cpu, child.PeakBytes, PeakIsPerRun: true)
+            : new Sample(clock.Elapsed, meter.CpuTime, ProcessMeter.PeakBytes, meter.PeakIsPerRun);
         measurement.Samples.Add(sample);
-        var client = measurement.Case.InProcess
+        var client = measurement.Case.Metered
             ? string.Create(CultureInfo.InvariantCulture, $"  client cpu {sample.Cpu.TotalSeconds:0.0} s  peak {sample.PeakBytes / 1048576.0:0} MiB")
             : string.Empty;
         Log(string.Create(CultureInfo.InvariantCulture,
-            $"  [{repeat}] {measurement.Case.Key,-36} {sample.Wall.TotalSeconds,7:0.000} s  {workload.Rows / sample.Wall.TotalSeconds,12:N0} rows/s{client}"));
+            $"  [{repeat}] {measurement.Key,-48} {sample.Wall.TotalSeconds,7:0.000} s  {workload.Rows / sample.Wall.TotalSeconds,12:N0} rows/s{client}"));
     }
 
     /// <summary>A relative --out is taken from the repository root (the folder with Ingest.sln) when run inside it.</summary>
@@ -175,23 +182,4 @@ internal static class ThroughputRunner
     }
 
     private static void Log(string message) => Console.Error.WriteLine(message);
-}
-
-/// <summary>One run of one loader.</summary>
-internal sealed record Sample(TimeSpan Wall, TimeSpan Cpu, long PeakBytes, bool PeakIsPerRun);
-
-/// <summary>All runs of one loader configuration.</summary>
-internal sealed class Measurement(LoaderCase loaderCase)
-{
-    public LoaderCase Case { get; } = loaderCase;
-
-    public List<Sample> Samples { get; } = [];
-
-    public string? Error { get; set; }
-
-    /// <summary>The COPY backends' wait events sampled over all runs (only with --waits).</summary>
-    public Dictionary<string, int> Waits { get; } = [];
-
-    /// <summary>The median run by wall time (the lower middle one for an even count).</summary>
-    public Sample? Median => Samples.Count == 0 ? null : Samples.OrderBy(s => s.Wall).ElementAt((Samples.Count - 1) / 2);
 }

@@ -36,7 +36,11 @@ internal sealed class Workload : IDisposable
 
     public long BinBytes { get; }
 
-    public static Workload Create(int rows, int files)
+    /// <summary>
+    /// Writes <paramref name="rows"/> rows spread over <paramref name="files"/> CSV files, and with
+    /// <paramref name="binaryCopy"/> each file's rows as a binary COPY file too (for the server's own COPY).
+    /// </summary>
+    public static Workload Create(int rows, int files, bool binaryCopy = true)
     {
         var directory = Path.Combine("/tmp", "ingest-bench-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
@@ -59,12 +63,15 @@ internal sealed class Workload : IDisposable
                 csvBytes += PlantCsv.Write(output, file, count);
             }
 
-            var bin = Path.ChangeExtension(csv, ".bin");
-            binBytes += WriteBinary(csv, bin, encoder, count);
             MakeReadable(csv);
-            MakeReadable(bin);
             csvFiles.Add(csv);
-            binFiles.Add(bin);
+            if (binaryCopy)
+            {
+                var bin = Path.ChangeExtension(csv, ".bin");
+                binBytes += WriteBinary(csv, bin, encoder, count);
+                MakeReadable(bin);
+                binFiles.Add(bin);
+            }
         }
 
         return new Workload(directory, csvFiles, binFiles, rows, csvBytes, binBytes);
