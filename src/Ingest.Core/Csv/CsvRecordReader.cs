@@ -41,6 +41,7 @@ internal sealed class CsvRecordReader : IDisposable
     {
         _fileKey = fileKey;
         _options = options;
+        _nextLine = options.FirstLine;
         _headersLeft = options.HeaderLines;
         if (source is GuardedDecompressionStream { CanReadInline: true } local)
         {

@@ -142,7 +142,7 @@ public sealed class IngestEngine : IAsyncDisposable
 
         // Counts from the ledger: rows of files that were in flight when the process died never committed.
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        var loaded = await FileLedger.LoadedAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
+        var (inserted, invalid) = await FileLedger.TotalsAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
 
         // Queue workers may be appending lines right now (without the batch lock): append, never rewrite.
         var lines = BatchLog.FormatLines(
@@ -152,7 +152,7 @@ public sealed class IngestEngine : IAsyncDisposable
             queued
                 ? "Batch job aborted: queue workers roll back the files they are loading and take no more"
                 : "Batch job aborted: no process was running it (the process that started it had stopped)");
-        await Recorder.AppendStatusLinesAsync(batchId, BatchStatus.Aborted, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), lines, cancellationToken).ConfigureAwait(false);
+        await Recorder.AppendStatusLinesAsync(batchId, BatchStatus.Aborted, inserted, invalid, lines, cancellationToken).ConfigureAwait(false);
         return AbortOutcome.AbortedNow;
     }
 
@@ -282,9 +282,9 @@ public sealed class IngestEngine : IAsyncDisposable
         }
 
         await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        var loaded = await FileLedger.LoadedAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
+        var (inserted, invalid) = await FileLedger.TotalsAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
         var line = BatchLog.FormatLine(BatchLogLevel.Error, "The process running this batch stopped without ending it (no live process holds its lease); marked error. Run it again with the same id to resume", DateTimeOffset.UtcNow);
-        await Recorder.AppendStatusLinesAsync(batchId, BatchStatus.Error, loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid), line, cancellationToken).ConfigureAwait(false);
+        await Recorder.AppendStatusLinesAsync(batchId, BatchStatus.Error, inserted, invalid, line, cancellationToken).ConfigureAwait(false);
         return true;
     }
 

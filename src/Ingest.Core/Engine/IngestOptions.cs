@@ -20,6 +20,14 @@ public sealed record IngestOptions
     /// </summary>
     public int MaxRecordSize { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// Whether a local file larger than its share of <see cref="Streams"/> (an uncompressed one, at least 8 MiB) is cut
+    /// on record boundaries into chunks that load side by side, each in a transaction of its own with its own ledger
+    /// row (<c>ingest.import_chunk</c>); the file's own ledger row is written with its last chunk. Default true: one
+    /// big file then loads on every stream. False loads every file in one transaction.
+    /// </summary>
+    public bool SplitLargeFiles { get; init; } = true;
+
     /// <summary>The most files one batch may name; more is refused before anything is loaded. Default 100,000.</summary>
     public int MaxFilesPerBatch { get; init; } = 100_000;
 

@@ -71,7 +71,7 @@ internal sealed partial class GuardedDecompressionStream : ReadOnlyStream
     /// overlaps the disk), so the parsing thread reads it itself (<see cref="ReadInline"/>) rather than
     /// through a pump task, which costs a thread-pool hop and a wake-up per block.
     /// </summary>
-    public bool CanReadInline => !_gzip && _zstdInput is null && _inner is FileStream;
+    public bool CanReadInline => !_gzip && _zstdInput is null && _inner is FileStream or FileRangeStream;
 
     /// <summary>A blocking read of an uncompressed local file (see <see cref="CanReadInline"/>).</summary>
     public int ReadInline(Span<byte> buffer)

@@ -63,6 +63,30 @@ internal sealed partial class SourceOpener : IDisposable
         return GuardedDecompressionStream.Wrap(raw, file, Encoded(file, raw.IsGzipEncoded), Options);
     }
 
+    /// <summary>
+    /// Opens bytes <paramref name="start"/> to <paramref name="end"/> (exclusive) of an uncompressed local file: a chunk of
+    /// it (<see cref="Engine.Chunks.Chunk"/>), read inline by the parsing thread as a whole file is.
+    /// </summary>
+    public Stream OpenRange(SourceFile file, long start, long end)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (file.IsHttp || file.IsS3 || file.Compression != SourceCompression.None)
+        {
+            throw new InvalidOperationException("Only an uncompressed local file is read in ranges.");
+        }
+
+        var local = OpenLocal(file);
+        try
+        {
+            return GuardedDecompressionStream.Wrap(new FileRangeStream(local, start, end - start), file, SourceCompression.None, Options);
+        }
+        catch
+        {
+            local.Dispose();
+            throw;
+        }
+    }
+
     public void Dispose()
     {
         _client.Dispose();

@@ -69,7 +69,8 @@ public sealed class LoadParityTests
         Assert.Equal(1000, await f.ScalarAsync("SELECT count(*) FROM plants"));
         Assert.Equal(2, await f.ScalarAsync("SELECT count(*) FROM ingest.import_file WHERE state = 'loaded'"));
         // The batch's log, not its last record's: a worker settles the retry after another may have recorded 'finished'.
-        Assert.Contains($"{lost} was committed before the connection was lost; not loading it again", (await f.Recorder.GetBatchAsync(outcome.Id)).Log, StringComparison.Ordinal);
+        var log = (await f.Recorder.GetBatchAsync(outcome.Id)).Log!;
+        Assert.True(log.Contains($"{lost} was committed before the connection was lost; not loading it again", StringComparison.Ordinal), log);
     }
 
     [SkippableTheory]

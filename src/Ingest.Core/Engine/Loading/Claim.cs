@@ -2,14 +2,46 @@ using Ingest.Sources;
 
 namespace Ingest.Engine.Loading;
 
-/// <summary>A piece of work a stream has taken: today a whole file.</summary>
+/// <summary>A piece of work a stream has taken: a whole file, or a chunk of a big local one.</summary>
 /// <param name="File">The file to load.</param>
-internal sealed record Claim(SourceFile File);
+/// <param name="Chunk">The part of it to load; null for the whole file.</param>
+internal sealed record Claim(SourceFile File, Chunks.Chunk? Chunk = null)
+{
+    /// <summary>Invalid rows of the file logged so far, shared by its chunks: the log's cap is per file.</summary>
+    public RowErrorCount Logged { get; init; } = new();
+
+    /// <summary>How log lines and progress name the piece: the file's key, and its chunk when it has one.</summary>
+    public string Name => Chunk is null ? File.Key : $"{File.Key} ({Chunk})";
+}
+
+/// <summary>A count of a file's invalid rows written to the log, shared by the chunks that load it at once.</summary>
+internal sealed class RowErrorCount
+{
+    private int _count;
+
+    /// <summary>Takes the next place (1-based) when one of the first <paramref name="max"/> is left; 0 when none is.</summary>
+    public int TryTake(int max)
+    {
+        while (true)
+        {
+            var taken = Volatile.Read(ref _count);
+            if (taken >= max)
+            {
+                return 0;
+            }
+
+            if (Interlocked.CompareExchange(ref _count, taken + 1, taken) == taken)
+            {
+                return taken + 1;
+            }
+        }
+    }
+}
 
 /// <summary>How a piece of work ended.</summary>
 internal enum LoadOutcome
 {
-    /// <summary>Its rows and ledger row committed.</summary>
+    /// <summary>Its rows and ledger row committed (for a chunk: the chunk's; see <see cref="LoadResult.FileLoaded"/>).</summary>
     Loaded,
 
     /// <summary>The ledger already held it when it was claimed (loaded by an earlier run of the batch): not loaded again.</summary>
@@ -31,6 +63,9 @@ internal enum LoadOutcome
 /// <summary>The end of a piece of work: its outcome, its counts when it loaded, and why it failed when it did.</summary>
 internal readonly record struct LoadResult(LoadOutcome Outcome, long Inserted = 0, long Invalid = 0, Exception? Error = null, LoadFailure Failure = default)
 {
+    /// <summary>The piece's commit completed its file (always for a whole file; for a chunk, when it was the last).</summary>
+    public bool FileLoaded { get; init; }
+
     /// <summary>The work is in the ledger now (loaded by this claim or found there).</summary>
     public bool Done => Outcome is LoadOutcome.Loaded or LoadOutcome.AlreadyLoaded or LoadOutcome.CommittedBefore;
 }

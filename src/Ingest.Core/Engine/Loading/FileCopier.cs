@@ -38,12 +38,15 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
 
     /// <summary>Copies the file's valid rows; returns the file's totals. Throws on a file error or cancellation (the COPY is cancelled).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public (long Inserted, long Invalid) Copy(NpgsqlConnection connection, SourceFile file, ICopyObserver observer, CancellationToken token)
+    public (long Inserted, long Invalid) Copy(NpgsqlConnection connection, SourceFile file, Chunks.Chunk? chunk, ICopyObserver observer, CancellationToken token)
     {
         long inserted = 0, invalid = 0;
-        using var source = opener.OpenAsync(file, token).AsTask().GetAwaiter().GetResult();
+        using var source = chunk is null ? opener.OpenAsync(file, token).AsTask().GetAwaiter().GetResult() : opener.OpenRange(file, chunk.Start, chunk.End);
         observer.Opened((source as GuardedDecompressionStream)?.ExpectedLength);
-        using (var reader = new CsvRecordReader(source, file.Key, csvOptions, observer.BytesRead, token))
+
+        // A later chunk starts on a record of its own: no header to skip, and its lines counted from where it starts.
+        var options = chunk is not { Index: > 0 } ? csvOptions : csvOptions with { HeaderLines = 0, FirstLine = chunk.FirstLine };
+        using (var reader = new CsvRecordReader(source, file.Key, options, observer.BytesRead, token))
         {
             var copy = connection.BeginRawBinaryCopy(layout.CopyCommand);
             try

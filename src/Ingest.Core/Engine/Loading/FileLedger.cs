@@ -23,10 +23,145 @@ internal static class FileLedger
             loaded_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (batch_id, file_key)
         );
+        CREATE TABLE IF NOT EXISTS ingest.import_chunk (
+            batch_id uuid NOT NULL,
+            file_key text NOT NULL,
+            chunk integer NOT NULL,
+            chunks integer NOT NULL,
+            byte_start bigint NOT NULL,
+            byte_end bigint NOT NULL,
+            first_line bigint NOT NULL,
+            state text NOT NULL,
+            rows_inserted bigint NOT NULL DEFAULT 0,
+            rows_invalid bigint NOT NULL DEFAULT 0,
+            loaded_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (batch_id, file_key, chunk)
+        );
         """;
 
     public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Sql.EnsureAsync(dataSource, 1, "SELECT to_regclass('ingest.import_file') IS NOT NULL", CreateSql, cancellationToken);
+        Sql.EnsureAsync(dataSource, 1, "SELECT to_regclass('ingest.import_file') IS NOT NULL AND to_regclass('ingest.import_chunk') IS NOT NULL", CreateSql, cancellationToken);
+
+    /// <summary>
+    /// A batch's rows in the table, by the ledger: its loaded files, and the committed chunks of files not loaded whole
+    /// yet (an abort or a file error leaves whole chunks only, and their rows are in the table).
+    /// </summary>
+    public static async Task<(long Inserted, long Invalid)> TotalsAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
+    {
+        using var command = dataSource.CreateCommand("""
+            SELECT coalesce(sum(rows_inserted), 0)::bigint, coalesce(sum(rows_invalid), 0)::bigint FROM (
+                SELECT rows_inserted, rows_invalid FROM ingest.import_file WHERE batch_id = $1 AND state = 'loaded'
+                UNION ALL
+                SELECT c.rows_inserted, c.rows_invalid FROM ingest.import_chunk c
+                WHERE c.batch_id = $1 AND c.state = 'loaded'
+                  AND NOT EXISTS (SELECT 1 FROM ingest.import_file f WHERE f.batch_id = c.batch_id AND f.file_key = c.file_key AND f.state = 'loaded')) t
+            """);
+        command.Parameters.AddWithValue(batchId);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return (reader.GetInt64(0), reader.GetInt64(1));
+        }
+    }
+
+    /// <summary>The committed chunks of the batch's files not loaded whole yet, by file key.</summary>
+    public static async Task<Dictionary<string, List<Chunks.Chunk>>> PartialChunksAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
+    {
+        var chunks = new Dictionary<string, List<Chunks.Chunk>>(StringComparer.Ordinal);
+        using var command = dataSource.CreateCommand("""
+            SELECT c.file_key, c.chunk, c.chunks, c.byte_start, c.byte_end, c.first_line FROM ingest.import_chunk c
+            WHERE c.batch_id = $1 AND c.state = 'loaded'
+              AND NOT EXISTS (SELECT 1 FROM ingest.import_file f WHERE f.batch_id = c.batch_id AND f.file_key = c.file_key AND f.state = 'loaded')
+            ORDER BY c.file_key, c.chunk
+            """);
+        command.Parameters.AddWithValue(batchId);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var key = reader.GetString(0);
+                if (!chunks.TryGetValue(key, out var list))
+                {
+                    chunks[key] = list = [];
+                }
+
+                list.Add(new Chunks.Chunk(reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
+            }
+        }
+
+        return chunks;
+    }
+
+    /// <summary>
+    /// Claims a chunk inside its open transaction; false when it is already loaded, or its whole file is (a second
+    /// loader of the same chunk blocks on the first one's uncommitted row, then finds it).
+    /// </summary>
+    public static bool TryClaimChunk(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string fileKey, Chunks.Chunk chunk)
+    {
+        using var command = new NpgsqlCommand(
+            """
+            INSERT INTO ingest.import_chunk (batch_id, file_key, chunk, chunks, byte_start, byte_end, first_line, state)
+            SELECT $1, $2, $3, $4, $5, $6, $7, 'loading'
+            WHERE NOT EXISTS (SELECT 1 FROM ingest.import_file WHERE batch_id = $1 AND file_key = $2 AND state = 'loaded')
+            ON CONFLICT (batch_id, file_key, chunk) DO NOTHING
+            """,
+            connection,
+            transaction);
+        command.Parameters.AddWithValue(batchId);
+        command.Parameters.AddWithValue(fileKey);
+        command.Parameters.AddWithValue(chunk.Index);
+        command.Parameters.AddWithValue(chunk.Count);
+        command.Parameters.AddWithValue(chunk.Start);
+        command.Parameters.AddWithValue(chunk.End);
+        command.Parameters.AddWithValue(chunk.FirstLine);
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>
+    /// Marks the claimed chunk loaded and, when it is the last of its file to commit, writes the file's own ledger row
+    /// with the file's totals, all in the chunk's transaction. Chunks of a file settle this one after another (a
+    /// transaction lock on the file), so the last one always sees the others committed.
+    /// </summary>
+    /// <returns>True when the file is now loaded whole.</returns>
+    public static bool MarkChunkLoaded(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string fileKey, Chunks.Chunk chunk, long inserted, long invalid)
+    {
+        using (var mark = new NpgsqlCommand(
+            "UPDATE ingest.import_chunk SET state = 'loaded', rows_inserted = $4, rows_invalid = $5, loaded_at = now() WHERE batch_id = $1 AND file_key = $2 AND chunk = $3",
+            connection,
+            transaction))
+        {
+            mark.Parameters.AddWithValue(batchId);
+            mark.Parameters.AddWithValue(fileKey);
+            mark.Parameters.AddWithValue(chunk.Index);
+            mark.Parameters.AddWithValue(inserted);
+            mark.Parameters.AddWithValue(invalid);
+            mark.ExecuteNonQuery();
+        }
+
+        using (var serialize = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7355611, hashtext($1::text || $2))", connection, transaction))
+        {
+            serialize.Parameters.AddWithValue(batchId);
+            serialize.Parameters.AddWithValue(fileKey);
+            serialize.ExecuteNonQuery();
+        }
+
+        using var complete = new NpgsqlCommand(
+            """
+            INSERT INTO ingest.import_file (batch_id, file_key, state, rows_inserted, rows_invalid)
+            SELECT $1, $2, 'loaded', sum(rows_inserted), sum(rows_invalid) FROM ingest.import_chunk
+            WHERE batch_id = $1 AND file_key = $2 AND state = 'loaded'
+            HAVING count(*) = $3
+            ON CONFLICT (batch_id, file_key) DO NOTHING
+            """,
+            connection,
+            transaction);
+        complete.Parameters.AddWithValue(batchId);
+        complete.Parameters.AddWithValue(fileKey);
+        complete.Parameters.AddWithValue((long)chunk.Count);
+        return complete.ExecuteNonQuery() == 1;
+    }
 
     /// <summary>The loaded files of a batch with their counts.</summary>
     public static async Task<Dictionary<string, (long Inserted, long Invalid)>> LoadedAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)

@@ -15,12 +15,10 @@ namespace Ingest.Engine.Loading;
 /// </summary>
 internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, LoadHooks hooks, IngestOptions options)
 {
-    private int _rowErrorsLogged;
-
     /// <summary>Loads the claim on <paramref name="stream"/>'s connection, retrying in place, until it ends one way or another.</summary>
     public LoadResult Run(LoadStream stream, CancellationToken token)
     {
-        var key = claim.File.Key;
+        var key = claim.Name;
 
         long? outageSince = null;
         for (var attempt = 1; ; attempt++)
@@ -58,18 +56,23 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
     private LoadResult Attempt(NpgsqlConnection connection, bool retried, CancellationToken token)
     {
         var file = claim.File;
+        var chunk = claim.Chunk;
         using var transaction = connection.BeginTransaction();
-        if (!FileLedger.TryClaim(connection, transaction, site.BatchId, file.Key))
+        var fresh = chunk is null
+            ? FileLedger.TryClaim(connection, transaction, site.BatchId, file.Key)
+            : FileLedger.TryClaimChunk(connection, transaction, site.BatchId, file.Key, chunk);
+        if (!fresh)
         {
             var line = retried
-                ? $"{file.Key} was committed before the connection was lost; not loading it again"
-                : $"{file.Key} is already loaded in this batch; skipped";
+                ? $"{claim.Name} was committed before the connection was lost; not loading it again"
+                : $"{claim.Name} is already loaded in this batch; skipped";
             var found = Commit(connection, transaction, line, withRows: false);
             return found != LoadOutcome.Loaded ? new LoadResult(found) : new LoadResult(retried ? LoadOutcome.CommittedBefore : LoadOutcome.AlreadyLoaded);
         }
 
-        site.Log(BatchLogLevel.Info, file.IsHttp || file.IsS3 ? $"Fetching url {file.Key}" : $"Reading file {file.Key}");
-        var observer = new FileObserver(site, file, this);
+        var what = file.IsHttp || file.IsS3 ? "Fetching url" : "Reading file";
+        site.Log(BatchLogLevel.Info, chunk is null ? $"{what} {file.Key}" : $"{what} {claim.Name}: bytes {chunk.Start} to {chunk.End}, from line {chunk.FirstLine}");
+        var observer = new FileObserver(site, claim.Name, this);
         var tag = IngestTelemetry.Dataset(site.Dataset);
         var started = Stopwatch.GetTimestamp();
         var span = IngestTelemetry.StartFile(file.Key, site.Dataset);
@@ -79,9 +82,16 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
         var failure = "not loaded";
         try
         {
-            var (inserted, invalid) = site.Copier.Copy(connection, file, observer, token);
-            FileLedger.MarkLoaded(connection, transaction, site.BatchId, file.Key, inserted, invalid);
-            var outcome = Commit(connection, transaction, $"Loaded {file.Key}: {inserted} rows inserted, {invalid} invalid", withRows: true);
+            var (inserted, invalid) = site.Copier.Copy(connection, file, chunk, observer, token);
+            hooks.BeforeCommit?.Invoke(claim.Name);
+            token.ThrowIfCancellationRequested(); // Stopped (an abort, another file's error) while it copied: it rolls back.
+            var fileLoaded = chunk is null || FileLedger.MarkChunkLoaded(connection, transaction, site.BatchId, file.Key, chunk, inserted, invalid);
+            if (chunk is null)
+            {
+                FileLedger.MarkLoaded(connection, transaction, site.BatchId, file.Key, inserted, invalid);
+            }
+
+            var outcome = Commit(connection, transaction, $"Loaded {claim.Name}: {inserted} rows inserted, {invalid} invalid", withRows: true);
             if (outcome != LoadOutcome.Loaded)
             {
                 return new LoadResult(outcome);
@@ -91,7 +101,7 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
             observer.Progress(inserted, invalid);
             IngestTelemetry.RowsInserted.Add(inserted, tag);
             IngestTelemetry.RowsInvalid.Add(invalid, tag);
-            return new LoadResult(LoadOutcome.Loaded, inserted, invalid);
+            return new LoadResult(LoadOutcome.Loaded, inserted, invalid) { FileLoaded = fileLoaded };
         }
         catch (Exception ex)
         {
@@ -102,7 +112,7 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
         {
             if (!loaded)
             {
-                observer.TakeBack(); // The file's rows never commit: take back the live counts it published.
+                observer.TakeBack(); // The piece's rows never commit: take back the live counts it published.
             }
 
             site.InFlight(observer, started: false);
@@ -134,7 +144,8 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
     /// <summary>An invalid row: handed to the host and the site, and the first few of each file (across attempts) to the log.</summary>
     internal void OnInvalidRow(Sources.SourceFile file, long line, int column, RowErrorKind kind, ref CsvRow row)
     {
-        var logged = _rowErrorsLogged < options.MaxRowErrorsLogged;
+        var nth = claim.Logged.TryTake(options.MaxRowErrorsLogged);
+        var logged = nth > 0;
         if (!logged && options.OnInvalidRow is null && !site.KeepsRowErrors)
         {
             return;
@@ -145,7 +156,7 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
         site.InvalidRow(error);
         if (logged)
         {
-            foreach (var message in InvalidRowLog.Lines(error, ++_rowErrorsLogged, options.MaxRowErrorsLogged))
+            foreach (var message in InvalidRowLog.Lines(error, nth, options.MaxRowErrorsLogged))
             {
                 site.Log(BatchLogLevel.Warn, message);
             }

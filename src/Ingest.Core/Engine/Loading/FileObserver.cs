@@ -11,7 +11,7 @@ namespace Ingest.Engine.Loading;
 /// rollback can take them back), counts its bytes, and reports its invalid rows, the first few of each file to
 /// the batch log.
 /// </summary>
-internal sealed class FileObserver(ILoadSite site, SourceFile file, FileLoad load) : ICopyObserver
+internal sealed class FileObserver(ILoadSite site, string name, FileLoad load) : ICopyObserver
 {
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly KeyValuePair<string, object?> _tag = IngestTelemetry.Dataset(site.Dataset);
@@ -20,10 +20,11 @@ internal sealed class FileObserver(ILoadSite site, SourceFile file, FileLoad loa
     private long _bytes;
     private long? _total;
 
-    public string FileKey => file.Key;
+    /// <summary>The piece: its file's key, and its chunk when it has one.</summary>
+    public string FileKey => name;
 
     public FileProgress Snapshot() =>
-        new(file.Key, Volatile.Read(ref _inserted), Volatile.Read(ref _invalid), Interlocked.Read(ref _bytes), Stopwatch.GetElapsedTime(_started)) { TotalBytes = _total };
+        new(name, Volatile.Read(ref _inserted), Volatile.Read(ref _invalid), Interlocked.Read(ref _bytes), Stopwatch.GetElapsedTime(_started)) { TotalBytes = _total };
 
     public void Opened(long? totalBytes) => _total = totalBytes;
 

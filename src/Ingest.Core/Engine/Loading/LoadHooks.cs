@@ -10,6 +10,9 @@ internal sealed class LoadHooks
     /// <summary>No hooks: what every engine has unless a test gives it others.</summary>
     public static readonly LoadHooks None = new();
 
+    /// <summary>Runs when a piece has copied its rows, before its ledger row and COMMIT, with its name (the file's key, and its chunk when it has one): a test holds a commit here.</summary>
+    public Action<string>? BeforeCommit { get; init; }
+
     /// <summary>Runs right after a file's COMMIT succeeded, with its key; throwing here is a COMMIT whose answer was lost.</summary>
     public Action<string>? AfterCommit { get; init; }
 

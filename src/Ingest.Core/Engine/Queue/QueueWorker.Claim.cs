@@ -82,7 +82,10 @@ internal sealed partial class QueueWorker
                 ForgetLocations(claim.BatchId); // Nothing while the batch runs; once it has ended, also when this worker is stopping.
                 if (!stop.IsCancellationRequested)
                 {
-                    Log(claim.BatchId, BatchLogLevel.Info, $"Stopped loading {file.Key}: the batch is no longer running; the file rolled back");
+                    // Stopped while it retried a COMMIT whose answer was lost: the ledger says whether that COMMIT happened.
+                    Log(claim.BatchId, BatchLogLevel.Info, IsLoaded(claim)
+                        ? $"{file.Key} was committed before the connection was lost; not loading it again"
+                        : $"Stopped loading {file.Key}: the batch is no longer running; the file rolled back");
                 }
 
                 break;
@@ -96,6 +99,21 @@ internal sealed partial class QueueWorker
                 Release(claim, reason);
                 FailBatch(claim.BatchId, reason);
                 break;
+        }
+    }
+
+    private bool IsLoaded(WorkClaim claim)
+    {
+        try
+        {
+            using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM ingest.import_file WHERE batch_id = $1 AND file_key = $2 AND state = 'loaded')");
+            command.Parameters.AddWithValue(claim.BatchId);
+            command.Parameters.AddWithValue(claim.FileKey);
+            return command.ExecuteScalar() is true;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException)
+        {
+            return false;
         }
     }
 

@@ -45,8 +45,7 @@ internal sealed partial class QueueWorker
 
     private (long Inserted, long Invalid) Totals(Guid batchId)
     {
-        var loaded = FileLedger.LoadedAsync(dataSource, batchId, CancellationToken.None).GetAwaiter().GetResult();
-        return (loaded.Values.Sum(v => v.Inserted), loaded.Values.Sum(v => v.Invalid));
+        return FileLedger.TotalsAsync(dataSource, batchId, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     /// <summary>The first worker to touch a created batch records <c>started</c> (once: under the batch's queue row lock).</summary>

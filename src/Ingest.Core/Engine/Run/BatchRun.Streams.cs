@@ -30,12 +30,13 @@ internal sealed partial class BatchRun : ILoadSite
     {
         var token = _stop.Token;
         using var stream = new LoadStream(_dataSource);
-        while (!token.IsCancellationRequested && _queue.TryDequeue(out var file))
+        while (!token.IsCancellationRequested && _queue.TryDequeue(out var claim))
         {
-            var result = new FileLoad(this, new Claim(file), _policy, _engine.Hooks, _options).Run(stream, token);
+            var result = new FileLoad(this, claim, _policy, _engine.Hooks, _options).Run(stream, token);
             switch (result.Outcome)
             {
-                case LoadOutcome.Loaded or LoadOutcome.CommittedBefore:
+                case LoadOutcome.Loaded when result.FileLoaded:
+                case LoadOutcome.CommittedBefore when claim.Chunk is null:
                     Interlocked.Increment(ref _filesDone);
                     break;
                 case LoadOutcome.Failed:

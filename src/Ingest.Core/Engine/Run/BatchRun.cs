@@ -21,7 +21,7 @@ internal sealed partial class BatchRun
     private IStatusRecorder _recorder;
     private readonly LoadPolicy _policy;
     private readonly Guid _batchId;
-    private readonly ConcurrentQueue<SourceFile> _queue = new();
+    private readonly ConcurrentQueue<Claim> _queue = new();
     private readonly ConcurrentDictionary<string, FileObserver> _inFlight = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _gate = new();
@@ -66,8 +66,7 @@ internal sealed partial class BatchRun
 
         var loaded = await FileLedger.LoadedAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
-        _inserted = loaded.Values.Sum(v => v.Inserted);
-        _invalid = loaded.Values.Sum(v => v.Invalid);
+        (_inserted, _invalid) = await FileLedger.TotalsAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         _filesDone = _files.Count - pending.Count;
 
         if (existing is { Status: BatchStatus.Finished } && pending.Count == 0)
@@ -122,13 +121,15 @@ internal sealed partial class BatchRun
         }
 
         await AppendAsync(BatchStatus.Started, CancellationToken.None).ConfigureAwait(false);
-        var streams = Math.Max(1, Math.Min(_options.Streams, pending.Count));
         _log.Info($"Using {_options.Streams} parallel streams");
         _log.Info("Starting import");
-        foreach (var file in pending)
+        var pieces = await PiecesAsync(pending, cancellationToken).ConfigureAwait(false);
+        foreach (var piece in pieces)
         {
-            _queue.Enqueue(file);
+            _queue.Enqueue(piece);
         }
+
+        var streams = Math.Max(1, Math.Min(_options.Streams, pieces.Count));
 
         using var hostCancel = cancellationToken.Register(OnHostCancel);
 
@@ -197,9 +198,9 @@ internal sealed partial class BatchRun
 
             _log.Warn($"{missing.Count} file(s) committed earlier are not in the ledger now (the server lost acknowledged commits in a crash: is synchronous_commit or fsync off?); loading them again: {string.Join(", ", missing.Take(3).Select(f => f.Key))}");
             Volatile.Write(ref _filesDone, _files.Count - missing.Count);
-            foreach (var file in missing)
+            foreach (var piece in await PiecesAsync(missing, CancellationToken.None).ConfigureAwait(false))
             {
-                _queue.Enqueue(file);
+                _queue.Enqueue(piece);
             }
         }
     }
@@ -209,8 +210,7 @@ internal sealed partial class BatchRun
         // The ledger is the truth: counts of files that committed, whatever happened to the others.
         // The server may be coming back from a restart: the end of the batch waits for it a while.
         var loaded = await LoadPolicy.WhenReachableAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
-        _inserted = loaded.Values.Sum(v => v.Inserted);
-        _invalid = loaded.Values.Sum(v => v.Invalid);
+        (_inserted, _invalid) = await LoadPolicy.WhenReachableAsync(() => FileLedger.TotalsAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
         _filesDone = _files.Count(f => loaded.ContainsKey(f.Key));
         BatchStatus status;
         string? error = null;

@@ -1,0 +1,86 @@
+using Ingest.Engine.Chunks;
+using Ingest.Engine.Loading;
+using Ingest.Sources;
+
+namespace Ingest.Engine.Run;
+
+internal sealed partial class BatchRun
+{
+    /// <summary>A file is cut only when it is at least this big: below it, one transaction costs less than the parts' overhead.</summary>
+    internal const long MinSplitBytes = 8L * 1024 * 1024;
+
+    /// <summary>
+    /// The pieces of work of the files to load: a file larger than its share of the streams (an uncompressed local
+    /// file, whose parts can be read on their own) is cut on record boundaries into chunks that load side by side,
+    /// each in a transaction of its own with its own ledger row; a file with chunks already loaded (a resume) loads
+    /// its missing chunks, cut where they were first cut; any other file is one piece.
+    /// </summary>
+    /// <exception cref="FileErrorException">A file with chunks loaded earlier can no longer be cut the same way: it changed.</exception>
+    private async Task<List<Claim>> PiecesAsync(IReadOnlyList<SourceFile> files, CancellationToken cancellationToken)
+    {
+        var partial = await FileLedger.PartialChunksAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
+        var sizes = files.ToDictionary(f => f.Key, SplittableSize, StringComparer.Ordinal);
+        var share = _options.Streams > 1 ? Math.Max(1, sizes.Values.Sum() / _options.Streams) : long.MaxValue;
+        var pieces = new List<Claim>(files.Count);
+        foreach (var file in files)
+        {
+            if (partial.TryGetValue(file.Key, out var done))
+            {
+                pieces.AddRange(Resumed(file, done));
+                continue;
+            }
+
+            var size = sizes[file.Key];
+            var count = size >= MinSplitBytes && _options.SplitLargeFiles && size > share + (share / 4)
+                ? (int)Math.Min(_options.Streams, (size + share - 1) / share)
+                : 1;
+            if (count > 1 && ChunkPlanner.Plan(file.LocalPath, count) is { } chunks)
+            {
+                _log.Info($"Splitting {file.Key} ({size / 1048576.0:0} MiB) into {chunks.Count} chunks on record boundaries, each loaded in a transaction of its own");
+                var logged = new RowErrorCount();
+                pieces.AddRange(chunks.Select(chunk => new Claim(file, chunk) { Logged = logged }));
+            }
+            else
+            {
+                pieces.Add(new Claim(file));
+            }
+        }
+
+        return pieces;
+    }
+
+    // The chunks of a file not loaded yet, cut as the loaded ones were: the same file cuts the same way.
+    private IEnumerable<Claim> Resumed(SourceFile file, List<Chunk> done)
+    {
+        var plan = ChunkPlanner.Plan(file.LocalPath, done[0].Count);
+        if (plan is null || plan.Count != done[0].Count || done.Any(d => plan[d.Index] != d))
+        {
+            throw new FileErrorException(
+                file.Key,
+                $"the file changed since {done.Count} of its {done[0].Count} chunks were loaded in this batch: it no longer cuts into the same chunks. Load the new file under a new batch id (the batch's table already holds rows of the old one).");
+        }
+
+        _log.Info($"Resuming {file.Key}: {done.Count} of its {plan.Count} chunks are loaded; loading the rest");
+        var logged = new RowErrorCount();
+        var loaded = done.Select(d => d.Index).ToHashSet();
+        return plan.Where(chunk => !loaded.Contains(chunk.Index)).Select(chunk => new Claim(file, chunk) { Logged = logged });
+    }
+
+    // The size of a file that could be cut (an uncompressed local file), else 0: its length is known, and any part of it can be read alone.
+    private static long SplittableSize(SourceFile file)
+    {
+        if (file.IsHttp || file.IsS3 || file.Compression != SourceCompression.None)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return new FileInfo(file.LocalPath).Length;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return 0; // Its load says what is wrong with it.
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Text;
+using Ingest.Core.Tests.Engine;
+using Ingest.Engine.Loading;
+using Ingest.Status;
+
+namespace Ingest.Core.Tests.Chunks;
+
+/// <summary>One big local file loads on every stream, in chunks cut on record boundaries, each exactly once.</summary>
+public sealed class ChunkedImportTests
+{
+    [SkippableFact]
+    public async Task One_big_file_loads_in_chunks_on_every_stream_each_row_once_with_the_files_own_line_numbers()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });
+        var (path, valid, badLines) = WriteBigFile(f, "big.csv", records: 150_000);
+
+        var result = await f.ImportAsync([path]);
+
+        Assert.True(result.Status == BatchStatus.Finished, result.Log);
+        Assert.Equal(valid, result.InsertCount);
+        Assert.Equal(badLines.Count, result.InvalidCount);
+        Assert.Equal(valid, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(valid, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.Equal(Enumerable.Range(0, 150_000).Where(n => !badLines.ContainsKey(n)).Sum(n => (long)n), await f.ScalarAsync("""SELECT sum("plantHeight") FROM plants"""));
+        Assert.Contains("into 3 chunks on record boundaries", result.Log, StringComparison.Ordinal);
+        Assert.Equal(3, Count(result.Log!, "INFO Loaded " + path + " (chunk "));
+        Assert.Equal(1, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{result.BatchId}' AND state = 'loaded' AND rows_inserted = {valid}"));
+        Assert.Equal(3, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_chunk WHERE batch_id = '{result.BatchId}' AND state = 'loaded'"));
+
+        // Every invalid row is named by its line in the file, also in the second and third chunks.
+        Assert.Equal(badLines.Values.Order(), result.RowErrors.Select(e => e.Line).Order());
+        Assert.All(result.RowErrors, e => Assert.Equal(path, e.FileKey));
+    }
+
+    [SkippableFact]
+    public async Task An_abort_mid_file_keeps_whole_chunks_only_and_a_resume_loads_just_the_missing_chunk()
+    {
+        using var held = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var id = Guid.NewGuid();
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });
+        var (path, valid, _) = WriteBigFile(f, "abort.csv", records: 150_000, badEvery: 0);
+
+        // The third chunk is held just before its COMMIT while the abort comes; the other two commit.
+        f.Engine.Hooks = new LoadHooks
+        {
+            BeforeCommit = name =>
+            {
+                if (name.EndsWith("(chunk 3 of 3)", StringComparison.Ordinal) && !release.IsSet)
+                {
+                    held.Set();
+                    release.Wait(TimeSpan.FromSeconds(60));
+                }
+            },
+        };
+        var run = f.ImportAsync([path], id);
+        await PostgresFaultTests.WaitUntilAsync(async () => held.IsSet
+            && await f.ScalarAsync($"SELECT count(*) FROM ingest.import_chunk WHERE batch_id = '{id}' AND state = 'loaded'") == 2);
+        await f.Recorder.RequestAbortAsync(id); // As another process would; the run sees it at its next poll.
+        await PostgresFaultTests.WaitUntilAsync(async () => (await f.Recorder.GetBatchAsync(id)).Log?.Contains("Received abort instruction", StringComparison.Ordinal) == true);
+        release.Set();
+        var aborted = await run;
+
+        var kept = await f.ScalarAsync("SELECT count(*) FROM plants");
+        Assert.Equal(BatchStatus.Aborted, aborted.Status);
+        Assert.Equal(kept, aborted.InsertCount);
+        Assert.Equal(kept, await f.ScalarAsync($"SELECT sum(rows_inserted) FROM ingest.import_chunk WHERE batch_id = '{id}' AND state = 'loaded'"));
+        Assert.InRange(kept, 1, valid - 1);
+        Assert.Equal(0, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}'"));
+
+        f.Engine.Hooks = LoadHooks.None;
+        var resumed = await f.ImportAsync([path], id);
+
+        Assert.Equal(BatchStatus.Finished, resumed.Status);
+        Assert.Equal(valid, resumed.InsertCount);
+        Assert.Equal(valid, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(valid, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.Contains($"Resuming {path}: 2 of its 3 chunks are loaded; loading the rest", resumed.Log, StringComparison.Ordinal);
+        // The log holds both runs: chunks 1 and 2 were read once (by the first run), chunk 3 by both.
+        Assert.Equal(1, Count(resumed.Log!, $"Reading file {path} (chunk 1 of 3)"));
+        Assert.Equal(1, Count(resumed.Log!, $"Reading file {path} (chunk 2 of 3)"));
+        Assert.Equal(2, Count(resumed.Log!, $"Reading file {path} (chunk 3 of 3)"));
+        Assert.Equal(1, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded' AND rows_inserted = {valid}"));
+    }
+
+    [SkippableFact]
+    public async Task A_file_error_in_a_chunk_ends_the_batch_naming_the_files_line_and_leaves_whole_chunks_only()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });
+        var (path, _, _) = WriteBigFile(f, "broken.csv", records: 150_000, badEvery: 0);
+        var lines = File.ReadAllLines(path).Length;
+        File.AppendAllText(path, "\"a quote that never closes,1,2\n" + EngineFixture.Rows(10, 900_000));
+
+        var result = await f.ImportAsync([path]);
+
+        Assert.Equal(BatchStatus.Error, result.Status);
+        Assert.StartsWith($"{path} line {lines + 1}: unterminated quoted field", result.Error, StringComparison.Ordinal);
+        Assert.Equal(await f.ScalarAsync("SELECT count(*) FROM plants"), result.InsertCount);
+        Assert.Equal(result.InsertCount, await f.ScalarAsync($"SELECT coalesce(sum(rows_inserted), 0) FROM ingest.import_chunk WHERE batch_id = '{result.BatchId}' AND state = 'loaded'"));
+        Assert.Equal(0, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{result.BatchId}'"));
+    }
+
+    [SkippableFact]
+    public async Task Files_no_larger_than_their_share_and_compressed_ones_load_whole()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 2 });
+        var (a, _, _) = WriteBigFile(f, "a.csv", records: 80_000, badEvery: 0);
+        var (b, _, _) = WriteBigFile(f, "b.csv", records: 80_000, badEvery: 0, start: 1_000_000);
+        var gz = f.WriteBytes("c.csv.gz", EngineFixture.Gzip(File.ReadAllText(a).Replace("\n0,", "\n0,", StringComparison.Ordinal)));
+        File.Delete(a);
+        var (a2, _, _) = WriteBigFile(f, "a2.csv", records: 80_000, badEvery: 0, start: 2_000_000);
+
+        var result = await f.ImportAsync([a2, b]);
+        var compressed = await f.ImportAsync([gz], schema: EngineFixture.Plants("plants_gz"));
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.DoesNotContain("chunks on record boundaries", result.Log, StringComparison.Ordinal);
+        Assert.Equal(BatchStatus.Finished, compressed.Status);
+        Assert.DoesNotContain("chunks on record boundaries", compressed.Log, StringComparison.Ordinal);
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM ingest.import_chunk"));
+    }
+
+    /// <summary>
+    /// A file of plants rows, each with a tenth, unmapped column holding a quoted value with line ends, commas and
+    /// quotes in it, so a chunk cut at a line end is wrong most of the time; every <paramref name="badEvery"/>th row has
+    /// a bad entity id. Returns the path, the valid rows, and the line of each bad row by its number.
+    /// </summary>
+    private static (string Path, long Valid, Dictionary<int, long> BadLines) WriteBigFile(EngineFixture f, string name, int records, int badEvery = 9973, int start = 0)
+    {
+        var text = new StringBuilder(records * 150);
+        var bad = new Dictionary<int, long>();
+        long line = 1;
+        for (var i = 0; i < records; i++)
+        {
+            var n = start + i;
+            var id = badEvery > 0 && i % badEvery == badEvery - 1 ? "not-a-uuid" : new Guid(n, 7, 7, [1, 2, 3, 4, 5, 6, 7, 8]).ToString();
+            if (id == "not-a-uuid")
+            {
+                bad[n] = line;
+            }
+
+            text.Append(CultureInfo.InvariantCulture, $"{id},{1706196472302 + n},{(n % 359) - 179}.5,{(n % 180) - 90},{n},{n},10.0.{n % 256}.1,cabbage,{-n},\"note {n}\nsecond line, \"\"quoted\"\"\"\n");
+            line += 2;
+        }
+
+        var path = f.WriteFile(name, text.ToString());
+        return (path, records - bad.Count, bad);
+    }
+
+    private static int Count(string text, string part)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+}
