@@ -15,7 +15,7 @@ namespace Ingest.Validation;
 /// overflow, and the few products Eisel-Lemire cannot decide — goes to <c>double.TryParse</c>, so the result
 /// never depends on which path ran. <c>double.TryParse</c> itself costs ~95 ns on a 17-digit value.
 /// </summary>
-internal static class FastDouble
+internal static partial class FastDouble
 {
     private const int SmallestPowerOfTen = -342;
     private const int LargestPowerOfTen = 308;
@@ -28,9 +28,6 @@ internal static class FastDouble
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
-
-    /// <summary>5^q for q in [-342, 308], normalized to 128 bits: [2i] the high word, [2i + 1] the low word.</summary>
-    private static readonly ulong[] PowersOfFive = BuildPowersOfFive();
 
     /// <summary>Parses like <c>double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value)</c>.</summary>
     public static bool TryParse(ReadOnlySpan<char> s, out double value) =>
@@ -289,41 +286,4 @@ internal static class FastDouble
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool TryParseSlow(ReadOnlySpan<char> s, out double value) =>
         double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
-
-    /// <summary>
-    /// The table of fast_float and the paper: for q >= 0, 5^q truncated to its top 128 bits; for q &lt; 0, a
-    /// 128-bit reciprocal rounded up (floor(2^b / 5^-q) + 1, truncated to 128 bits).
-    /// </summary>
-    private static ulong[] BuildPowersOfFive()
-    {
-        var table = new ulong[(LargestPowerOfTen - SmallestPowerOfTen + 1) * 2];
-        var two128 = BigInteger.One << 128;
-        for (var q = SmallestPowerOfTen; q <= LargestPowerOfTen; q++)
-        {
-            BigInteger c;
-            if (q >= 0)
-            {
-                c = BigInteger.Pow(5, q);
-                var bits = (int)c.GetBitLength();
-                c = bits < 128 ? c << (128 - bits) : c >> (bits - 128);
-            }
-            else
-            {
-                var power5 = BigInteger.Pow(5, -q);
-                var z = (int)power5.GetBitLength(); // 2^(z-1) < 5^-q < 2^z
-                var b = q >= -27 ? z + 127 : (2 * z) + 128;
-                c = (BigInteger.One << b) / power5 + 1;
-                while (c >= two128)
-                {
-                    c >>= 1;
-                }
-            }
-
-            var index = (q - SmallestPowerOfTen) * 2;
-            table[index] = (ulong)(c >> 64);
-            table[index + 1] = (ulong)(c & ulong.MaxValue);
-        }
-
-        return table;
-    }
 }
