@@ -54,56 +54,60 @@ internal sealed class TableLayout
             var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
+                // One catalog query in the usual case (the table is there); DDL, with its COMMIT, only when it is missing.
+                var table = await ReadAsync(connection, cancellationToken).ConfigureAwait(false);
+                if (table is null)
                 {
-                    using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", connection, transaction))
-                    {
-                        lockCommand.Parameters.AddWithValue(QualifiedName);
-                        await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    if (Schema.TableSchema is not null)
-                    {
-                        using var schemaCommand = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {Sql.Quote(Schema.TableSchema)}", connection, transaction);
-                        await schemaCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    using (var create = new NpgsqlCommand(CreateTableSql(), connection, transaction))
-                    {
-                        await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    await CreateAsync(connection, cancellationToken).ConfigureAwait(false);
+                    table = await ReadAsync(connection, cancellationToken).ConfigureAwait(false)
+                        ?? throw new InvalidOperationException($"Table {QualifiedName} was created but cannot be found.");
                 }
 
-                if (await MismatchAsync(connection, cancellationToken).ConfigureAwait(false) is { } mismatch)
+                if (Mismatch(table.Value.Columns) is { } mismatch)
                 {
                     throw new SchemaException(mismatch);
                 }
 
-                warnings = await WarningsAsync(connection, cancellationToken).ConfigureAwait(false);
+                warnings = table.Value.Unlogged ? [UnloggedWarning()] : [];
             }
         }).ConfigureAwait(false);
         return warnings;
+    }
+
+    private async Task CreateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            // Processes starting at once do not race on the catalogs.
+            using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", connection, transaction))
+            {
+                lockCommand.Parameters.AddWithValue(QualifiedName);
+                await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (Schema.TableSchema is not null)
+            {
+                using var schemaCommand = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {Sql.Quote(Schema.TableSchema)}", connection, transaction);
+                await schemaCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            using (var create = new NpgsqlCommand(CreateTableSql(), connection, transaction))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
     /// An UNLOGGED table is emptied by PostgreSQL after a crash while the ledger (a logged table) still says
     /// its files were loaded, so resuming the batch would not load them again: the user must hear of it.
     /// </summary>
-    private async Task<IReadOnlyList<string>> WarningsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        using var command = new NpgsqlCommand("SELECT relpersistence = 'u' FROM pg_class WHERE oid = to_regclass($1)", connection);
-        command.Parameters.AddWithValue(QualifiedName);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true
-            ?
-            [
-                $"Table {QualifiedName} is UNLOGGED: a server crash empties it, while ingest.import_file still records its files as loaded, " +
-                $"so a resumed batch would not load them again. Run ALTER TABLE {QualifiedName} SET LOGGED for a durable import.",
-            ]
-            : [];
-    }
+    private string UnloggedWarning() =>
+        $"Table {QualifiedName} is UNLOGGED: a server crash empties it, while ingest.import_file still records its files as loaded, " +
+        $"so a resumed batch would not load them again. Run ALTER TABLE {QualifiedName} SET LOGGED for a durable import.";
 
     /// <summary>
     /// Why the table, if it exists, cannot take the dataset's rows; null when it matches or does not exist yet.
@@ -118,37 +122,43 @@ internal sealed class TableLayout
         }
     }
 
-    private async Task<string?> MismatchAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private async Task<string?> MismatchAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        await ReadAsync(connection, cancellationToken).ConfigureAwait(false) is { } table ? Mismatch(table.Columns) : null; // Not there yet: a load creates it.
+
+    /// <summary>The table's columns and whether it is UNLOGGED, in one catalog query; null when there is no such table.</summary>
+    private async Task<(Dictionary<string, (string Type, bool NotNull, bool HasDefault)> Columns, bool Unlogged)?> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         const string Query = """
-            SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
-            FROM pg_attribute a
-            WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+            SELECT c.relpersistence = 'u', a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                   a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
+            FROM pg_class c
+            LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE c.oid = to_regclass($1)
             """;
-        var actual = new Dictionary<string, (string Type, bool NotNull, bool HasDefault)>(StringComparer.Ordinal);
-        using (var command = new NpgsqlCommand(Query, connection))
+        var columns = new Dictionary<string, (string Type, bool NotNull, bool HasDefault)>(StringComparer.Ordinal);
+        var exists = false;
+        var unlogged = false;
+        using var command = new NpgsqlCommand(Query, connection);
+        command.Parameters.AddWithValue(QualifiedName);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            command.Parameters.AddWithValue(QualifiedName);
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                exists = true;
+                unlogged = reader.GetBoolean(0);
+                if (!reader.IsDBNull(1))
                 {
-                    actual[reader.GetString(0)] = (reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3));
+                    columns[reader.GetString(1)] = (reader.GetString(2), reader.GetBoolean(3), reader.GetBoolean(4));
                 }
             }
         }
 
-        if (actual.Count == 0)
-        {
-            using var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection);
-            exists.Parameters.AddWithValue(QualifiedName);
-            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
-            {
-                return null; // Not there yet: a load creates it.
-            }
-        }
+        return exists ? (columns, unlogged) : null;
+    }
 
+    private string? Mismatch(Dictionary<string, (string Type, bool NotNull, bool HasDefault)> actual)
+    {
         var problems = new List<string>();
         foreach (var field in Schema.Fields)
         {

@@ -48,14 +48,7 @@ internal static class FileLedger
     /// </summary>
     public static async Task<(long Inserted, long Invalid)> TotalsAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
     {
-        using var command = dataSource.CreateCommand("""
-            SELECT coalesce(sum(rows_inserted), 0)::bigint, coalesce(sum(rows_invalid), 0)::bigint FROM (
-                SELECT rows_inserted, rows_invalid FROM ingest.import_file WHERE batch_id = $1 AND state = 'loaded'
-                UNION ALL
-                SELECT c.rows_inserted, c.rows_invalid FROM ingest.import_chunk c
-                WHERE c.batch_id = $1 AND c.state = 'loaded'
-                  AND NOT EXISTS (SELECT 1 FROM ingest.import_file f WHERE f.batch_id = c.batch_id AND f.file_key = c.file_key AND f.state = 'loaded')) t
-            """);
+        using var command = dataSource.CreateCommand(TotalsSql);
         command.Parameters.AddWithValue(batchId);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
@@ -65,30 +58,64 @@ internal static class FileLedger
         }
     }
 
-    /// <summary>The committed chunks of the batch's files not loaded whole yet, by file key.</summary>
-    public static async Task<Dictionary<string, List<Chunks.Chunk>>> PartialChunksAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
+    private const string TotalsSql = """
+        SELECT coalesce(sum(rows_inserted), 0)::bigint, coalesce(sum(rows_invalid), 0)::bigint FROM (
+            SELECT rows_inserted, rows_invalid FROM ingest.import_file WHERE batch_id = $1 AND state = 'loaded'
+            UNION ALL
+            SELECT c.rows_inserted, c.rows_invalid FROM ingest.import_chunk c
+            WHERE c.batch_id = $1 AND c.state = 'loaded'
+              AND NOT EXISTS (SELECT 1 FROM ingest.import_file f WHERE f.batch_id = c.batch_id AND f.file_key = c.file_key AND f.state = 'loaded')) t
+        """;
+
+    /// <summary>What the ledger holds of a batch: its loaded files, its totals and its partly loaded files' chunks.</summary>
+    public sealed record State(Dictionary<string, (long Inserted, long Invalid)> Loaded, long Inserted, long Invalid, Dictionary<string, List<Chunks.Chunk>> Partial);
+
+    /// <summary>
+    /// The batch's loaded files (with their counts), its totals (<see cref="TotalsAsync"/>) and the committed chunks of its
+    /// files not loaded whole yet, in one round trip: a run reads all three as it starts and as it ends, where each round
+    /// trip is paid before the first row or after the last.
+    /// </summary>
+    public static async Task<State> ReadAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
+    {
+        var batch = dataSource.CreateBatch();
+        await using (batch.ConfigureAwait(false))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(LoadedSql) { Parameters = { new() { Value = batchId }, new() { Value = LoadedState } } });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(TotalsSql) { Parameters = { new() { Value = batchId } } });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(PartialSql) { Parameters = { new() { Value = batchId } } });
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var loaded = await ReadLoadedAsync(reader, cancellationToken).ConfigureAwait(false);
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var (inserted, invalid) = (reader.GetInt64(0), reader.GetInt64(1));
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                var partial = await ReadPartialAsync(reader, cancellationToken).ConfigureAwait(false);
+                return new State(loaded, inserted, invalid, partial);
+            }
+        }
+    }
+
+    private const string PartialSql = """
+        SELECT c.file_key, c.chunk, c.chunks, c.byte_start, c.byte_end, c.first_line FROM ingest.import_chunk c
+        WHERE c.batch_id = $1 AND c.state = 'loaded'
+          AND NOT EXISTS (SELECT 1 FROM ingest.import_file f WHERE f.batch_id = c.batch_id AND f.file_key = c.file_key AND f.state = 'loaded')
+        ORDER BY c.file_key, c.chunk
+        """;
+
+    private static async Task<Dictionary<string, List<Chunks.Chunk>>> ReadPartialAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         var chunks = new Dictionary<string, List<Chunks.Chunk>>(StringComparer.Ordinal);
-        using var command = dataSource.CreateCommand("""
-            SELECT c.file_key, c.chunk, c.chunks, c.byte_start, c.byte_end, c.first_line FROM ingest.import_chunk c
-            WHERE c.batch_id = $1 AND c.state = 'loaded'
-              AND NOT EXISTS (SELECT 1 FROM ingest.import_file f WHERE f.batch_id = c.batch_id AND f.file_key = c.file_key AND f.state = 'loaded')
-            ORDER BY c.file_key, c.chunk
-            """);
-        command.Parameters.AddWithValue(batchId);
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var key = reader.GetString(0);
+            if (!chunks.TryGetValue(key, out var list))
             {
-                var key = reader.GetString(0);
-                if (!chunks.TryGetValue(key, out var list))
-                {
-                    chunks[key] = list = [];
-                }
-
-                list.Add(new Chunks.Chunk(reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
+                chunks[key] = list = [];
             }
+
+            list.Add(new Chunks.Chunk(reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
         }
 
         return chunks;
@@ -163,20 +190,14 @@ internal static class FileLedger
         return complete.ExecuteNonQuery() == 1;
     }
 
-    /// <summary>The loaded files of a batch with their counts.</summary>
-    public static async Task<Dictionary<string, (long Inserted, long Invalid)>> LoadedAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
+    private const string LoadedSql = "SELECT file_key, rows_inserted, rows_invalid FROM ingest.import_file WHERE batch_id = $1 AND state = $2";
+
+    private static async Task<Dictionary<string, (long Inserted, long Invalid)>> ReadLoadedAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
-        using var command = dataSource.CreateCommand("SELECT file_key, rows_inserted, rows_invalid FROM ingest.import_file WHERE batch_id = $1 AND state = $2");
-        command.Parameters.AddWithValue(batchId);
-        command.Parameters.AddWithValue(LoadedState);
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                result[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
-            }
+            result[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
         }
 
         return result;

@@ -13,12 +13,11 @@ internal sealed partial class BatchRun
     /// The pieces of work of the files to load: a file larger than its share of the streams (an uncompressed local
     /// file, whose parts can be read on their own) is cut on record boundaries into chunks that load side by side,
     /// each in a transaction of its own with its own ledger row; a file with chunks already loaded (a resume) loads
-    /// its missing chunks, cut where they were first cut; any other file is one piece.
+    /// its missing chunks (<paramref name="partial"/>, from the ledger), cut where they were first cut; any other file is one piece.
     /// </summary>
     /// <exception cref="FileErrorException">A file with chunks loaded earlier can no longer be cut the same way: it changed.</exception>
-    private async Task<List<Claim>> PiecesAsync(IReadOnlyList<SourceFile> files, CancellationToken cancellationToken)
+    private List<Claim> Pieces(IReadOnlyList<SourceFile> files, Dictionary<string, List<Chunk>> partial)
     {
-        var partial = await FileLedger.PartialChunksAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         var sizes = files.ToDictionary(f => f.Key, SplittableSize, StringComparer.Ordinal);
         var share = _options.Streams > 1 ? Math.Max(1, sizes.Values.Sum() / _options.Streams) : long.MaxValue;
         var pieces = new List<Claim>(files.Count);

@@ -26,6 +26,7 @@ internal sealed partial class BatchRun
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _gate = new();
     private readonly List<RowError> _rowErrors = [];
+    private readonly List<LoadStream> _streamsAhead = [];
     private CancellationTokenSource _stop = new();
     private RowEncoder _encoder = null!;
     private TableLayout _layout = null!;
@@ -64,9 +65,10 @@ internal sealed partial class BatchRun
         var (sourceWarnings, listed, listingLines) = await ResolveFilesAsync(cancellationToken).ConfigureAwait(false);
         warnings = [.. sourceWarnings, .. warnings];
 
-        var loaded = await FileLedger.LoadedAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
+        var ledger = await FileLedger.ReadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
+        var loaded = ledger.Loaded;
         var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
-        (_inserted, _invalid) = await FileLedger.TotalsAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
+        (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
         _filesDone = _files.Count - pending.Count;
 
         if (existing is { Status: BatchStatus.Finished } && pending.Count == 0)
@@ -123,7 +125,7 @@ internal sealed partial class BatchRun
         await AppendAsync(BatchStatus.Started, CancellationToken.None).ConfigureAwait(false);
         _log.Info($"Using {_options.Streams} parallel streams");
         _log.Info("Starting import");
-        var pieces = await PiecesAsync(pending, cancellationToken).ConfigureAwait(false);
+        var pieces = Pieces(pending, ledger.Partial);
         foreach (var piece in pieces)
         {
             _queue.Enqueue(piece);
@@ -180,7 +182,15 @@ internal sealed partial class BatchRun
             var workers = new Task[streams];
             for (var i = 0; i < workers.Length; i++)
             {
-                workers[i] = Task.Factory.StartNew(StreamLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                // The streams opened ahead go to the first pass; one more than needed is closed unused.
+                LoadStream? opened = null;
+                if (_streamsAhead.Count > 0)
+                {
+                    opened = _streamsAhead[^1];
+                    _streamsAhead.RemoveAt(_streamsAhead.Count - 1);
+                }
+
+                workers[i] = Task.Factory.StartNew(StreamLoop, opened, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
 
             await Task.WhenAll(workers).ConfigureAwait(false);
@@ -189,8 +199,8 @@ internal sealed partial class BatchRun
                 return;
             }
 
-            var loaded = await LoadPolicy.WhenReachableAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
-            var missing = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
+            var ledger = await LoadPolicy.WhenReachableAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
+            var missing = _files.Where(f => !ledger.Loaded.ContainsKey(f.Key)).ToList();
             if (missing.Count == 0)
             {
                 return;
@@ -198,7 +208,7 @@ internal sealed partial class BatchRun
 
             _log.Warn($"{missing.Count} file(s) committed earlier are not in the ledger now (the server lost acknowledged commits in a crash: is synchronous_commit or fsync off?); loading them again: {string.Join(", ", missing.Take(3).Select(f => f.Key))}");
             Volatile.Write(ref _filesDone, _files.Count - missing.Count);
-            foreach (var piece in await PiecesAsync(missing, CancellationToken.None).ConfigureAwait(false))
+            foreach (var piece in Pieces(missing, ledger.Partial))
             {
                 _queue.Enqueue(piece);
             }
@@ -209,9 +219,9 @@ internal sealed partial class BatchRun
     {
         // The ledger is the truth: counts of files that committed, whatever happened to the others.
         // The server may be coming back from a restart: the end of the batch waits for it a while.
-        var loaded = await LoadPolicy.WhenReachableAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
-        (_inserted, _invalid) = await LoadPolicy.WhenReachableAsync(() => FileLedger.TotalsAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
-        _filesDone = _files.Count(f => loaded.ContainsKey(f.Key));
+        var ledger = await LoadPolicy.WhenReachableAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
+        (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
+        _filesDone = _files.Count(f => ledger.Loaded.ContainsKey(f.Key));
         BatchStatus status;
         string? error = null;
         if (_interrupted && !_abortRequested && _fatal is null && _filesDone < _files.Count)
