@@ -8,7 +8,10 @@ using Ingest.Status;
 
 namespace Ingest.Api.Tests;
 
-/// <summary>The DFI object-store source through the API: <c>source.s3</c> on PUT (and its dry run), and the trust policy.</summary>
+/// <summary>
+/// The DFI object-store source through the API: <c>source.s3</c> on PUT (and its dry run), and the trust policy. The
+/// host's own AWS credentials are this process's environment, set per test.
+/// </summary>
 public sealed class S3ApiTests
 {
     [SkippableFact]
@@ -39,8 +42,7 @@ public sealed class S3ApiTests
         await s3.PutAsync(bucket, "sample-data/deep/b.csv", Encoding.UTF8.GetBytes(ApiHost.Rows(20, 100)));
 
         // The host reads with its own credentials (the standard AWS environment) where the operator allows it.
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", S3rverServer.AccessKey);
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", S3rverServer.SecretKey);
+        using var aws = await HostCredentialsAsync(S3rverServer.AccessKey, S3rverServer.SecretKey);
         await using var api = await ApiHost.StartAsync(configure: s => s with
         {
             S3Buckets = [bucket],
@@ -83,4 +85,8 @@ public sealed class S3ApiTests
         Assert.Equal(HttpStatusCode.BadRequest, url.StatusCode);
         Assert.Contains("INGEST_API_S3_BUCKETS", (await ApiHost.ErrorAsync(url)).GetProperty("error").GetString(), StringComparison.Ordinal);
     }
+
+    /// <summary>The host's own AWS credentials in this process's environment, put back as they were when the test ends.</summary>
+    private static Task<EnvironmentScope> HostCredentialsAsync(string key, string secret) =>
+        EnvironmentScope.SetAsync(("AWS_ACCESS_KEY_ID", key), ("AWS_SECRET_ACCESS_KEY", secret), ("AWS_SESSION_TOKEN", null), ("AWS_PROFILE", null));
 }
