@@ -59,7 +59,7 @@ internal static class QueueCommands
         var exitWhenIdle = new Option<bool>("--exit-when-idle") { Description = "Exit once no submitted work is left (default: wait for more until Ctrl+C)." };
         var yieldCpu = CommonOptions.YieldCpu();
         var s3Endpoint = CommonOptions.S3Endpoint();
-        var command = new Command("worker", "Load files of submitted batches until stopped; run as many as you like, on any hosts. s3:// files are read with this worker's own AWS credentials.")
+        var command = new Command("worker", "Load files of submitted batches until stopped; run as many as you like, on any hosts. s3:// files are read with this worker's own AWS credentials, or as the role a batch was submitted with (assumed with them, in a session named after the batch).")
         {
             connection, streams, lease, exitWhenIdle, yieldCpu, s3Endpoint,
         };

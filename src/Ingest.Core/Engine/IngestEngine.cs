@@ -194,7 +194,7 @@ public sealed class IngestEngine : IAsyncDisposable
         BatchFiles.CheckSources(request, Options.MaxFilesPerBatch);
         var id = request.BatchId ?? Guid.NewGuid();
 
-        // Patterns are listed once, here: the workers load the objects listed now, with their own credentials.
+        // Patterns are listed once, here, as the batch's role if it has one: the workers load the objects listed now.
         List<string> locations;
         using (var opener = new SourceOpener(BatchFiles.SourceOptionsFor(Options.Source, request, id)))
         {
@@ -213,6 +213,9 @@ public sealed class IngestEngine : IAsyncDisposable
                 $"Batch {id} already exists ({existing.Status.ToWord()}); submit with a new id, or resume it with 'ingest import --batch-id {id}'.");
         }
 
+        // The role goes with the batch (its ARN; never a credential): each worker assumes it, with its own credentials.
+        var settings = new Engine.Queue.QueuedSettings(
+            request.Dataset.ToDocument(), FormatJson(request).GetRawText(), Options.HeaderLines, Options.MaxRecordSize, BatchFiles.RoleOf(Options.Source, request));
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -221,13 +224,13 @@ public sealed class IngestEngine : IAsyncDisposable
             {
                 try
                 {
-                    await Engine.Queue.WorkStore.SubmitAsync(
-                        connection, transaction, id, request.Dataset.ToDocument(), FormatJson(request).GetRawText(), Options.HeaderLines, Options.MaxRecordSize, files, cancellationToken).ConfigureAwait(false);
+                    await Engine.Queue.WorkStore.SubmitAsync(connection, transaction, id, settings, files, cancellationToken).ConfigureAwait(false);
                 }
                 catch (PostgresException ex) when (ex.SqlState == "23505")
                 {
                     throw new ArgumentException($"Batch {id} was already submitted; submit with a new id.", ex);
                 }
+
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
