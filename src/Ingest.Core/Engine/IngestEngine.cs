@@ -184,6 +184,7 @@ public sealed class IngestEngine : IAsyncDisposable
     /// </summary>
     /// <returns>The batch id.</returns>
     /// <exception cref="Schema.SchemaException">The format does not fit the dataset, or the table exists with other columns.</exception>
+    /// <exception cref="Sources.S3.SourceListingException">An <c>s3://</c> pattern or the S3 source matches nothing, or its bucket cannot be listed; nothing was created.</exception>
     /// <exception cref="NotSupportedException">The recorder is not the PostgreSQL recorder, which workers on other hosts must share.</exception>
     public async Task<Guid> SubmitAsync(ImportRequest request, CancellationToken cancellationToken = default)
     {
@@ -194,11 +195,18 @@ public sealed class IngestEngine : IAsyncDisposable
         BatchFiles.CheckSources(request, Options.MaxFilesPerBatch);
         var id = request.BatchId ?? Guid.NewGuid();
 
-        // Patterns are listed once, here, as the batch's role if it has one: the workers load the objects listed now.
+        // Patterns are listed once, here, as the batch's role if it has one. The listing is kept with the batch, as
+        // 'ingest import' keeps its own, so a resume of the batch loads these objects, not what the bucket holds later.
+        var listings = new List<(string Pattern, IReadOnlyList<string> Objects)>();
         List<string> locations;
         using (var opener = new SourceOpener(BatchFiles.SourceOptionsFor(Options.Source, request, id)))
         {
-            locations = await BatchFiles.LocationsAsync(request, listing => listing.List(opener, cancellationToken)).ConfigureAwait(false);
+            locations = await BatchFiles.LocationsAsync(request, async listing =>
+            {
+                var objects = await listing.List(opener, cancellationToken).ConfigureAwait(false);
+                listings.Add((listing.Key, objects));
+                return objects;
+            }).ConfigureAwait(false);
         }
 
         var (distinct, sourceWarnings) = BatchFiles.Distinct(locations, Options.MaxFilesPerBatch);
@@ -207,6 +215,11 @@ public sealed class IngestEngine : IAsyncDisposable
         IReadOnlyList<string> warnings = [.. sourceWarnings, .. await Layout(request).EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false)];
         await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await Engine.Queue.WorkStore.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        if (listings.Count > 0)
+        {
+            await BatchListing.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        }
+
         if (await Recorder.TryGetBatchAsync(id, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             throw new ArgumentException(
@@ -229,6 +242,11 @@ public sealed class IngestEngine : IAsyncDisposable
                 catch (PostgresException ex) when (ex.SqlState == "23505")
                 {
                     throw new ArgumentException($"Batch {id} was already submitted; submit with a new id.", ex);
+                }
+
+                foreach (var (pattern, objects) in listings)
+                {
+                    await BatchListing.SaveAsync(connection, transaction, id, pattern, objects, cancellationToken).ConfigureAwait(false);
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

@@ -122,6 +122,31 @@ public sealed class S3ImportTests
     }
 
     [SkippableFact]
+    public async Task A_submitted_batch_keeps_its_listing_so_a_resume_by_its_id_loads_only_what_was_listed_at_submit()
+    {
+        var s3 = await TestS3.GetServerAsync();
+        var bucket = await s3.CreateBucketAsync("subres");
+        await s3.PutAsync(bucket, "in/0.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(50)));
+        await s3.PutAsync(bucket, "in/1.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(60, 1000)));
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Source = S3TestKit.Options(s3.Endpoint) });
+        var pattern = $"s3://{bucket}/in/*.csv";
+
+        // Submitted, then run by 'ingest import --batch-id' (or the API's PUT with the id) after an object appeared.
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [pattern]));
+        await s3.PutAsync(bucket, "in/2-late.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(7, 900_000)));
+        var resumed = await f.ImportAsync([pattern], id);
+
+        Assert.True(resumed.Status == BatchStatus.Finished, resumed.Log);
+        Assert.Equal(110, resumed.InsertCount);
+        Assert.Equal(110, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(
+            [$"s3://{bucket}/in/0.csv", $"s3://{bucket}/in/1.csv"],
+            await f.RowsAsync($"SELECT location FROM ingest.import_listing WHERE batch_id = '{id}' ORDER BY position"));
+        Assert.Equal(2, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}'"));
+        Assert.Contains($"Using the 2 object(s) {pattern} matched when the batch first started", resumed.Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task The_cli_reads_s3_with_the_standard_aws_environment_and_refuses_a_pattern_matching_nothing_with_exit_2()
     {
         var cli = CrashResumeTests.FindCli();
