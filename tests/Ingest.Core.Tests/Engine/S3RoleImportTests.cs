@@ -9,7 +9,7 @@ namespace Ingest.Core.Tests.Engine;
 
 /// <summary>
 /// A batch's role (a DFI <c>source.s3.credentials.RoleArn</c>, or the host's <c>--s3-role-arn</c>) through the engine:
-/// submit and queue workers, against s3rver and the fake STS. The host's own key is one s3rver
+/// import, dry run, submit and queue workers, against s3rver and the fake STS. The host's own key is one s3rver
 /// refuses, so an object read at all was read as the role.
 /// </summary>
 public sealed class S3RoleImportTests
@@ -106,5 +106,40 @@ public sealed class S3RoleImportTests
 
         Assert.Equal([RoleArn], await f.RowsAsync($"SELECT role_arn FROM ingest.work_batch WHERE batch_id = '{id}'"));
         Assert.Equal(["NULL"], await f.RowsAsync("SELECT role_arn FROM ingest.work_batch WHERE batch_id = '00000000-0000-0000-0000-000000000001'"));
+    }
+
+    [SkippableFact]
+    public async Task An_import_reads_as_its_role_in_a_session_named_after_the_batch_and_a_dry_run_without_an_id_names_itself_a_dry_run()
+    {
+        var s3 = await TestS3.GetServerAsync();
+        var bucket = await s3.CreateBucketAsync("irole");
+        await s3.PutAsync(bucket, "in/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(30)));
+        await s3.PutAsync(bucket, "in/b.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(40, 100)));
+        await using var sts = await FakeSts.StartAsync();
+        await using var f = await EngineFixture.CreateAsync(HostOptions(s3, sts));
+        var request = new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [])
+        {
+            S3 = new S3BatchSource { Bucket = bucket, Prefix = "in", Glob = "*.csv", RoleArn = RoleArn },
+        };
+        var id = Guid.NewGuid();
+
+        var result = await f.Engine.ImportAsync(request with { BatchId = id });
+        var imported = sts.Requests;
+        var dryRun = await IngestEngine.DryRunAsync(request, HostOptions(s3, sts));
+        var dryRunWithId = await IngestEngine.DryRunAsync(request with { BatchId = id }, HostOptions(s3, sts));
+
+        // One session for the listing and both objects, named after the batch.
+        Assert.True(result.Status == BatchStatus.Finished, result.Log);
+        Assert.Equal(70, result.InsertCount);
+        var session = Assert.Single(imported);
+        Assert.Equal(($"ingest-{id:D}", RoleArn, ExternalId), (session["RoleSessionName"], session["RoleArn"], session["ExternalId"]));
+
+        Assert.True(dryRun.Succeeded, dryRun.Report);
+        Assert.True(dryRunWithId.Succeeded, dryRunWithId.Report);
+        Assert.Equal(3, sts.Requests.Count);
+        var dryRunSession = sts.Requests[1]["RoleSessionName"];
+        Assert.StartsWith("ingest-dry-run-", dryRunSession, StringComparison.Ordinal);
+        Assert.True(Guid.TryParse(dryRunSession["ingest-dry-run-".Length..], out var dryRunId) && dryRunId != Guid.Empty, dryRunSession);
+        Assert.Equal($"ingest-{id:D}", sts.Requests[2]["RoleSessionName"]);
     }
 }
