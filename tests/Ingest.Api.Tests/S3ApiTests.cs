@@ -9,8 +9,8 @@ using Ingest.Status;
 namespace Ingest.Api.Tests;
 
 /// <summary>
-/// The DFI object-store source through the API: <c>source.s3</c> on PUT (and its dry run), a caller's role, and the
-/// trust policy. The host's own AWS credentials are this process's environment, set per test.
+/// The DFI object-store source through the API: <c>source.s3</c> on PUT (and its dry run), a caller's role, sources that
+/// cannot be listed, and the trust policy. The host's own AWS credentials are this process's environment, set per test.
 /// </summary>
 public sealed class S3ApiTests
 {
@@ -106,6 +106,65 @@ public sealed class S3ApiTests
         // Once to list at submit, once for this host's worker: both in a session naming the batch, with the host's external id.
         Assert.Equal(2, sts.Requests.Count);
         Assert.All(sts.Requests, r => Assert.Equal(($"ingest-{id:D}", RoleArn, "dfi-external-id-9"), (r["RoleSessionName"], r["RoleArn"], r["ExternalId"])));
+    }
+
+    [SkippableFact]
+    public async Task A_source_that_cannot_be_listed_is_refused_with_its_reason_and_leaves_no_batch_behind()
+    {
+        var s3 = await TestS3.GetServerAsync();
+        var bucket = await s3.CreateBucketAsync("apilist");
+        await s3.PutAsync(bucket, "in/a.csv", Encoding.UTF8.GetBytes(ApiHost.Rows(5)));
+        var missing = $"no-such-bucket-{Guid.NewGuid():N}"[..40];
+        await using var sts = await FakeSts.StartAsync();
+        sts.Issued = ("AKIAAPIREFUSED000001", "api-refused-issued-secret", "api-refused-issued-token"); // a key s3rver refuses
+
+        using var aws = await HostCredentialsAsync(S3rverServer.AccessKey, S3rverServer.SecretKey);
+        await using var api = await ApiHost.StartAsync(configure: s => s with
+        {
+            S3Buckets = [bucket, missing],
+            Engine = s.Engine with { Source = s.Engine.Source with { S3 = s.Engine.Source.S3 with { Endpoint = s3.Endpoint, StsEndpoint = sts.Endpoint } } },
+        });
+        var closed = DroppingProxy.Start(s3.Endpoint);
+        var unreachable = closed.Endpoint;
+        await closed.DisposeAsync();
+        await using var cut = await ApiHost.StartAsync(configure: s => s with
+        {
+            S3Buckets = [bucket],
+            Engine = s.Engine with { Source = s.Engine.Source with { MaxAttempts = 1, S3 = s.Engine.Source.S3 with { Endpoint = unreachable } } },
+        });
+        var datasetId = await api.RegisterPlantsAsync();
+        var cutDatasetId = await cut.RegisterPlantsAsync();
+
+        using var nothing = await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(S3Body(datasetId, bucket, "in", "*.parquet")));
+        using var absent = await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(S3Body(datasetId, missing, "in", "*.csv")));
+        using var refused = await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(S3Body(datasetId, bucket, "in", "*.csv", RoleArn)));
+        using var unreached = await cut.Client.PutAsync("/v1/import/batch", ApiHost.Json(S3Body(cutDatasetId, bucket, "in", "*.csv")));
+
+        var errors = new List<string>();
+        foreach (var (response, status, says) in new[]
+        {
+            (nothing, HttpStatusCode.BadRequest, $"s3://{bucket}/in/*.parquet: the pattern matches no object"),
+            (absent, HttpStatusCode.BadRequest, $"bucket '{missing}' does not exist"),
+            (refused, HttpStatusCode.BadRequest, $"the credentials were refused for bucket '{bucket}'"),
+            (unreached, HttpStatusCode.ServiceUnavailable, "try again later"),
+        })
+        {
+            Assert.Equal(status, response.StatusCode);
+            var error = (await ApiHost.ErrorAsync(response)).GetProperty("error").GetString()!;
+            Assert.True(error.Contains(says, StringComparison.Ordinal), error);
+            errors.Add(error);
+        }
+
+        foreach (var secret in (string[])[S3rverServer.AccessKey, "AKIAAPIREFUSED000001", "api-refused-issued-secret", "api-refused-issued-token"])
+        {
+            Assert.All(errors, e => Assert.DoesNotContain(secret, e, StringComparison.Ordinal));
+        }
+
+        foreach (var host in new[] { api, cut })
+        {
+            Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM ingest.import_batch"));
+            Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM ingest.api_batch"));
+        }
     }
 
     /// <summary>The host's own AWS credentials in this process's environment, put back as they were when the test ends.</summary>
