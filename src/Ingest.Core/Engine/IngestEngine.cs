@@ -186,9 +186,21 @@ public sealed class IngestEngine : IAsyncDisposable
     /// <exception cref="Schema.SchemaException">The format does not fit the dataset, or the table exists with other columns.</exception>
     /// <exception cref="Sources.S3.SourceListingException">An <c>s3://</c> pattern or the S3 source matches nothing, or its bucket cannot be listed; nothing was created.</exception>
     /// <exception cref="NotSupportedException">The recorder is not the PostgreSQL recorder, which workers on other hosts must share.</exception>
-    public async Task<Guid> SubmitAsync(ImportRequest request, CancellationToken cancellationToken = default)
+    public Task<Guid> SubmitAsync(ImportRequest request, CancellationToken cancellationToken = default) =>
+        SubmitAsync(request, progress: null, cancellationToken);
+
+    /// <summary>
+    /// Submits a batch like <see cref="SubmitAsync(ImportRequest, CancellationToken)"/>, and reports it once, as
+    /// <c>created</c> with the number of files queued (its <c>s3://</c> patterns listed into objects).
+    /// </summary>
+    /// <returns>The batch id.</returns>
+    /// <exception cref="Schema.SchemaException">The format does not fit the dataset, or the table exists with other columns.</exception>
+    /// <exception cref="Sources.S3.SourceListingException">An <c>s3://</c> pattern or the S3 source matches nothing, or its bucket cannot be listed; nothing was created.</exception>
+    /// <exception cref="NotSupportedException">The recorder is not the PostgreSQL recorder, which workers on other hosts must share.</exception>
+    public async Task<Guid> SubmitAsync(ImportRequest request, IProgress<BatchProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var recorder = Recorder as PostgresStatusRecorder
             ?? throw new NotSupportedException("Submitting batches to workers needs the PostgreSQL status recorder, which the workers share.");
         request.Format.Validate(request.Dataset);
@@ -268,6 +280,7 @@ public sealed class IngestEngine : IAsyncDisposable
         }
 
         await Recorder.CreateBatchAsync(new NewBatch(id, request.Dataset.Name, FormatJson(request), SourceJson(request)) { Log = log.Text }, cancellationToken).ConfigureAwait(false);
+        progress?.Report(new BatchProgress(id, BatchStatus.Created, files.Count, 0, 0, 0, 0, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
         return id;
     }
 

@@ -1,5 +1,4 @@
 using System.Text;
-using Ingest.Core.Tests.Copy;
 using Ingest.Core.Tests.Infrastructure;
 using Ingest.Core.Tests.Sources;
 using Ingest.Core.Tests.Sources.S3;
@@ -144,53 +143,6 @@ public sealed class S3ImportTests
             await f.RowsAsync($"SELECT location FROM ingest.import_listing WHERE batch_id = '{id}' ORDER BY position"));
         Assert.Equal(2, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}'"));
         Assert.Contains($"Using the 2 object(s) {pattern} matched when the batch first started", resumed.Log, StringComparison.Ordinal);
-    }
-
-    [SkippableFact]
-    public async Task The_cli_reads_s3_with_the_standard_aws_environment_and_refuses_a_pattern_matching_nothing_with_exit_2()
-    {
-        var cli = CrashResumeTests.FindCli();
-        Skip.If(cli is null, "The ingest CLI is not built next to the tests (build Ingest.sln first).");
-        var s3 = await TestS3.GetServerAsync();
-        var bucket = await s3.CreateBucketAsync("cli");
-        await s3.PutAsync(bucket, "in/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(40)));
-        await s3.PutAsync(bucket, "in/b.csv.gz", EngineFixture.Gzip(EngineFixture.Rows(60, 100)));
-        await using var f = await EngineFixture.CreateAsync();
-        string[] import = ["import", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--connection", f.ConnectionString];
-        var nothing = Guid.NewGuid();
-
-        var (refused, _, refusal) = await RunCliAsync(cli!, s3, [.. import, "--batch-id", nothing.ToString(), $"s3://{bucket}/in/*.parquet"]);
-        var (loaded, id, _) = await RunCliAsync(cli!, s3, [.. import, $"s3://{bucket}/in/*"]);
-
-        Assert.Equal(2, refused);
-        Assert.True(refusal.Contains($"s3://{bucket}/in/*.parquet: the pattern matches no object", StringComparison.Ordinal), refusal);
-        Assert.Null(await f.Recorder.TryGetBatchAsync(nothing));
-        Assert.Equal(0, loaded);
-        var batch = await f.Recorder.GetBatchAsync(Guid.Parse(id.Trim()));
-        Assert.Equal(BatchStatus.Finished, batch.Status);
-        Assert.Equal(100, batch.InsertCount);
-        Assert.Contains($"Fetching url s3://{bucket}/in/b.csv.gz", batch.Log, StringComparison.Ordinal);
-    }
-
-    /// <summary>Runs the CLI in a process of its own with the AWS environment a user sets for an S3-compatible store.</summary>
-    private static async Task<(int Exit, string Out, string Error)> RunCliAsync(string cli, S3rverServer s3, string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(cli);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["AWS_ENDPOINT_URL"] = s3.Endpoint.ToString();
-        start.Environment["AWS_ACCESS_KEY_ID"] = S3rverServer.AccessKey;
-        start.Environment["AWS_SECRET_ACCESS_KEY"] = S3rverServer.SecretKey;
-        start.Environment.Remove("AWS_PROFILE");
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output, await error);
     }
 
     [SkippableFact]
