@@ -146,31 +146,65 @@ public sealed class S3ImportTests
     }
 
     [SkippableFact]
-    public async Task No_access_key_or_secret_reaches_a_log_a_record_the_ledger_the_listing_or_the_queue()
+    public async Task No_access_key_secret_or_session_token_reaches_a_log_a_record_or_any_ingest_table()
     {
+        const string IssuedSecret = "LEAKCHECK-ISSUED-SECRET-3";
+        const string IssuedToken = "LEAKCHECK-ISSUED-TOKEN-3";
         var s3 = await TestS3.GetServerAsync();
         var bucket = await s3.CreateBucketAsync("secret");
-        await s3.PutAsync(bucket, "s/ok.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(10)));
-        await s3.PutAsync(bucket, "s/bad.csv", Encoding.UTF8.GetBytes("\"unterminated,\n"));
+        foreach (var folder in (string[])["s", "r"])
+        {
+            await s3.PutAsync(bucket, $"{folder}/ok.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(10)));
+            await s3.PutAsync(bucket, $"{folder}/bad.csv", Encoding.UTF8.GetBytes("\"unterminated,\n"));
+        }
+
+        // The role's batches read with what STS hands out: s3rver's key with a secret and a session token of their own.
+        await using var sts = await FakeSts.StartAsync();
+        sts.Issued = (S3rverServer.AccessKey, IssuedSecret, IssuedToken);
         var lines = new List<string>();
-        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Source = S3TestKit.Options(s3.Endpoint), OnLogLine = (_, _, line) => { lock (lines) { lines.Add(line); } } });
+        var source = S3TestKit.Options(s3.Endpoint);
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with
+        {
+            Source = source with { S3 = source.S3 with { StsEndpoint = sts.Endpoint } },
+            OnLogLine = (_, _, line) => { lock (lines) { lines.Add(line); } },
+        });
+        var asRole = new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [])
+        {
+            S3 = new S3BatchSource { Bucket = bucket, Prefix = "r", Glob = "*.csv", RoleArn = "arn:aws:iam::123456789012:role/importer" },
+        };
 
         var imported = await f.ImportAsync([$"s3://{bucket}/s/*.csv"]);
+        var importedAsRole = await f.Engine.ImportAsync(asRole);
+        var dryRunAsRole = await f.Engine.DryRunAsync(asRole);
         var queued = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [$"s3://{bucket}/s/**"]));
+        var queuedAsRole = await f.Engine.SubmitAsync(asRole);
         await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "w", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
 
         Assert.Equal(BatchStatus.Error, imported.Status);
+        Assert.Equal(BatchStatus.Error, importedAsRole.Status);
         Assert.Equal(BatchStatus.Error, (await f.Recorder.GetBatchAsync(queued)).Status);
-        var everything = new StringBuilder().AppendJoin('\n', lines).Append(imported.Log).Append(imported.Error);
-        foreach (var table in (string[])["ingest.import_batch", "ingest.import_batch_status", "ingest.import_file", "ingest.import_listing", "ingest.work_file", "ingest.work_batch"])
+        Assert.Equal(BatchStatus.Error, (await f.Recorder.GetBatchAsync(queuedAsRole)).Status);
+        Assert.True(sts.Requests.Count >= 4, $"{sts.Requests.Count} AssumeRole calls"); // the import, the dry run, the submit and the worker
+        var everything = new StringBuilder().AppendJoin('\n', lines)
+            .Append(imported.Log).Append(imported.Error).Append(importedAsRole.Log).Append(importedAsRole.Error)
+            .Append(dryRunAsRole.Report).Append(dryRunAsRole.Log);
+        var tables = await f.RowsAsync("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = 'ingest' ORDER BY tablename");
+        Assert.Superset(
+            new HashSet<string> { "ingest.import_batch", "ingest.import_batch_status", "ingest.import_chunk", "ingest.import_file", "ingest.import_listing", "ingest.work_batch", "ingest.work_file" },
+            new HashSet<string>(tables));
+        foreach (var table in tables)
         {
             everything.AppendJoin('\n', await f.RowsAsync($"SELECT t::text FROM {table} t"));
         }
 
-        Assert.Contains($"s3://{bucket}/s/bad.csv line 1: unterminated quoted field", everything.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain(S3rverServer.AccessKey, everything.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain(S3rverServer.SecretKey, everything.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("Signature", everything.ToString(), StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain("Credential=", everything.ToString(), StringComparison.Ordinal);
+        var text = everything.ToString();
+        Assert.Contains($"s3://{bucket}/s/bad.csv line 1: unterminated quoted field", text, StringComparison.Ordinal);
+        Assert.Contains($"s3://{bucket}/r/bad.csv line 1: unterminated quoted field", text, StringComparison.Ordinal);
+        foreach (var forbidden in (string[])[S3rverServer.AccessKey, S3rverServer.SecretKey, IssuedSecret, IssuedToken, "Credential=", "X-Amz-Security-Token", "AWS4-HMAC-SHA256"])
+        {
+            Assert.DoesNotContain(forbidden, text, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("Signature", text, StringComparison.OrdinalIgnoreCase);
     }
 }
