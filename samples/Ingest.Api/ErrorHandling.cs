@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ingest.Schema;
+using Ingest.Sources.S3;
 using Ingest.Status;
 
 namespace Ingest.Api;
@@ -29,6 +30,12 @@ internal static partial class ErrorHandling
         ApiError api => ApiError.Result(api.Status, api.Message, api.Details),
         SchemaException schema => ApiError.Result(StatusCodes.Status400BadRequest, schema.Message),
         BatchNotFoundException notFound => ApiError.Result(StatusCodes.Status404NotFound, notFound.Message),
+
+        // The source could not be listed into files, so no batch was made: a pattern matching nothing, a missing bucket
+        // or refused credentials are the request's to fix; a store out of reach may answer a later try.
+        SourceListingException listing => ApiError.Result(
+            listing.IsTransient ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status400BadRequest,
+            Redactor.RedactText(listing.IsTransient ? $"{listing.Message}; no batch was made, try again later" : listing.Message)),
         JsonException json => ApiError.Result(StatusCodes.Status400BadRequest, "The body is not valid JSON: " + json.Message),
         BadHttpRequestException bad => ApiError.Result(bad.StatusCode, bad.Message),
         _ => null,

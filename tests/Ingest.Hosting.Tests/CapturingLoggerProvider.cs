@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Ingest.Hosting.Tests;
@@ -9,6 +10,17 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExterna
     private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
 
     public ConcurrentQueue<Entry> Entries { get; } = new();
+
+    /// <summary>A container logging to this provider at every level, with Ingest on <paramref name="connectionString"/> and <paramref name="engine"/>.</summary>
+    public ServiceProvider BuildIngest(string connectionString, IngestOptions engine) => new ServiceCollection()
+        .AddLogging(b => b.AddProvider(this).SetMinimumLevel(LogLevel.Trace))
+        .AddIngest(o =>
+        {
+            o.ConnectionString = connectionString;
+            o.Engine = engine;
+            o.WatchInterval = TimeSpan.FromMilliseconds(20);
+        })
+        .BuildServiceProvider();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 

@@ -12,15 +12,7 @@ public sealed class LoggingTests
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync();
         var logs = new CapturingLoggerProvider();
-        var services = new ServiceCollection()
-            .AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace))
-            .AddIngest(o =>
-            {
-                o.ConnectionString = connectionString;
-                o.Engine = Plants.FastOptions;
-                o.WatchInterval = TimeSpan.FromMilliseconds(20);
-            });
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = logs.BuildIngest(connectionString, Plants.FastOptions);
         var request = Plants.Request(Plants.File(Plants.Rows(20) + "not-a-uuid,1,2,3,4,,\n"));
 
         var result = await provider.GetRequiredService<IngestService>().ImportAsync(request);

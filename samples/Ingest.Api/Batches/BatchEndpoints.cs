@@ -60,9 +60,10 @@ internal static class BatchEndpoints
         if (existing is null)
         {
             // A new batch goes into the PostgreSQL work queue, like `ingest submit`: this host's own worker
-            // loads it, and any `ingest worker` processes sharing the database help (issue [6]).
-            await datasets.LinkBatchAsync(id, dataset.Id, cancellationToken);
+            // loads it, and any `ingest worker` processes sharing the database help (issue [6]). It is linked to
+            // its dataset once submitted: a submit refused (a source that cannot be listed) leaves nothing behind.
             await ingest.Engine.SubmitAsync(import, cancellationToken);
+            await datasets.LinkBatchAsync(id, dataset.Id, cancellationToken);
             return Results.Json(await RecordAsync(id, ingest, datasets, cancellationToken), StatusJson.Options, statusCode: StatusCodes.Status202Accepted);
         }
 

@@ -80,7 +80,8 @@ internal static class CommonOptions
 
     public static Option<string?> S3RoleArn() => new("--s3-role-arn")
     {
-        Description = "An IAM role to assume (through STS, with a session named after the batch) for reading s3:// sources. Default: none.",
+        Description = "An IAM role to assume (through STS, with a session named after the batch) for listing and reading s3:// sources; "
+            + "a submitted batch keeps the role's ARN (never a credential) and its workers assume it too. Default: none.",
     };
 
     /// <summary>The source options with <c>--s3-endpoint</c> and <c>--s3-role-arn</c> applied.</summary>

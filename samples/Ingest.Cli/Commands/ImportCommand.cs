@@ -30,7 +30,10 @@ internal static class ImportCommand
         {
             Description = "Append every invalid row (batch_id,file,line,field,reason) to this CSV file as it is found; the log and the result keep only the first ones. A file that rolls back or is retried lists its rows again when it loads.",
         };
-        var command = new Command("import", "Load CSV files into a dataset and print the batch's outcome.")
+        var command = new Command(
+            "import",
+            "Load CSV files into a dataset and print the batch's outcome.\n"
+            + "For s3:// sources the batch record keeps the URLs and patterns as given, never a key, secret or token; the objects each pattern matched are kept with the batch (ingest.import_listing), so a resume loads those.")
         {
             dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, yieldCpu, leaseWait, s3Endpoint, s3Role, rejectsPath, json, sources,
         };

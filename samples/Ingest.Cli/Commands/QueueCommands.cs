@@ -41,14 +41,23 @@ internal static class QueueCommands
                 var engine = IngestEngine.Create(conn.ConnectionString, options);
                 await using (engine.ConfigureAwait(false))
                 {
-                    var submitted = await engine.SubmitAsync(request, cancellationToken).ConfigureAwait(false);
-                    await io.Error.WriteLineAsync($"Batch {submitted} submitted with {request.Sources.Count} file(s); start workers with: ingest worker").ConfigureAwait(false);
+                    var queued = new Queued();
+                    var submitted = await engine.SubmitAsync(request, queued, cancellationToken).ConfigureAwait(false);
+                    await io.Error.WriteLineAsync($"Batch {submitted} submitted with {queued.Files} file(s); start workers with: ingest worker").ConfigureAwait(false);
                     await io.Out.WriteLineAsync(submitted.ToString()).ConfigureAwait(false);
                     return ExitCodes.Success;
                 }
             }
         });
         return command;
+    }
+
+    /// <summary>The files a submit queued (its patterns listed into objects), reported as it returns: synchronously, unlike <see cref="Progress{T}"/>.</summary>
+    private sealed class Queued : IProgress<BatchProgress>
+    {
+        public int Files { get; private set; }
+
+        public void Report(BatchProgress value) => Files = value.FilesTotal;
     }
 
     public static Command Worker(CliIO io)
@@ -59,7 +68,7 @@ internal static class QueueCommands
         var exitWhenIdle = new Option<bool>("--exit-when-idle") { Description = "Exit once no submitted work is left (default: wait for more until Ctrl+C)." };
         var yieldCpu = CommonOptions.YieldCpu();
         var s3Endpoint = CommonOptions.S3Endpoint();
-        var command = new Command("worker", "Load files of submitted batches until stopped; run as many as you like, on any hosts. s3:// files are read with this worker's own AWS credentials.")
+        var command = new Command("worker", "Load files of submitted batches until stopped; run as many as you like, on any hosts. s3:// files are read with this worker's own AWS credentials, or as the role a batch was submitted with (assumed with them, in a session named after the batch).")
         {
             connection, streams, lease, exitWhenIdle, yieldCpu, s3Endpoint,
         };

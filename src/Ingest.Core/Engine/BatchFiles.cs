@@ -73,14 +73,25 @@ internal static class BatchFiles
     /// <summary>The request's sources that name files themselves (not patterns): those a batch record lists one by one.</summary>
     public static IEnumerable<string> Direct(ImportRequest request) => request.Sources.Where(s => !SourceFile.IsPattern(s));
 
+    /// <summary>The role a batch reads its objects as: its DFI source's <c>RoleArn</c>, else the host's <see cref="S3Settings.RoleArn"/>; null for none.</summary>
+    public static string? RoleOf(SourceOptions options, ImportRequest request) => request.S3?.RoleArn ?? options.S3.RoleArn;
+
     /// <summary>
-    /// The source options of one batch: its DFI source's role (if any) assumed with a session name naming the
+    /// The source options of one batch: its role (<see cref="RoleOf"/>, if any) assumed with a session name naming the
     /// batch, so the bucket owner's CloudTrail shows which import read their objects.
     /// </summary>
     public static SourceOptions SourceOptionsFor(SourceOptions options, ImportRequest request, Guid batchId) =>
-        request.S3?.RoleArn is { } role || options.S3.RoleArn is not null
-            ? options with { S3 = options.S3 with { RoleArn = request.S3?.RoleArn ?? options.S3.RoleArn, RoleSessionName = options.S3.RoleSessionName ?? S3Settings.SessionNameFor(batchId) } }
-            : options;
+        SourceOptionsFor(options, RoleOf(options, request), S3Settings.SessionNameFor(batchId));
+
+    /// <summary>
+    /// The source options that read as <paramref name="roleArn"/> with the session <paramref name="sessionName"/> (unless
+    /// the host set its own <see cref="S3Settings.RoleSessionName"/>); <paramref name="options"/> as they are for no role.
+    /// The host's external id, endpoints and credentials stay.
+    /// </summary>
+    public static SourceOptions SourceOptionsFor(SourceOptions options, string? roleArn, string sessionName) =>
+        roleArn is null
+            ? options
+            : options with { S3 = options.S3 with { RoleArn = roleArn, RoleSessionName = options.S3.RoleSessionName ?? sessionName } };
 
     /// <summary>Refuses a batch over <see cref="IngestOptions.MaxFilesPerBatch"/> before anything is read.</summary>
     public static void CheckCount(int count, int maxFiles)

@@ -46,7 +46,8 @@ internal static class DryRunner
         var csvOptions = new CsvReadOptions(options.HeaderLines, options.MaxRecordSize);
         var blocks = new List<string>();
         var failed = false;
-        using var opener = new SourceOpener(BatchFiles.SourceOptionsFor(options.Source, request, request.BatchId ?? Guid.Empty));
+        var sessionName = request.BatchId is { } batchId ? Sources.S3.S3Settings.SessionNameFor(batchId) : Sources.S3.S3Settings.DryRunSessionName();
+        using var opener = new SourceOpener(BatchFiles.SourceOptionsFor(options.Source, BatchFiles.RoleOf(options.Source, request), sessionName));
         opener.Retrying += log.Warn;
 
         // A pattern (or the s3 source) that cannot be listed is a block of its own; the other files are still checked.

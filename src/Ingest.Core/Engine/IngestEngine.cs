@@ -184,21 +184,41 @@ public sealed class IngestEngine : IAsyncDisposable
     /// </summary>
     /// <returns>The batch id.</returns>
     /// <exception cref="Schema.SchemaException">The format does not fit the dataset, or the table exists with other columns.</exception>
+    /// <exception cref="Sources.S3.SourceListingException">An <c>s3://</c> pattern or the S3 source matches nothing, or its bucket cannot be listed; nothing was created.</exception>
     /// <exception cref="NotSupportedException">The recorder is not the PostgreSQL recorder, which workers on other hosts must share.</exception>
-    public async Task<Guid> SubmitAsync(ImportRequest request, CancellationToken cancellationToken = default)
+    public Task<Guid> SubmitAsync(ImportRequest request, CancellationToken cancellationToken = default) =>
+        SubmitAsync(request, progress: null, cancellationToken);
+
+    /// <summary>
+    /// Submits a batch like <see cref="SubmitAsync(ImportRequest, CancellationToken)"/>, and reports it once, as
+    /// <c>created</c> with the number of files queued (its <c>s3://</c> patterns listed into objects).
+    /// </summary>
+    /// <returns>The batch id.</returns>
+    /// <exception cref="Schema.SchemaException">The format does not fit the dataset, or the table exists with other columns.</exception>
+    /// <exception cref="Sources.S3.SourceListingException">An <c>s3://</c> pattern or the S3 source matches nothing, or its bucket cannot be listed; nothing was created.</exception>
+    /// <exception cref="NotSupportedException">The recorder is not the PostgreSQL recorder, which workers on other hosts must share.</exception>
+    public async Task<Guid> SubmitAsync(ImportRequest request, IProgress<BatchProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var recorder = Recorder as PostgresStatusRecorder
             ?? throw new NotSupportedException("Submitting batches to workers needs the PostgreSQL status recorder, which the workers share.");
         request.Format.Validate(request.Dataset);
         BatchFiles.CheckSources(request, Options.MaxFilesPerBatch);
         var id = request.BatchId ?? Guid.NewGuid();
 
-        // Patterns are listed once, here: the workers load the objects listed now, with their own credentials.
+        // Patterns are listed once, here, as the batch's role if it has one. The listing is kept with the batch, as
+        // 'ingest import' keeps its own, so a resume of the batch loads these objects, not what the bucket holds later.
+        var listings = new List<(string Pattern, IReadOnlyList<string> Objects)>();
         List<string> locations;
         using (var opener = new SourceOpener(BatchFiles.SourceOptionsFor(Options.Source, request, id)))
         {
-            locations = await BatchFiles.LocationsAsync(request, listing => listing.List(opener, cancellationToken)).ConfigureAwait(false);
+            locations = await BatchFiles.LocationsAsync(request, async listing =>
+            {
+                var objects = await listing.List(opener, cancellationToken).ConfigureAwait(false);
+                listings.Add((listing.Key, objects));
+                return objects;
+            }).ConfigureAwait(false);
         }
 
         var (distinct, sourceWarnings) = BatchFiles.Distinct(locations, Options.MaxFilesPerBatch);
@@ -207,12 +227,20 @@ public sealed class IngestEngine : IAsyncDisposable
         IReadOnlyList<string> warnings = [.. sourceWarnings, .. await Layout(request).EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false)];
         await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await Engine.Queue.WorkStore.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        if (listings.Count > 0)
+        {
+            await BatchListing.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        }
+
         if (await Recorder.TryGetBatchAsync(id, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             throw new ArgumentException(
                 $"Batch {id} already exists ({existing.Status.ToWord()}); submit with a new id, or resume it with 'ingest import --batch-id {id}'.");
         }
 
+        // The role goes with the batch (its ARN; never a credential): each worker assumes it, with its own credentials.
+        var settings = new Engine.Queue.QueuedSettings(
+            request.Dataset.ToDocument(), FormatJson(request).GetRawText(), Options.HeaderLines, Options.MaxRecordSize, BatchFiles.RoleOf(Options.Source, request));
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -221,13 +249,18 @@ public sealed class IngestEngine : IAsyncDisposable
             {
                 try
                 {
-                    await Engine.Queue.WorkStore.SubmitAsync(
-                        connection, transaction, id, request.Dataset.ToDocument(), FormatJson(request).GetRawText(), Options.HeaderLines, Options.MaxRecordSize, files, cancellationToken).ConfigureAwait(false);
+                    await Engine.Queue.WorkStore.SubmitAsync(connection, transaction, id, settings, files, cancellationToken).ConfigureAwait(false);
                 }
                 catch (PostgresException ex) when (ex.SqlState == "23505")
                 {
                     throw new ArgumentException($"Batch {id} was already submitted; submit with a new id.", ex);
                 }
+
+                foreach (var (pattern, objects) in listings)
+                {
+                    await BatchListing.SaveAsync(connection, transaction, id, pattern, objects, cancellationToken).ConfigureAwait(false);
+                }
+
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -247,6 +280,7 @@ public sealed class IngestEngine : IAsyncDisposable
         }
 
         await Recorder.CreateBatchAsync(new NewBatch(id, request.Dataset.Name, FormatJson(request), SourceJson(request)) { Log = log.Text }, cancellationToken).ConfigureAwait(false);
+        progress?.Report(new BatchProgress(id, BatchStatus.Created, files.Count, 0, 0, 0, 0, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
         return id;
     }
 

@@ -7,7 +7,10 @@ namespace Ingest.Core.Tests.Infrastructure;
 /// <summary>Finding Node.js and s3rver, and starting them.</summary>
 public sealed partial class S3rverServer
 {
-    /// <summary>The folder <c>.ci/run</c> installs s3rver into (<c>npm install --prefix tests/.s3rver s3rver@3.7.1</c>), from the repository root.</summary>
+    /// <summary>
+    /// The folder s3rver is installed into (<c>npm install --prefix tests/.s3rver s3rver@3.7.1</c>), from the repository
+    /// root: by <c>.ci/run</c>, else by the harness itself on first use when npm is on PATH.
+    /// </summary>
     public const string InstallFolder = "tests/.s3rver";
 
     /// <summary>The environment variable naming another folder holding <c>node_modules/s3rver</c>.</summary>
@@ -30,9 +33,8 @@ public sealed partial class S3rverServer
     /// <summary>Starts a server; throws <see cref="S3rverUnavailableException"/> saying what is missing when Node.js or s3rver is not there.</summary>
     public static async Task<S3rverServer> StartAsync(CancellationToken cancellationToken = default)
     {
-        var node = FindOnPath("node") ?? throw new S3rverUnavailableException("Node.js ('node') is not on PATH.");
-        var module = FindModule() ?? throw new S3rverUnavailableException(
-            $"s3rver is not installed: run 'npm install --no-audit --no-fund --no-package-lock --prefix {InstallFolder} s3rver@3.7.1' at the repository root (as .ci/run does), or set {InstallFolderVariable}.");
+        var node = FindOnPath("node") ?? throw new S3rverUnavailableException("Node.js ('node') is not on PATH: install Node.js and npm (the harness then installs s3rver itself).");
+        var module = await FindOrInstallModuleAsync(cancellationToken);
         var folder = Directory.CreateTempSubdirectory("ingest-s3rver-").FullName;
         var launcher = Path.Combine(folder, "launch.js");
         await File.WriteAllTextAsync(launcher, Launcher, cancellationToken);

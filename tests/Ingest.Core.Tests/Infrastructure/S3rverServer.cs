@@ -11,7 +11,7 @@ namespace Ingest.Core.Tests.Infrastructure;
 /// knows one access key, <c>S3RVER</c>, and does not check V4 signatures: any secret passes with that key, any
 /// other key is refused (<c>InvalidAccessKeyId</c>).
 /// <code>
-/// var server = await TestS3.GetServerAsync();      // skips (or fails on CI) without Node or s3rver
+/// var server = await TestS3.GetServerAsync();      // installs s3rver with npm if needed; skips (or fails on CI) without Node
 /// var bucket = await server.CreateBucketAsync();
 /// await server.PutAsync(bucket, "data/a.csv", bytes);
 /// </code>

@@ -2,8 +2,9 @@ namespace Ingest.Core.Tests.Infrastructure;
 
 /// <summary>
 /// The S3 server of a test process: one <see cref="S3rverServer"/>, started on first use and stopped when the
-/// process exits; each test takes buckets of its own. Use it from [SkippableFact]: without Node.js or s3rver a
-/// test is skipped locally, and fails when <c>CI</c> is set (as <c>TestPostgres</c> does).
+/// process exits; each test takes buckets of its own. s3rver missing is installed with npm on first use. Use it
+/// from [SkippableFact]: without Node.js and npm (or when the install fails) a test is skipped locally, and fails
+/// when <c>CI</c> is set (as <c>TestPostgres</c> does).
 /// </summary>
 public static class TestS3
 {

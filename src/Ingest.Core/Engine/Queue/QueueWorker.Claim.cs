@@ -12,7 +12,7 @@ internal sealed partial class QueueWorker
     private void Process(WorkClaim claim, LoadStream stream, SourceOpener opener, CancellationToken stop)
     {
         SourceFile file;
-        BatchContext context;
+        BatchContext? context = null;
         try
         {
             file = SourceFile.Parse(claim.Location);
@@ -24,7 +24,8 @@ internal sealed partial class QueueWorker
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A failed settings load must not stay cached; a fault that may pass gives the file back.
-            _batches.TryRemove(claim.BatchId, out _);
+            context?.Exit();
+            Forget(claim.BatchId);
             stream.DropIfBroken();
             long? outageSince = null;
             var decision = _policy.Decide(ex, claim.Attempts, claim.FileKey, ref outageSince);
@@ -39,6 +40,11 @@ internal sealed partial class QueueWorker
             FailBatch(claim.BatchId, reason);
             return;
         }
+        catch (OperationCanceledException)
+        {
+            context?.Exit();
+            throw;
+        }
 
         if (claim.TakenFrom is { } previous)
         {
@@ -46,6 +52,18 @@ internal sealed partial class QueueWorker
             Log(claim.BatchId, BatchLogLevel.Warn, $"Taking over {file.Key} from worker {previous}, whose lease ran out {why}: whatever it loaded of the file rolled back");
         }
 
+        try
+        {
+            Load(claim, file, context, stream, stop);
+        }
+        finally
+        {
+            context.Exit();
+        }
+    }
+
+    private void Load(WorkClaim claim, SourceFile file, BatchContext context, LoadStream stream, CancellationToken stop)
+    {
         using var fileStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
         using var watchStop = new CancellationTokenSource();
         var watch = WatchAsync(claim, fileStop, watchStop.Token);

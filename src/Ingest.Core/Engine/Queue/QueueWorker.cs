@@ -4,6 +4,7 @@ using Ingest.Csv;
 using Ingest.Engine.Loading;
 using Ingest.Schema;
 using Ingest.Sources;
+using Ingest.Sources.S3;
 using Ingest.Status;
 using Npgsql;
 
@@ -48,7 +49,21 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
             streams[i] = Task.Factory.StartNew(() => StreamLoop(opener, liveness, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
-        await Task.WhenAll(streams).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(streams).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The streams have stopped: the batches' own openers go (a later run loads a batch again when it needs it).
+            foreach (var entry in _batches.Values)
+            {
+                if (entry.IsValueCreated && entry.Value.IsCompletedSuccessfully)
+                {
+                    entry.Value.Result.Evict();
+                }
+            }
+        }
     }
 
     /// <summary>One stream: claims a file of any running batch, loads it, and looks again (after a pause when there was none).</summary>
@@ -106,17 +121,27 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
 
     // A worker runs for months and sees batch after batch: it keeps the settings of the batches it worked on
     // most recently, not of every batch it ever saw. One dropped is read again if a file of it comes back.
+    // The caller holds the context until it calls Exit, so a batch's own opener is not disposed under it.
     private BatchContext Context(Guid batchId, SourceOpener opener)
     {
-        var entry = _batches.GetOrAdd(batchId, id => new Lazy<Task<BatchContext>>(() => LoadContextAsync(id, opener)));
-        var context = entry.Value.GetAwaiter().GetResult();
-        context.LastUsed = Environment.TickCount64;
-        if (_batches.Count > CachedBatches)
+        while (true)
         {
-            Trim();
-        }
+            var entry = _batches.GetOrAdd(batchId, id => new Lazy<Task<BatchContext>>(() => LoadContextAsync(id, opener)));
+            var context = entry.Value.GetAwaiter().GetResult();
+            if (context.TryEnter())
+            {
+                context.LastUsed = Environment.TickCount64;
+                if (_batches.Count > CachedBatches)
+                {
+                    Trim();
+                }
 
-        return context;
+                return context;
+            }
+
+            // Dropped by a trim between the look-up and now: read the batch again.
+            _batches.TryRemove(new KeyValuePair<Guid, Lazy<Task<BatchContext>>>(batchId, entry));
+        }
     }
 
     private void Trim()
@@ -129,42 +154,90 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
                 .Take(_batches.Count - (CachedBatches / 2));
             foreach (var (batchId, _) in loaded)
             {
-                _batches.TryRemove(batchId, out _);
+                Forget(batchId);
             }
+        }
+    }
+
+    /// <summary>Drops a batch's settings; its own opener, if any, is disposed once no stream holds it.</summary>
+    private void Forget(Guid batchId)
+    {
+        if (_batches.TryRemove(batchId, out var entry) && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully)
+        {
+            entry.Value.Result.Evict();
         }
     }
 
     private async Task<BatchContext> LoadContextAsync(Guid batchId, SourceOpener opener)
     {
-        using var command = dataSource.CreateCommand("SELECT dataset::text, format::text, header_lines, max_record FROM ingest.work_batch WHERE batch_id = $1");
-        command.Parameters.AddWithValue(batchId);
-        var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            await reader.ReadAsync().ConfigureAwait(false);
-            var schema = DatasetSchema.Parse(reader.GetString(0));
-            var format = CsvFormat.Parse(reader.GetString(1));
-            var layout = new TableLayout(schema);
-            var encoder = new RowEncoder(schema, format);
-            var copier = new FileCopier(encoder, layout, new CsvReadOptions(reader.GetInt32(2), reader.GetInt32(3)), opener);
-            return new BatchContext(batchId, schema.Name, copier);
-        }
+        var settings = await WorkStore.SettingsAsync(dataSource, batchId, CancellationToken.None).ConfigureAwait(false);
+        var schema = DatasetSchema.Parse(settings.Dataset);
+        var format = CsvFormat.Parse(settings.Format);
+        var encoder = new RowEncoder(schema, format);
+        var csvOptions = new CsvReadOptions(settings.HeaderLines, settings.MaxRecord);
+
+        // A batch submitted with a role is read as that role, as 'ingest import' would read it, in a session naming
+        // the batch: an opener of its own (its S3 client holds the role's credentials), kept with the batch's settings.
+        // Without one, the worker's own credentials read it through the opener its streams share.
+        var own = settings.RoleArn is { } role
+            ? new SourceOpener(BatchFiles.SourceOptionsFor(EngineOptions.Source, role, S3Settings.SessionNameFor(batchId)))
+            : null;
+        return new BatchContext(batchId, schema.Name, new FileCopier(encoder, new TableLayout(schema), csvOptions, own ?? opener), own);
     }
 
     /// <summary>What this worker keeps of a batch: its settings, ready to load files with.</summary>
     /// <param name="BatchId">The batch.</param>
     /// <param name="Dataset">Its dataset's name.</param>
     /// <param name="Copier">Loads one of its files.</param>
-    private sealed record BatchContext(Guid BatchId, string Dataset, FileCopier Copier)
+    /// <param name="OwnOpener">The opener of a batch read as its role (the copier's); null when it shares the worker's.</param>
+    private sealed record BatchContext(Guid BatchId, string Dataset, FileCopier Copier, SourceOpener? OwnOpener)
     {
         private readonly Lock _joinGate = new();
+        private readonly Lock _useGate = new();
         private bool _joined;
+        private int _users;
+        private bool _evicted;
 
         /// <summary>When this worker last took a file of the batch (<see cref="Environment.TickCount64"/>).</summary>
         public long LastUsed { get; set; }
 
         /// <summary>When this worker last asked for a <c>started</c> snapshot of the batch (<see cref="Environment.TickCount64"/>).</summary>
         public long LastSnapshot;
+
+        /// <summary>Takes the context for one file; false when it was dropped (see <see cref="Evict"/>).</summary>
+        public bool TryEnter()
+        {
+            lock (_useGate)
+            {
+                if (_evicted)
+                {
+                    return false;
+                }
+
+                _users++;
+                return true;
+            }
+        }
+
+        /// <summary>Gives back what <see cref="TryEnter"/> took.</summary>
+        public void Exit()
+        {
+            lock (_useGate)
+            {
+                _users--;
+                DisposeIfUnused();
+            }
+        }
+
+        /// <summary>Dropped from the cache: no stream takes it again, and its own opener goes when the last one gives it back.</summary>
+        public void Evict()
+        {
+            lock (_useGate)
+            {
+                _evicted = true;
+                DisposeIfUnused();
+            }
+        }
 
         /// <summary>Runs <paramref name="join"/> once, the first time this worker takes a file of the batch; every stream waits for it before its file's lines.</summary>
         public void JoinOnce(Action join)
@@ -176,6 +249,14 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
                     join();
                     _joined = true;
                 }
+            }
+        }
+
+        private void DisposeIfUnused()
+        {
+            if (_evicted && _users == 0)
+            {
+                OwnOpener?.Dispose();
             }
         }
     }

@@ -12,6 +12,14 @@ namespace Ingest.Engine.Queue;
 /// <param name="LeaseRanOut">True when that claim's lease had run out; false when it was taken early, its worker's process being gone.</param>
 internal sealed record WorkClaim(Guid BatchId, string FileKey, string Location, int Attempts, string? TakenFrom = null, bool LeaseRanOut = false);
 
+/// <summary>What a worker needs to load a queued batch's files, as <c>ingest.work_batch</c> keeps it.</summary>
+/// <param name="Dataset">The dataset document (JSON).</param>
+/// <param name="Format">The format (JSON).</param>
+/// <param name="HeaderLines">Lines skipped at the top of each file.</param>
+/// <param name="MaxRecord">The record size cap.</param>
+/// <param name="RoleArn">The role the batch's objects are read as; null to read with the worker's own credentials.</param>
+internal sealed record QueuedSettings(string Dataset, string Format, int HeaderLines, int MaxRecord, string? RoleArn);
+
 /// <summary>
 /// The work queue of submitted batches, kept in PostgreSQL itself: <c>ingest.work_batch</c> (what to
 /// load and how) and <c>ingest.work_file</c> (one row per file: pending, claimed under a lease, done or
@@ -28,8 +36,11 @@ internal static class WorkStore
             format       jsonb NOT NULL,
             header_lines integer NOT NULL DEFAULT 0,
             max_record   integer NOT NULL,
-            submitted_at timestamptz NOT NULL DEFAULT now()
+            submitted_at timestamptz NOT NULL DEFAULT now(),
+            role_arn     text
         );
+        -- Stores made before batches kept their role: the column is added in place, empty for their batches.
+        ALTER TABLE ingest.work_batch ADD COLUMN IF NOT EXISTS role_arn text;
         CREATE TABLE IF NOT EXISTS ingest.work_file (
             batch_id    uuid NOT NULL REFERENCES ingest.work_batch (batch_id) ON DELETE CASCADE,
             file_key    text NOT NULL,
@@ -45,18 +56,30 @@ internal static class WorkStore
         CREATE INDEX IF NOT EXISTS work_file_claimable ON ingest.work_file (state, lease_until);
         """;
 
-    public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Sql.EnsureAsync(dataSource, 2, "SELECT to_regclass('ingest.work_file_claimable') IS NOT NULL AND to_regclass('ingest.work_batch') IS NOT NULL", CreateSql, cancellationToken);
+    // The last column added is there, so every table and index before it is too.
+    private const string ExistsSql = """
+        SELECT to_regclass('ingest.work_file_claimable') IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ingest.work_batch') AND attname = 'role_arn' AND NOT attisdropped)
+        """;
 
-    public static async Task SubmitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string dataset, string format, int headerLines, int maxRecord, IReadOnlyList<(string Key, string Location)> files, CancellationToken cancellationToken)
+    public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        Sql.EnsureAsync(dataSource, 2, ExistsSql, CreateSql, cancellationToken);
+
+    /// <summary>
+    /// Queues a batch: how to load it, the role its objects are read as (an ARN, never a credential: each worker
+    /// assumes it with its own), and its files in order.
+    /// </summary>
+    public static async Task SubmitAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, QueuedSettings settings, IReadOnlyList<(string Key, string Location)> files, CancellationToken cancellationToken)
     {
-        using (var batch = new NpgsqlCommand("INSERT INTO ingest.work_batch (batch_id, dataset, format, header_lines, max_record) VALUES ($1, $2::jsonb, $3::jsonb, $4, $5)", connection, transaction))
+        using (var batch = new NpgsqlCommand("INSERT INTO ingest.work_batch (batch_id, dataset, format, header_lines, max_record, role_arn) VALUES ($1, $2::jsonb, $3::jsonb, $4, $5, $6)", connection, transaction))
         {
             batch.Parameters.AddWithValue(batchId);
-            batch.Parameters.AddWithValue(dataset);
-            batch.Parameters.AddWithValue(format);
-            batch.Parameters.AddWithValue(headerLines);
-            batch.Parameters.AddWithValue(maxRecord);
+            batch.Parameters.AddWithValue(settings.Dataset);
+            batch.Parameters.AddWithValue(settings.Format);
+            batch.Parameters.AddWithValue(settings.HeaderLines);
+            batch.Parameters.AddWithValue(settings.MaxRecord);
+            batch.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = settings.RoleArn, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -68,6 +91,23 @@ internal static class WorkStore
             file.Parameters.AddWithValue(files[i].Location);
             file.Parameters.AddWithValue(i);
             await file.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The settings a queued batch was submitted with.</summary>
+    public static async Task<QueuedSettings> SettingsAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
+    {
+        using var command = dataSource.CreateCommand("SELECT dataset::text, format::text, header_lines, max_record, role_arn FROM ingest.work_batch WHERE batch_id = $1");
+        command.Parameters.AddWithValue(batchId);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException($"Batch {batchId} is not in the work queue.");
+            }
+
+            return new QueuedSettings(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4));
         }
     }
 

@@ -4,8 +4,9 @@ using Npgsql;
 namespace Ingest.Engine.Run;
 
 /// <summary>
-/// The objects each <c>s3://</c> pattern of a batch matched when the batch first started (<c>ingest.import_listing</c>,
-/// beside the ledger): a resume loads the files the batch was listed with, not whatever the bucket holds by then.
+/// The objects each <c>s3://</c> pattern of a batch matched when the batch first started, or was submitted
+/// (<c>ingest.import_listing</c>, beside the ledger): a resume loads the files the batch was listed with, not whatever
+/// the bucket holds by then.
 /// Object keys hold no secret (credentials come from the environment, never from a location).
 /// </summary>
 internal static class BatchListing
@@ -48,11 +49,25 @@ internal static class BatchListing
         return listings;
     }
 
+    private const string SaveSql =
+        "INSERT INTO ingest.import_listing (batch_id, pattern, position, location) SELECT $1, $2, l.n, l.location FROM unnest($3::text[]) WITH ORDINALITY AS l(location, n) ON CONFLICT DO NOTHING";
+
     /// <summary>Keeps the objects <paramref name="pattern"/> matched for the batch, in their order (one statement).</summary>
     public static async Task SaveAsync(NpgsqlDataSource dataSource, Guid batchId, string pattern, IReadOnlyList<string> locations, CancellationToken cancellationToken)
     {
-        using var command = dataSource.CreateCommand(
-            "INSERT INTO ingest.import_listing (batch_id, pattern, position, location) SELECT $1, $2, l.n, l.location FROM unnest($3::text[]) WITH ORDINALITY AS l(location, n) ON CONFLICT DO NOTHING");
+        using var command = dataSource.CreateCommand(SaveSql);
+        await SaveAsync(command, batchId, pattern, locations, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Keeps the objects <paramref name="pattern"/> matched for the batch, in <paramref name="transaction"/> (a submit's, with its queue rows).</summary>
+    public static async Task SaveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string pattern, IReadOnlyList<string> locations, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand(SaveSql, connection, transaction);
+        await SaveAsync(command, batchId, pattern, locations, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task SaveAsync(NpgsqlCommand command, Guid batchId, string pattern, IReadOnlyList<string> locations, CancellationToken cancellationToken)
+    {
         command.Parameters.AddWithValue(batchId);
         command.Parameters.AddWithValue(pattern);
         command.Parameters.AddWithValue(locations.ToArray());

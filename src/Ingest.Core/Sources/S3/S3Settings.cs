@@ -57,6 +57,12 @@ public sealed record S3Settings
     /// <summary>The session name for a batch: <c>ingest-&lt;batch id&gt;</c> (STS allows <c>[\w+=,.@-]</c>, at most 64 characters).</summary>
     public static string SessionNameFor(Guid batchId) => S3RoleArn.SessionName("ingest-" + batchId.ToString("D"));
 
+    /// <summary>
+    /// The session name of a dry run that has no batch id: <c>ingest-dry-run-&lt;random id&gt;</c>, so the bucket owner's
+    /// CloudTrail tells a check that wrote nothing from a batch (and never shows a batch id of zeros).
+    /// </summary>
+    internal static string DryRunSessionName() => S3RoleArn.SessionName("ingest-dry-run-" + Guid.NewGuid().ToString("D"));
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {

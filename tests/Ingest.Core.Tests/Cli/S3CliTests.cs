@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Ingest.Cli;
+using Ingest.Core.Tests.Copy;
+using Ingest.Core.Tests.Engine;
+using Ingest.Core.Tests.Infrastructure;
+using Ingest.Status;
+
+namespace Ingest.Core.Tests.Cli;
+
+/// <summary>
+/// The <c>ingest</c> commands on s3:// sources, each run as a process of its own with the AWS environment a user sets
+/// (the test process's own environment is left alone), against s3rver on loopback.
+/// </summary>
+public sealed class S3CliTests
+{
+    private const string RefusedKey = "AKIACLIREFUSED000001";
+    private const string RefusedSecret = "cli-refused-secret-value";
+
+    private static string[] Import(EngineFixture f, string command = "import") =>
+        [command, "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--connection", f.ConnectionString];
+
+    /// <summary>s3rver's key and, unless <paramref name="endpoint"/> is false, its endpoint in AWS_ENDPOINT_URL.</summary>
+    private static Dictionary<string, string?> Aws(S3rverServer s3, bool endpoint = true, string key = S3rverServer.AccessKey, string secret = S3rverServer.SecretKey) => new()
+    {
+        ["AWS_ENDPOINT_URL"] = endpoint ? s3.Endpoint.ToString() : null,
+        ["AWS_ACCESS_KEY_ID"] = key,
+        ["AWS_SECRET_ACCESS_KEY"] = secret,
+    };
+
+    private static string Cli()
+    {
+        var cli = CrashResumeTests.FindCli();
+        Skip.If(cli is null, "The ingest CLI is not built next to the tests (build Ingest.sln first).");
+        return cli!;
+    }
+
+    [SkippableFact]
+    public async Task The_cli_reads_s3_with_the_standard_aws_environment_and_refuses_a_pattern_matching_nothing_with_exit_2()
+    {
+        var cli = Cli();
+        var s3 = await TestS3.GetServerAsync();
+        var bucket = await s3.CreateBucketAsync("cli");
+        await s3.PutAsync(bucket, "in/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(40)));
+        await s3.PutAsync(bucket, "in/b.csv.gz", EngineFixture.Gzip(EngineFixture.Rows(60, 100)));
+        await using var f = await EngineFixture.CreateAsync();
+        var nothing = Guid.NewGuid();
+
+        var (refused, _, refusal) = await RunAsync(cli, Aws(s3), [.. Import(f), "--batch-id", nothing.ToString(), $"s3://{bucket}/in/*.parquet"]);
+        var (loaded, id, _) = await RunAsync(cli, Aws(s3), [.. Import(f), $"s3://{bucket}/in/*"]);
+
+        Assert.Equal(2, refused);
+        Assert.True(refusal.Contains($"s3://{bucket}/in/*.parquet: the pattern matches no object", StringComparison.Ordinal), refusal);
+        Assert.Null(await f.Recorder.TryGetBatchAsync(nothing));
+        Assert.Equal(0, loaded);
+        var batch = await f.Recorder.GetBatchAsync(Guid.Parse(id.Trim()));
+        Assert.Equal(BatchStatus.Finished, batch.Status);
+        Assert.Equal(100, batch.InsertCount);
+        Assert.Contains($"Fetching url s3://{bucket}/in/b.csv.gz", batch.Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task The_s3_endpoint_flag_takes_import_dry_run_submit_and_worker_to_the_store_and_submit_counts_the_objects()
+    {
+        var cli = Cli();
+        var s3 = await TestS3.GetServerAsync();
+        var bucket = await s3.CreateBucketAsync("flag");
+        for (var i = 0; i < 3; i++)
+        {
+            await s3.PutAsync(bucket, $"in/part-{i}.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(10 + i, i * 1000)));
+        }
+
+        await using var f = await EngineFixture.CreateAsync();
+        var pattern = $"s3://{bucket}/in/*.csv";
+        var noEndpoint = Aws(s3, endpoint: false);
+        string[] flag = ["--s3-endpoint", s3.Endpoint.ToString()];
+
+        var imported = await RunAsync(cli, noEndpoint, [.. Import(f), .. flag, pattern]);
+        var dryRun = await RunAsync(cli, noEndpoint, ["dry-run", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, .. flag, pattern]);
+        var submitted = await RunAsync(cli, noEndpoint, [.. Import(f, "submit"), .. flag, pattern]);
+        var worker = await RunAsync(cli, noEndpoint, ["worker", "--connection", f.ConnectionString, "--exit-when-idle", .. flag]);
+
+        Assert.True(imported.Exit == 0, imported.Error);
+        Assert.Equal(33, (await f.Recorder.GetBatchAsync(Guid.Parse(imported.Out.Trim()))).InsertCount);
+        Assert.True(dryRun.Exit == 0, dryRun.Error);
+        using (var result = JsonDocument.Parse(dryRun.Out))
+        {
+            Assert.Equal("success", result.RootElement.GetProperty("status").GetString());
+            var report = result.RootElement.GetProperty("report").GetString()!;
+            Assert.Contains("Valid rows: 10\n", report, StringComparison.Ordinal);
+            Assert.Contains("Valid rows: 12\n", report, StringComparison.Ordinal);
+        }
+
+        Assert.True(submitted.Exit == 0, submitted.Error);
+        var queued = Guid.Parse(submitted.Out.Trim());
+        Assert.Contains($"Batch {queued} submitted with 3 file(s)", submitted.Error, StringComparison.Ordinal);
+        Assert.True(worker.Exit == 0, worker.Error);
+        var batch = await f.Recorder.GetBatchAsync(queued);
+        Assert.Equal((BatchStatus.Finished, 33L), (batch.Status, batch.InsertCount));
+        Assert.Equal(66, await f.ScalarAsync("SELECT count(*) FROM plants"));
+    }
+
+    [SkippableFact]
+    public async Task A_missing_bucket_and_refused_credentials_are_exit_2_naming_the_bucket_never_the_access_key_or_secret()
+    {
+        var cli = Cli();
+        var s3 = await TestS3.GetServerAsync();
+        var bucket = await s3.CreateBucketAsync("clirefused");
+        await s3.PutAsync(bucket, "in/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(5)));
+        await using var f = await EngineFixture.CreateAsync();
+        var missing = $"no-such-bucket-{Guid.NewGuid():N}"[..40];
+
+        var (absentId, refusedId) = (Guid.NewGuid(), Guid.NewGuid());
+
+        var absent = await RunAsync(cli, Aws(s3), [.. Import(f), "--batch-id", absentId.ToString(), $"s3://{missing}/in/*.csv"]);
+        var refused = await RunAsync(cli, Aws(s3, key: RefusedKey, secret: RefusedSecret), [.. Import(f), "--batch-id", refusedId.ToString(), $"s3://{bucket}/in/*.csv"]);
+
+        Assert.Equal(2, absent.Exit);
+        Assert.True(absent.Error.Contains($"bucket '{missing}'", StringComparison.Ordinal), absent.Error);
+        Assert.Equal(2, refused.Exit);
+        Assert.True(refused.Error.Contains($"bucket '{bucket}'", StringComparison.Ordinal), refused.Error);
+        foreach (var output in (string[])[absent.Error, absent.Out, refused.Error, refused.Out])
+        {
+            Assert.DoesNotContain(RefusedKey, output, StringComparison.Ordinal);
+            Assert.DoesNotContain(RefusedSecret, output, StringComparison.Ordinal);
+            Assert.DoesNotContain(S3rverServer.AccessKey, output, StringComparison.Ordinal);
+        }
+
+        Assert.Null(await f.Recorder.TryGetBatchAsync(absentId));
+        Assert.Null(await f.Recorder.TryGetBatchAsync(refusedId));
+    }
+
+    [Fact]
+    public async Task Import_help_says_what_the_batch_record_keeps_of_s3_sources()
+    {
+        var output = new StringWriter();
+
+        var exit = await CliApp.RunAsync(["import", "--help"], output, new StringWriter());
+
+        Assert.Equal(0, exit);
+        Assert.Contains("For s3:// sources the batch record keeps the URLs and patterns as given, never a key, secret or token", output.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs the CLI in a process of its own, with the AWS variables of this process replaced by <paramref name="environment"/>.</summary>
+    private static async Task<(int Exit, string Out, string Error)> RunAsync(string cli, Dictionary<string, string?> environment, string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(cli);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            if (value is not null)
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, await error);
+    }
+}
