@@ -21,26 +21,8 @@ internal sealed partial class BatchRun
 
         // The sessions the run will need (its lease, status writes, a stream per file up to Streams) are opened side by
         // side while the start's queries run: each new PostgreSQL session is a backend fork, paid one after another otherwise.
-        // The streams' own connections are opened by themselves, synchronously (see LoadStream).
-        WarmPool(2);
-        OpenStreamsAhead(Math.Min(_options.Streams, _request.S3 is null && _request.Sources.All(s => !SourceFile.IsPattern(s)) ? _request.Sources.Count : _options.Streams));
-        try
-        {
-            return await RunPreparedAsync(progress, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            foreach (var stream in _streamsAhead)
-            {
-                stream.Dispose();
-            }
+        WarmPool(Math.Min(_options.Streams, _request.S3 is null && _request.Sources.All(s => !SourceFile.IsPattern(s)) ? _request.Sources.Count : _options.Streams) + 2);
 
-            _streamsAhead.Clear();
-        }
-    }
-
-    private async Task<BatchResult> RunPreparedAsync(IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
-    {
         // A run started while the database restarts, or has no free connection slot, waits for it as the streams would.
         var tableWarnings = await RideOutAsync(() => PrepareAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
         var (lease, waited) = await RideOutAsync(() => AcquireLeaseAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -171,17 +153,6 @@ internal sealed partial class BatchRun
 
                 await Task.Delay(Sources.Backoff.Delay(LoadPolicy.RetryInitial, LoadPolicy.OutageRetryMax, attempt), cancellationToken).ConfigureAwait(false);
             }
-        }
-    }
-
-    /// <summary>The first <paramref name="count"/> streams of the run, each opening its connection on a thread of its own meanwhile.</summary>
-    private void OpenStreamsAhead(int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            var stream = new Loading.LoadStream(_dataSource);
-            stream.OpenAhead();
-            _streamsAhead.Add(stream);
         }
     }
 

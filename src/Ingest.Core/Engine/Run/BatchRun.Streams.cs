@@ -26,10 +26,10 @@ internal sealed partial class BatchRun : ILoadSite
     }
 
     /// <summary>One stream: takes files from the run's queue until it is empty or the batch stops.</summary>
-    private void StreamLoop(object? opened)
+    private void StreamLoop()
     {
         var token = _stop.Token;
-        using var stream = opened as LoadStream ?? new LoadStream(_dataSource);
+        using var stream = new LoadStream(_dataSource);
         while (!token.IsCancellationRequested && _queue.TryDequeue(out var claim))
         {
             var result = new FileLoad(this, claim, _policy, _engine.Hooks, _options).Run(stream, token);

@@ -26,7 +26,6 @@ internal sealed partial class BatchRun
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _gate = new();
     private readonly List<RowError> _rowErrors = [];
-    private readonly List<LoadStream> _streamsAhead = [];
     private CancellationTokenSource _stop = new();
     private RowEncoder _encoder = null!;
     private TableLayout _layout = null!;
@@ -182,15 +181,7 @@ internal sealed partial class BatchRun
             var workers = new Task[streams];
             for (var i = 0; i < workers.Length; i++)
             {
-                // The streams opened ahead go to the first pass; one more than needed is closed unused.
-                LoadStream? opened = null;
-                if (_streamsAhead.Count > 0)
-                {
-                    opened = _streamsAhead[^1];
-                    _streamsAhead.RemoveAt(_streamsAhead.Count - 1);
-                }
-
-                workers[i] = Task.Factory.StartNew(StreamLoop, opened, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                workers[i] = Task.Factory.StartNew(StreamLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
 
             await Task.WhenAll(workers).ConfigureAwait(false);
