@@ -2,16 +2,31 @@ using Ingest.Sources;
 
 namespace Ingest.Engine.Loading;
 
-/// <summary>A piece of work a stream has taken: a whole file, or a chunk of a big local one.</summary>
-/// <param name="File">The file to load.</param>
+/// <summary>A piece of work a stream has taken: a whole file, a chunk of a big local one, or a group of small local files.</summary>
+/// <param name="File">The file to load (the first of a group).</param>
 /// <param name="Chunk">The part of it to load; null for the whole file.</param>
 internal sealed record Claim(SourceFile File, Chunks.Chunk? Chunk = null)
 {
     /// <summary>Invalid rows of the file logged so far, shared by its chunks: the log's cap is per file.</summary>
     public RowErrorCount Logged { get; init; } = new();
 
+    /// <summary>
+    /// Whole small files loaded together, in one transaction and one COPY (each with its own ledger row): a file of a few
+    /// thousand rows costs more in round trips and a COMMIT than in rows. Null for one file or a chunk.
+    /// </summary>
+    public IReadOnlyList<SourceFile>? Group { get; init; }
+
     /// <summary>How log lines and progress name the piece: the file's key, and its chunk when it has one.</summary>
-    public string Name => Chunk is null ? File.Key : $"{File.Key} ({Chunk})";
+    public string Name => Group is { Count: > 1 } group
+        ? $"{group.Count} files from {group[0].Key} to {group[^1].Key}"
+        : Chunk is null ? File.Key : $"{File.Key} ({Chunk})";
+
+    /// <summary>Invalid rows logged so far of each file of <see cref="Group"/>, by position: the log's cap is per file.</summary>
+    public IReadOnlyList<RowErrorCount>? GroupLogged { get; init; }
+
+    /// <summary>A group of whole small files, each with its own count of invalid rows logged.</summary>
+    public static Claim ForGroup(IReadOnlyList<SourceFile> files) =>
+        new(files[0]) { Group = files, GroupLogged = [.. files.Select(_ => new RowErrorCount())] };
 }
 
 /// <summary>A count of a file's invalid rows written to the log, shared by the chunks that load it at once.</summary>
@@ -65,6 +80,9 @@ internal readonly record struct LoadResult(LoadOutcome Outcome, long Inserted = 
 {
     /// <summary>The piece's commit completed its file (always for a whole file; for a chunk, when it was the last).</summary>
     public bool FileLoaded { get; init; }
+
+    /// <summary>The files of a group that are in the ledger now (loaded by this claim or an earlier attempt of it).</summary>
+    public int GroupFilesDone { get; init; }
 
     /// <summary>The work is in the ledger now (loaded by this claim or found there).</summary>
     public bool Done => Outcome is LoadOutcome.Loaded or LoadOutcome.AlreadyLoaded or LoadOutcome.CommittedBefore;

@@ -37,10 +37,9 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
     public RowEncoder Encoder => encoder;
 
     /// <summary>Copies the file's valid rows; returns the file's totals. Throws on a file error or cancellation (the COPY is cancelled).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (long Inserted, long Invalid) Copy(NpgsqlConnection connection, SourceFile file, Chunks.Chunk? chunk, ICopyObserver observer, CancellationToken token)
     {
-        long inserted = 0, invalid = 0;
+        (long Inserted, long Invalid) counts;
         using var source = chunk is null ? opener.OpenAsync(file, token).AsTask().GetAwaiter().GetResult() : opener.OpenRange(file, chunk.Start, chunk.End);
         observer.Opened((source as GuardedDecompressionStream)?.ExpectedLength);
 
@@ -52,30 +51,7 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
             try
             {
                 using var writer = new BinaryCopyWriter(copy, encoder.MaxRowBytes);
-                var sinceReport = 0;
-                while (reader.Read())
-                {
-                    var row = reader.Row;
-                    var written = encoder.Encode(ref row, writer.GetRowSpan(), out var failedColumn, out var kind);
-                    if (written >= 0)
-                    {
-                        writer.Advance(written);
-                        inserted++;
-                    }
-                    else
-                    {
-                        invalid++;
-                        observer.Invalid(file, reader.Line, failedColumn, kind, ref row);
-                    }
-
-                    if (++sinceReport == ReportEvery)
-                    {
-                        sinceReport = 0;
-                        observer.Progress(inserted, invalid);
-                        token.ThrowIfCancellationRequested();
-                    }
-                }
-
+                counts = CopyRows(reader, writer, file, observer, token);
                 writer.Complete();
             }
             catch
@@ -88,6 +64,69 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
         }
 
         token.ThrowIfCancellationRequested();
+        return counts;
+    }
+
+    /// <summary>
+    /// Copies the valid rows of several whole files in one COPY, one file after another, and sets each file's totals in
+    /// <paramref name="counts"/>; <paramref name="starting"/> is told as each file starts. Throws on any file's error or
+    /// on cancellation (the COPY is cancelled, and with it every file's rows).
+    /// </summary>
+    public void CopyGroup(NpgsqlConnection connection, IReadOnlyList<SourceFile> files, IReadOnlyList<ICopyObserver> observers, (long Inserted, long Invalid)[] counts, Action<int> starting, CancellationToken token)
+    {
+        var copy = connection.BeginRawBinaryCopy(layout.CopyCommand);
+        try
+        {
+            using var writer = new BinaryCopyWriter(copy, encoder.MaxRowBytes);
+            for (var i = 0; i < files.Count; i++)
+            {
+                starting(i);
+                using var source = opener.OpenAsync(files[i], token).AsTask().GetAwaiter().GetResult();
+                observers[i].Opened((source as GuardedDecompressionStream)?.ExpectedLength);
+                using var reader = new CsvRecordReader(source, files[i].Key, csvOptions, observers[i].BytesRead, token);
+                counts[i] = CopyRows(reader, writer, files[i], observers[i], token);
+            }
+
+            writer.Complete();
+        }
+        catch
+        {
+            TryCancel(copy);
+            throw;
+        }
+
+        copy.Dispose();
+        token.ThrowIfCancellationRequested();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (long Inserted, long Invalid) CopyRows(CsvRecordReader reader, BinaryCopyWriter writer, SourceFile file, ICopyObserver observer, CancellationToken token)
+    {
+        long inserted = 0, invalid = 0;
+        var sinceReport = 0;
+        while (reader.Read())
+        {
+            var row = reader.Row;
+            var written = encoder.Encode(ref row, writer.GetRowSpan(), out var failedColumn, out var kind);
+            if (written >= 0)
+            {
+                writer.Advance(written);
+                inserted++;
+            }
+            else
+            {
+                invalid++;
+                observer.Invalid(file, reader.Line, failedColumn, kind, ref row);
+            }
+
+            if (++sinceReport == ReportEvery)
+            {
+                sinceReport = 0;
+                observer.Progress(inserted, invalid);
+                token.ThrowIfCancellationRequested();
+            }
+        }
+
         return (inserted, invalid);
     }
 

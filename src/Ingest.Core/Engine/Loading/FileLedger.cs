@@ -218,6 +218,49 @@ internal static class FileLedger
         return command.ExecuteNonQuery() == 1;
     }
 
+    /// <summary>
+    /// Claims several files inside the open transaction, in one statement; returns the keys claimed now (the others are
+    /// already loaded for the batch, possibly by another process that committed while this one waited on their rows).
+    /// </summary>
+    public static HashSet<string> TryClaimMany(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string[] fileKeys)
+    {
+        using var command = new NpgsqlCommand(
+            """
+            INSERT INTO ingest.import_file (batch_id, file_key, state) SELECT $1, k, 'loading' FROM unnest($2::text[]) AS k
+            ON CONFLICT (batch_id, file_key) DO NOTHING RETURNING file_key
+            """,
+            connection,
+            transaction);
+        command.Parameters.AddWithValue(batchId);
+        command.Parameters.AddWithValue(fileKeys);
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            claimed.Add(reader.GetString(0));
+        }
+
+        return claimed;
+    }
+
+    /// <summary>Marks several claimed files loaded with their counts, in one statement, in the same transaction as their rows.</summary>
+    public static void MarkLoadedMany(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string[] fileKeys, long[] inserted, long[] invalid)
+    {
+        using var command = new NpgsqlCommand(
+            """
+            UPDATE ingest.import_file f SET state = 'loaded', rows_inserted = u.i, rows_invalid = u.v, loaded_at = now()
+            FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(k, i, v)
+            WHERE f.batch_id = $1 AND f.file_key = u.k
+            """,
+            connection,
+            transaction);
+        command.Parameters.AddWithValue(batchId);
+        command.Parameters.AddWithValue(fileKeys);
+        command.Parameters.AddWithValue(inserted);
+        command.Parameters.AddWithValue(invalid);
+        command.ExecuteNonQuery();
+    }
+
     /// <summary>Marks the claimed file loaded with its counts, in the same transaction as its rows.</summary>
     public static void MarkLoaded(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string fileKey, long inserted, long invalid)
     {

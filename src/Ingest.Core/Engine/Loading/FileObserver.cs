@@ -11,7 +11,7 @@ namespace Ingest.Engine.Loading;
 /// rollback can take them back), counts its bytes, and reports its invalid rows, the first few of each file to
 /// the batch log.
 /// </summary>
-internal sealed class FileObserver(ILoadSite site, string name, FileLoad load) : ICopyObserver
+internal sealed class FileObserver(ILoadSite site, string name, FileLoad load, RowErrorCount logged) : ICopyObserver
 {
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly KeyValuePair<string, object?> _tag = IngestTelemetry.Dataset(site.Dataset);
@@ -42,7 +42,7 @@ internal sealed class FileObserver(ILoadSite site, string name, FileLoad load) :
     /// <summary>The file rolled back: its rows never commit, so the counts it published are taken back.</summary>
     public void TakeBack() => Progress(0, 0);
 
-    public void Invalid(SourceFile source, long line, int column, RowErrorKind kind, ref CsvRow row) => load.OnInvalidRow(source, line, column, kind, ref row);
+    public void Invalid(SourceFile source, long line, int column, RowErrorKind kind, ref CsvRow row) => load.OnInvalidRow(logged, source, line, column, kind, ref row);
 
     public void BytesRead(int count)
     {

@@ -9,6 +9,12 @@ internal sealed partial class BatchRun
     /// <summary>A file is cut only when it is at least this big: below it, one transaction costs less than the parts' overhead.</summary>
     internal const long MinSplitBytes = 8L * 1024 * 1024;
 
+    /// <summary>A local file is small enough to load in a group with others up to this size (see <see cref="IngestOptions.GroupSmallFiles"/>).</summary>
+    internal const long SmallFileBytes = 1024 * 1024;
+
+    private const int GroupMaxFiles = 64;
+    private const long GroupMaxBytes = 4L * 1024 * 1024;
+
     /// <summary>
     /// The pieces of work of the files to load: a file larger than its share of the streams (an uncompressed local
     /// file, whose parts can be read on their own) is cut on record boundaries into chunks that load side by side,
@@ -45,7 +51,91 @@ internal sealed partial class BatchRun
             }
         }
 
-        return pieces;
+        return _options.GroupSmallFiles ? Grouped(pieces) : pieces;
+    }
+
+    /// <summary>
+    /// Runs of small whole local files made into groups that load in one transaction each (<see cref="Claim.Group"/>),
+    /// small enough that every stream still gets several pieces; other pieces stay as they are, in order.
+    /// </summary>
+    private List<Claim> Grouped(List<Claim> pieces)
+    {
+        var small = new Dictionary<Claim, long>();
+        foreach (var piece in pieces)
+        {
+            if (piece.Chunk is null && LocalSize(piece.File) is > 0 and <= SmallFileBytes and var size)
+            {
+                small[piece] = size;
+            }
+        }
+
+        if (small.Count < 2)
+        {
+            return pieces;
+        }
+
+        var perGroup = (int)Math.Clamp((small.Count + (_options.Streams * 4) - 1) / (_options.Streams * 4), 1, GroupMaxFiles);
+        if (perGroup < 2)
+        {
+            return pieces;
+        }
+
+        var grouped = new List<Claim>(pieces.Count);
+        var run = new List<SourceFile>();
+        long runBytes = 0;
+        foreach (var piece in pieces)
+        {
+            if (!small.TryGetValue(piece, out var size))
+            {
+                Close();
+                grouped.Add(piece);
+                continue;
+            }
+
+            if (run.Count == perGroup || runBytes + size > GroupMaxBytes)
+            {
+                Close();
+            }
+
+            run.Add(piece.File);
+            runBytes += size;
+        }
+
+        Close();
+        return grouped;
+
+        void Close()
+        {
+            if (run.Count == 1)
+            {
+                grouped.Add(new Claim(run[0]));
+            }
+            else if (run.Count > 1)
+            {
+                grouped.Add(Claim.ForGroup([.. run]));
+            }
+
+            run.Clear();
+            runBytes = 0;
+        }
+    }
+
+    // The size of a local file (compressed or not), else 0: a remote file's size is not known before it is fetched.
+    private static long LocalSize(SourceFile file)
+    {
+        if (file.IsHttp || file.IsS3)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return new FileInfo(file.LocalPath).Length;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return 0; // Its load says what is wrong with it.
+        }
     }
 
     // The chunks of a file not loaded yet, cut as the loaded ones were: the same file cuts the same way.

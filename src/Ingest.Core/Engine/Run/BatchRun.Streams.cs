@@ -35,6 +35,9 @@ internal sealed partial class BatchRun : ILoadSite
             var result = new FileLoad(this, claim, _policy, _engine.Hooks, _options).Run(stream, token);
             switch (result.Outcome)
             {
+                case LoadOutcome.Loaded or LoadOutcome.CommittedBefore or LoadOutcome.AlreadyLoaded when claim.Group is not null:
+                    Interlocked.Add(ref _filesDone, result.GroupFilesDone);
+                    break;
                 case LoadOutcome.Loaded when result.FileLoaded:
                 case LoadOutcome.CommittedBefore when claim.Chunk is null:
                     Interlocked.Increment(ref _filesDone);
