@@ -19,13 +19,14 @@ internal sealed partial class BatchRun
         _csvOptions = new Csv.CsvReadOptions(_options.HeaderLines, _options.MaxRecordSize);
         BatchFiles.CheckSources(_request, _options.MaxFilesPerBatch);
 
-        // The sessions the run will need (its lease, status writes, a stream per file up to Streams) are opened side by
-        // side while the start's queries run: each new PostgreSQL session is a backend fork, paid one after another otherwise.
-        WarmPool(Math.Min(_options.Streams, _request.S3 is null && _request.Sources.All(s => !SourceFile.IsPattern(s)) ? _request.Sources.Count : _options.Streams) + 2);
+        // The sessions the run will need are opened side by side while the start's queries run: each new PostgreSQL
+        // session is a backend fork, paid one after another otherwise. The start's queries and the lease open their own
+        // two; the streams' (one per file, up to Streams) are warmed in the pool.
+        WarmPool(Math.Min(_options.Streams, _request.S3 is null && _request.Sources.All(s => !SourceFile.IsPattern(s)) ? _request.Sources.Count : _options.Streams));
 
-        // A run started while the database restarts, or has no free connection slot, waits for it as the streams would.
-        var tableWarnings = await RideOutAsync(() => PrepareAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
-        var (lease, waited) = await RideOutAsync(() => AcquireLeaseAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+        // The checks and the lease side by side; a run started while the database restarts, or has no free connection
+        // slot, waits for it as the streams would.
+        var (tableWarnings, existing, lease, waited) = await PrepareAndLeaseAsync(cancellationToken).ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
             // One opener for the batch: its connections are pooled across files, and its role session names the batch.
@@ -44,7 +45,7 @@ internal sealed partial class BatchRun
 
                     IngestTelemetry.Retry(_request.Dataset.Name, "source");
                 };
-                return await RunLeasedAsync(tableWarnings, waited, progress, cancellationToken).ConfigureAwait(false);
+                return await RunLeasedAsync(tableWarnings, existing, waited, progress, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -87,16 +88,59 @@ internal sealed partial class BatchRun
         return (warnings, listed, lines);
     }
 
-    private async Task<IReadOnlyList<string>> PrepareAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The start's checks (<see cref="PrepareAsync"/>) and the batch's lease, side by side: each costs round trips on a
+    /// session of its own. A check that fails gives up the lease (or stops waiting for it) before it throws.
+    /// </summary>
+    private async Task<(IReadOnlyList<string> Warnings, BatchRecord? Existing, BatchLease Lease, TimeSpan Waited)> PrepareAndLeaseAsync(CancellationToken cancellationToken)
     {
-        await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        if (_recorder is PostgresStatusRecorder postgresRecorder)
+        using var leaseCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var leasing = RideOutAsync(() => AcquireLeaseAsync(leaseCancel.Token), leaseCancel.Token);
+        try
         {
-            await postgresRecorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+            var (warnings, existing) = await RideOutAsync(() => PrepareAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+            var (lease, waited) = await leasing.ConfigureAwait(false);
+            return (warnings, existing, lease, waited);
         }
+        catch
+        {
+            await leaseCancel.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                var (lease, _) = await leasing.ConfigureAwait(false);
+                await lease.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or BatchAlreadyRunningException || LoadPolicy.IsDatabaseUnavailable(ex))
+            {
+                // The check's failure is what the caller hears of.
+            }
 
-        BatchIdentity.Check(await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false), _request);
-        return await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Before anything is written: the ledger's tables, and the batch's record looked up side by side, then the
+    /// dataset's table checked (and made when missing) once the request is known to fit the batch, so a refused
+    /// resume leaves no empty table behind. Returns the table's warnings and the batch record as it was.
+    /// </summary>
+    private async Task<(IReadOnlyList<string> Warnings, BatchRecord? Existing)> PrepareAsync(CancellationToken cancellationToken)
+    {
+        var ledger = FileLedger.EnsureAsync(_dataSource, cancellationToken);
+        try
+        {
+            var existing = await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
+            BatchIdentity.Check(existing, _request);
+            var warnings = await _layout.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+            await ledger.ConfigureAwait(false);
+            return (warnings, existing);
+        }
+        catch when (!ledger.IsCompleted)
+        {
+            // Observed, so its own fault (if any) is not left unobserved; the first failure is the one reported.
+            await ledger.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>
@@ -153,6 +197,43 @@ internal sealed partial class BatchRun
 
                 await Task.Delay(Sources.Backoff.Delay(LoadPolicy.RetryInitial, LoadPolicy.OutageRetryMax, attempt), cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// The batch's record under the lease, with the run fenced (<see cref="BeginRunAsync"/>) when the batch exists. A
+    /// batch that did not exist before the lease is read once more; a run number is taken only if another run created
+    /// it meanwhile (a new batch's first run is fenced to its number 0 as it creates it).
+    /// </summary>
+    private async Task<BatchRecord?> ExistingUnderLeaseAsync(BatchRecord? existed, CancellationToken cancellationToken)
+    {
+        if (existed is null && await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return null;
+        }
+
+        await BeginRunAsync(cancellationToken).ConfigureAwait(false);
+        return await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A batch this run has just created is at run number 0: its writes are fenced to it, with no round trip.</summary>
+    private void FenceToFirstRun()
+    {
+        if (_engine.Recorder is PostgresStatusRecorder postgres)
+        {
+            _recorder = postgres.FencedTo(_batchId, 0);
+        }
+    }
+
+    /// <summary>
+    /// Under the lease: a new run number for the batch, and from now on a recorder fenced to it (PostgreSQL), so a
+    /// status write of a killed run still in flight on the server cannot land over this run's.
+    /// </summary>
+    private async Task BeginRunAsync(CancellationToken cancellationToken)
+    {
+        if (_engine.Recorder is PostgresStatusRecorder postgres && await postgres.BeginRunAsync(_batchId, cancellationToken).ConfigureAwait(false) is { } run)
+        {
+            _recorder = postgres.FencedTo(_batchId, run);
         }
     }
 

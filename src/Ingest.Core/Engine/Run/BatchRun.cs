@@ -56,15 +56,26 @@ internal sealed partial class BatchRun
         _batchId = request.BatchId ?? Guid.NewGuid();
     }
 
-    private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> warnings, TimeSpan waitedForLease, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
+    private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> warnings, BatchRecord? existed, TimeSpan waitedForLease, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
     {
-        await BeginRunAsync(cancellationToken).ConfigureAwait(false);
-        var existing = await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
-        BatchIdentity.Check(existing, _request); // Again under the lease: created meanwhile by another run.
+        // Under the lease, the ledger is read while the batch's record is read again (created meanwhile by another run?).
+        var reading = FileLedger.ReadAsync(_dataSource, _batchId, cancellationToken);
+        BatchRecord? existing;
+        try
+        {
+            existing = await ExistingUnderLeaseAsync(existed, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (!reading.IsCompleted)
+        {
+            await reading.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
+
+        var ledger = await reading.ConfigureAwait(false);
+        BatchIdentity.Check(existing, _request);
         var (sourceWarnings, listed, listingLines) = await ResolveFilesAsync(cancellationToken).ConfigureAwait(false);
         warnings = [.. sourceWarnings, .. warnings];
 
-        var ledger = await FileLedger.ReadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         var loaded = ledger.Loaded;
         var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
         (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
@@ -84,7 +95,7 @@ internal sealed partial class BatchRun
         if (existing is null)
         {
             await _recorder.CreateBatchAsync(new NewBatch(_batchId, _request.Dataset.Name, IngestEngine.FormatJson(_request), IngestEngine.SourceJson(_request)), cancellationToken).ConfigureAwait(false);
-            await BeginRunAsync(cancellationToken).ConfigureAwait(false);
+            FenceToFirstRun();
             _log.Info("Starting batch job");
         }
         else if (existing.Status == BatchStatus.Created && loaded.Count == 0)
@@ -136,6 +147,7 @@ internal sealed partial class BatchRun
 
         // Started before the streams, so each file's span is a child of the batch's.
         _activity = IngestTelemetry.StartBatch(_batchId, _request.Dataset.Name, _files.Count);
+        FileLedger.State? ended;
         {
             _copier = new FileCopier(_encoder, _layout, _csvOptions, _opener);
             using var monitorStop = new CancellationTokenSource();
@@ -149,7 +161,7 @@ internal sealed partial class BatchRun
                     _log.Info(yielding.Message);
                 }
 
-                await RunStreamsAsync(streams).ConfigureAwait(false);
+                ended = await RunStreamsAsync(streams).ConfigureAwait(false);
             }
 
             if (yielding?.RestoreError is { } restoreError)
@@ -166,7 +178,7 @@ internal sealed partial class BatchRun
             await monitor.ConfigureAwait(false);
         }
 
-        return await FinishAsync(progress).ConfigureAwait(false);
+        return await FinishAsync(progress, ended).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -174,7 +186,8 @@ internal sealed partial class BatchRun
     /// acknowledged can be lost when it crashes with <c>synchronous_commit = off</c> (or <c>fsync = off</c>), and a batch
     /// must never end <c>finished</c> without every file in its ledger.
     /// </summary>
-    private async Task RunStreamsAsync(int streams)
+    /// <returns>The ledger as the last pass left it; null when the run stopped before reading it.</returns>
+    private async Task<FileLedger.State?> RunStreamsAsync(int streams)
     {
         for (var pass = 1; ; pass++)
         {
@@ -187,14 +200,14 @@ internal sealed partial class BatchRun
             await Task.WhenAll(workers).ConfigureAwait(false);
             if (_stop.IsCancellationRequested || pass == 3)
             {
-                return;
+                return null;
             }
 
             var ledger = await LoadPolicy.WhenReachableAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
             var missing = _files.Where(f => !ledger.Loaded.ContainsKey(f.Key)).ToList();
             if (missing.Count == 0)
             {
-                return;
+                return ledger;
             }
 
             _log.Warn($"{missing.Count} file(s) committed earlier are not in the ledger now (the server lost acknowledged commits in a crash: is synchronous_commit or fsync off?); loading them again: {string.Join(", ", missing.Take(3).Select(f => f.Key))}");
@@ -206,11 +219,12 @@ internal sealed partial class BatchRun
         }
     }
 
-    private async Task<BatchResult> FinishAsync(IProgress<BatchProgress>? progress)
+    private async Task<BatchResult> FinishAsync(IProgress<BatchProgress>? progress, FileLedger.State? ended)
     {
-        // The ledger is the truth: counts of files that committed, whatever happened to the others.
-        // The server may be coming back from a restart: the end of the batch waits for it a while.
-        var ledger = await LoadPolicy.WhenReachableAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
+        // The ledger is the truth: counts of files that committed, whatever happened to the others (as the streams' last
+        // pass read it after they all ended, or read now). The server may be coming back from a restart: the end of the
+        // batch waits for it a while.
+        var ledger = ended ?? await LoadPolicy.WhenReachableAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
         (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
         _filesDone = _files.Count(f => ledger.Loaded.ContainsKey(f.Key));
         BatchStatus status;
@@ -275,18 +289,6 @@ internal sealed partial class BatchRun
                 Error = error,
                 Log = log,
             };
-        }
-    }
-
-    /// <summary>
-    /// Under the lease: a new run number for the batch, and from now on a recorder fenced to it (PostgreSQL), so a
-    /// status write of a killed run still in flight on the server cannot land over this run's.
-    /// </summary>
-    private async Task BeginRunAsync(CancellationToken cancellationToken)
-    {
-        if (_engine.Recorder is PostgresStatusRecorder postgres && await postgres.BeginRunAsync(_batchId, cancellationToken).ConfigureAwait(false) is { } run)
-        {
-            _recorder = postgres.FencedTo(_batchId, run);
         }
     }
 
