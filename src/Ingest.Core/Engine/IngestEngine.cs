@@ -257,6 +257,10 @@ public sealed class IngestEngine : IAsyncDisposable
     /// the queue; a file whose worker dies goes to another when its lease runs out.
     /// </summary>
     /// <exception cref="NotSupportedException">The recorder is not the PostgreSQL recorder.</exception>
+    /// <exception cref="NpgsqlException">
+    /// The database stayed out of reach longer than <see cref="IngestOptions.DatabaseOutageTolerance"/> when the worker
+    /// started or looked for work (the worker's files in flight rolled back and went back to the queue).
+    /// </exception>
     public Task RunWorkerAsync(WorkerOptions? options = null, CancellationToken cancellationToken = default)
     {
         var recorder = Recorder as PostgresStatusRecorder

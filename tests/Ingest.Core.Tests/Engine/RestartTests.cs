@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Ingest.LocalPostgres;
 using Ingest.Status;
 using Npgsql;
 
@@ -7,8 +6,8 @@ namespace Ingest.Core.Tests.Engine;
 
 /// <summary>
 /// Restarted at once: a run whose batch is still held by the sessions of a run that has just died waits for them,
-/// an abort of such a batch marks it, a queued batch whose last worker died is ended by the next, and a run started
-/// while the server has no free connection slot waits for one.
+/// an abort of such a batch marks it, and a queued batch whose last worker died is ended by the next. (A run or a
+/// worker started while the server is out of reach: <see cref="StartOutageTests"/>.)
 /// </summary>
 public sealed class RestartTests
 {
@@ -97,59 +96,6 @@ public sealed class RestartTests
         var error = await f.Recorder.GetBatchAsync(failed);
         Assert.Equal(BatchStatus.Error, error.Status);
         Assert.Contains($"ERROR [next] {broken}: injected failure", error.Log, StringComparison.Ordinal);
-    }
-
-    [SkippableFact]
-    public async Task A_run_started_while_the_server_has_no_free_connection_slot_waits_for_one_and_loads_exactly()
-    {
-        await using var pg = await PostgresServer.StartThrowawayAsync();
-        Skip.If(!pg.Description.Contains("local cluster", StringComparison.Ordinal), $"Needs a local cluster to reconfigure; the server is {pg.Description}.");
-        var connectionString = await pg.CreateDatabaseAsync();
-        await using (var admin = new NpgsqlConnection(connectionString))
-        {
-            await admin.OpenAsync();
-            await using var set = new NpgsqlCommand("ALTER SYSTEM SET max_connections = 12", admin);
-            await set.ExecuteNonQueryAsync();
-        }
-
-        NpgsqlConnection.ClearAllPools();
-        await pg.RestartAsync();
-        await using var f = EngineFixture.On(connectionString, EngineFixture.FastOptions with { Streams = 2 });
-        var files = Enumerable.Range(0, 3).Select(i => f.WriteFile($"s{i}.csv", EngineFixture.Rows(2000, i * 10_000))).ToArray();
-
-        // Every slot taken: the run's first statements get 53300 (too many clients).
-        var hogs = new List<NpgsqlConnection>();
-        var full = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
-        try
-        {
-            while (true)
-            {
-                var hog = new NpgsqlConnection(full);
-                await hog.OpenAsync();
-                hogs.Add(hog);
-            }
-        }
-        catch (PostgresException ex) when (ex.SqlState == "53300")
-        {
-            // Full.
-        }
-
-        var id = Guid.NewGuid();
-        var run = f.ImportAsync(files, id);
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.False(run.IsCompleted);
-        foreach (var hog in hogs)
-        {
-            await hog.DisposeAsync();
-        }
-
-        var result = await run;
-
-        Assert.NotEmpty(hogs);
-        Assert.Equal(BatchStatus.Finished, result.Status);
-        Assert.Equal(6000, result.InsertCount);
-        Assert.Equal(6000, await f.ScalarAsync("SELECT count(*) FROM plants"));
-        Assert.Equal(6000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
     }
 
     [SkippableFact]

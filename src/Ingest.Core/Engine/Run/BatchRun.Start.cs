@@ -24,8 +24,8 @@ internal sealed partial class BatchRun
         WarmPool(Math.Min(_options.Streams, _request.S3 is null && _request.Sources.All(s => !SourceFile.IsPattern(s)) ? _request.Sources.Count : _options.Streams) + 2);
 
         // A run started while the database restarts, or has no free connection slot, waits for it as the streams would.
-        var tableWarnings = await RideOutAsync(() => PrepareAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
-        var (lease, waited) = await RideOutAsync(() => AcquireLeaseAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+        var tableWarnings = await _policy.RideOutAsync(() => PrepareAsync(cancellationToken), AnnounceWarning, cancellationToken).ConfigureAwait(false);
+        var (lease, waited) = await _policy.RideOutAsync(() => AcquireLeaseAsync(cancellationToken), AnnounceWarning, cancellationToken).ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
             // One opener for the batch: its connections are pooled across files, and its role session names the batch.
@@ -130,32 +130,6 @@ internal sealed partial class BatchRun
         }
     }
 
-    /// <summary>
-    /// Runs a step of the start while the database is out of reach (a restart, no free connection slot), for up to
-    /// <see cref="IngestOptions.DatabaseOutageTolerance"/> from the first such fault, saying so once.
-    /// </summary>
-    private async Task<T> RideOutAsync<T>(Func<Task<T>> step, CancellationToken cancellationToken)
-    {
-        long? since = null;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await step().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && LoadPolicy.IsDatabaseUnavailable(ex)
-                && Stopwatch.GetElapsedTime(since ??= Stopwatch.GetTimestamp()) < _options.DatabaseOutageTolerance)
-            {
-                if (attempt == 1)
-                {
-                    Announce(BatchLogLevel.Warn, $"The database is out of reach ({LoadPolicy.Describe(ex)}): trying again for up to {_options.DatabaseOutageTolerance.TotalSeconds:0} s");
-                }
-
-                await Task.Delay(Sources.Backoff.Delay(LoadPolicy.RetryInitial, LoadPolicy.OutageRetryMax, attempt), cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
     /// <summary>Opens <paramref name="count"/> connections at once and gives them back to the pool; a failure is left to the steps that need them.</summary>
     private void WarmPool(int count)
     {
@@ -181,4 +155,6 @@ internal sealed partial class BatchRun
     /// <summary>A line for the host (<see cref="IngestOptions.OnLogLine"/>) before the batch's own log exists.</summary>
     private void Announce(BatchLogLevel level, string message) =>
         _options.OnLogLine?.Invoke(_batchId, level, BatchLog.FormatLine(level, Redactor.RedactText(message), DateTimeOffset.UtcNow));
+
+    private void AnnounceWarning(string message) => Announce(BatchLogLevel.Warn, message);
 }

@@ -189,7 +189,7 @@ internal sealed partial class BatchRun
                 return;
             }
 
-            var loaded = await LoadPolicy.WhenReachableAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
+            var loaded = await _policy.RideOutAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None), announce: null, CancellationToken.None).ConfigureAwait(false);
             var missing = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
             if (missing.Count == 0)
             {
@@ -208,9 +208,9 @@ internal sealed partial class BatchRun
     private async Task<BatchResult> FinishAsync(IProgress<BatchProgress>? progress)
     {
         // The ledger is the truth: counts of files that committed, whatever happened to the others.
-        // The server may be coming back from a restart: the end of the batch waits for it a while.
-        var loaded = await LoadPolicy.WhenReachableAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
-        (_inserted, _invalid) = await LoadPolicy.WhenReachableAsync(() => FileLedger.TotalsAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
+        // The server may be coming back from a restart: the end of the batch rides it out as the start and the streams do.
+        var loaded = await _policy.RideOutAsync(() => FileLedger.LoadedAsync(_dataSource, _batchId, CancellationToken.None), announce: null, CancellationToken.None).ConfigureAwait(false);
+        (_inserted, _invalid) = await _policy.RideOutAsync(() => FileLedger.TotalsAsync(_dataSource, _batchId, CancellationToken.None), announce: null, CancellationToken.None).ConfigureAwait(false);
         _filesDone = _files.Count(f => loaded.ContainsKey(f.Key));
         BatchStatus status;
         string? error = null;
@@ -333,7 +333,7 @@ internal sealed partial class BatchRun
 
         try
         {
-            await LoadPolicy.WhenReachableAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
+            await _policy.RideOutAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false), announce: null, CancellationToken.None).ConfigureAwait(false);
             return true;
         }
         catch (RunSupersededException)
