@@ -16,8 +16,7 @@ public sealed class InterruptTests(ITestOutputHelper output)
     [InlineData("INT")]
     public async Task A_signal_rolls_back_files_in_flight_leaves_the_batch_resumable_and_the_next_run_resumes_at_once(string signal)
     {
-        var cli = CrashResumeTests.FindCli();
-        Skip.If(cli is null, "The ingest CLI is not built next to the tests (build Ingest.sln first).");
+        var cli = BuiltApp.Cli;
         await using var f = await EngineFixture.CreateAsync();
         await using var server = await LoopbackHttpServer.StartAsync();
         var done = f.WriteFile("done.csv", EngineFixture.Rows(1000));
@@ -27,7 +26,7 @@ public sealed class InterruptTests(ITestOutputHelper output)
 
         TimeSpan stopped;
         int exitCode;
-        using (var process = CrashResumeTests.Start(cli!, args))
+        using (var process = CrashResumeTests.Start(cli, args))
         {
             await PostgresFaultTests.WaitUntilAsync(async () => (await f.Recorder.TryGetBatchAsync(id))?.InsertCount > 1000);
             var signalled = Stopwatch.StartNew();

@@ -124,8 +124,7 @@ public sealed class S3ImportTests
     [SkippableFact]
     public async Task The_cli_reads_s3_with_the_standard_aws_environment_and_refuses_a_pattern_matching_nothing_with_exit_2()
     {
-        var cli = CrashResumeTests.FindCli();
-        Skip.If(cli is null, "The ingest CLI is not built next to the tests (build Ingest.sln first).");
+        var cli = BuiltApp.Cli;
         var s3 = await TestS3.GetServerAsync();
         var bucket = await s3.CreateBucketAsync("cli");
         await s3.PutAsync(bucket, "in/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(40)));
@@ -134,8 +133,8 @@ public sealed class S3ImportTests
         string[] import = ["import", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--connection", f.ConnectionString];
         var nothing = Guid.NewGuid();
 
-        var (refused, _, refusal) = await RunCliAsync(cli!, s3, [.. import, "--batch-id", nothing.ToString(), $"s3://{bucket}/in/*.parquet"]);
-        var (loaded, id, _) = await RunCliAsync(cli!, s3, [.. import, $"s3://{bucket}/in/*"]);
+        var (refused, _, refusal) = await RunCliAsync(cli, s3, [.. import, "--batch-id", nothing.ToString(), $"s3://{bucket}/in/*.parquet"]);
+        var (loaded, id, _) = await RunCliAsync(cli, s3, [.. import, $"s3://{bucket}/in/*"]);
 
         Assert.Equal(2, refused);
         Assert.True(refusal.Contains($"s3://{bucket}/in/*.parquet: the pattern matches no object", StringComparison.Ordinal), refusal);
