@@ -96,6 +96,11 @@ internal sealed partial class BatchWorker(BatchQueue queue, IngestService ingest
         {
             await TryAbortAsync(job.BatchId);
         }
+        catch (BatchAlreadyRunningException ex)
+        {
+            // Another host took the batch between the PUT's check and this run: it is running, not failed.
+            BatchHeldElsewhere(logger, job.BatchId, ex);
+        }
         catch (Exception ex)
         {
             BatchFailed(logger, job.BatchId, ex);
@@ -145,6 +150,9 @@ internal sealed partial class BatchWorker(BatchQueue queue, IngestService ingest
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Batch {BatchId} ended {Status}: {Inserted} inserted, {Invalid} invalid")]
     private static partial void BatchEnded(ILogger logger, Guid batchId, string status, long inserted, long invalid);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Batch {BatchId} was not resumed here: another process runs it")]
+    private static partial void BatchHeldElsewhere(ILogger logger, Guid batchId, Exception exception);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "Queue worker {Worker} stopped on a database fault; starting it again in 5 s")]
     private static partial void WorkerStopped(ILogger logger, string worker, Exception exception);

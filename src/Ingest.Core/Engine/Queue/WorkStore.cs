@@ -88,6 +88,22 @@ internal static class WorkStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
     }
 
+    /// <summary>True when a queued batch has files pending or claimed: queue workers load it, no run of its own may.</summary>
+    public static async Task<bool> HasOpenWorkAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
+    {
+        using (var exists = dataSource.CreateCommand("SELECT to_regclass('ingest.work_file') IS NOT NULL"))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                return false;
+            }
+        }
+
+        using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM ingest.work_file WHERE batch_id = $1 AND state IN ('pending', 'claimed'))");
+        command.Parameters.AddWithValue(batchId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+    }
+
     /// <summary>
     /// Claims the next loadable file of any running batch, or returns null when there is none: a pending file, or
     /// one claimed by a worker whose lease ran out or whose process is gone (no session holds its
