@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text;
+using Ingest.Core.Tests.Infrastructure;
 using Ingest.Status;
 using Npgsql;
 
@@ -96,6 +98,33 @@ public sealed class RestartTests
         var error = await f.Recorder.GetBatchAsync(failed);
         Assert.Equal(BatchStatus.Error, error.Status);
         Assert.Contains($"ERROR [next] {broken}: injected failure", error.Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_queued_batch_run_again_in_process_is_left_to_that_run_by_workers_that_find_none_of_its_files_queued()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var good = f.WriteFile("good.csv", EngineFixture.Rows(100));
+        server.AddFile("/fixed.csv", Encoding.UTF8.GetBytes("\"unterminated\n"));
+        var url = server.Url("/fixed.csv").ToString();
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [good, url]));
+        await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "first", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
+        Assert.Equal(BatchStatus.Error, (await f.Recorder.GetBatchAsync(id)).Status);
+
+        // The file fixed, the batch is run again in a process (as the API host does for a PUT with its id), slowly; a
+        // worker with nothing to claim meanwhile sees a started queued batch with a failed file and none in the queue.
+        server.AddFile("/fixed.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(3000, 1000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(50), ChunkSize = 8192 });
+        var run = f.ImportAsync([good, url], id);
+        await PostgresFaultTests.WaitUntilAsync(async () => server.RequestCount("/fixed.csv") > 1 && (await f.Recorder.GetBatchAsync(id)).Status == BatchStatus.Started);
+        await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "idle", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
+        var result = await run;
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(3100, result.InsertCount);
+        var timeline = await f.Recorder.GetTimelineAsync(id);
+        Assert.Single(timeline, r => r.Status == BatchStatus.Error); // The first run's, before the fix; none from the idle worker.
+        Assert.DoesNotContain("[idle]", timeline[0].Log, StringComparison.Ordinal);
     }
 
     [SkippableFact]
