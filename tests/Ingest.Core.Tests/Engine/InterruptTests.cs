@@ -97,13 +97,8 @@ public sealed class InterruptTests(ITestOutputHelper output)
 
         await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "next", Streams = 2, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
 
-        var batch = await f.Recorder.GetBatchAsync(id);
-        Assert.Equal(BatchStatus.Finished, batch.Status);
-        Assert.Equal(41_000, batch.InsertCount);
-        Assert.Equal(41_000, await f.ScalarAsync("SELECT count(*) FROM plants"));
-        Assert.Equal(41_000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
-        Assert.Equal(3, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'"));
-        Assert.DoesNotContain("Taking over", batch.Log, StringComparison.Ordinal); // Given back, not abandoned.
+        await f.AssertFinishedWithEachRowOnceAsync(id, 41_000, files: 3);
+        Assert.DoesNotContain("Taking over", (await f.Recorder.GetBatchAsync(id)).Log, StringComparison.Ordinal); // Given back, not abandoned.
     }
 
     /// <summary>Sends the signal and waits for the exit within the bound; prints the time it took and returns the exit code.</summary>

@@ -1,5 +1,4 @@
 using Ingest.LocalPostgres;
-using Ingest.Status;
 using Npgsql;
 
 namespace Ingest.Core.Tests.Engine;
@@ -74,12 +73,7 @@ public sealed class StartOutageTests
         await run;
 
         f.DataSource.Clear(); // Connections of the submit, from before the server stopped.
-        var batch = await f.Recorder.GetBatchAsync(id);
-        Assert.Equal(BatchStatus.Finished, batch.Status);
-        Assert.Equal(6000, batch.InsertCount);
-        Assert.Equal(6000, await f.ScalarAsync("SELECT count(*) FROM plants"));
-        Assert.Equal(6000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
-        Assert.Equal(3, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'"));
+        await f.AssertFinishedWithEachRowOnceAsync(id, 6000, files: 3);
     }
 
     [SkippableFact]
