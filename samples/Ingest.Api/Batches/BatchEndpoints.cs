@@ -51,8 +51,10 @@ internal static class BatchEndpoints
         }
 
         var id = import.BatchId!.Value;
+        // A batch not yet ended may still be resumed here when nothing runs it: its host died running it (the run's
+        // sessions, which hold its lease, end within LeaseWait of its death) and no queue worker has files of it left.
         var existing = await ingest.Recorder.TryGetBatchAsync(id, cancellationToken);
-        if (existing is not null && (!existing.Status.IsTerminal() || queue.IsLive(id)))
+        if (existing is not null && (queue.IsLive(id) || (!existing.Status.IsTerminal() && !await ingest.Engine.CanResumeAsync(id, cancellationToken))))
         {
             throw ApiError.Conflict($"Batch {id} is {existing.Status.ToWord()}; wait for it to end before running it again.");
         }
@@ -67,7 +69,7 @@ internal static class BatchEndpoints
             return Results.Json(await RecordAsync(id, ingest, datasets, cancellationToken), StatusJson.Options, statusCode: StatusCodes.Status202Accepted);
         }
 
-        // Running an ended batch again resumes it here: only its files not yet loaded are loaded.
+        // Running an ended batch (or one whose run died with its host) again resumes it here: only its files not yet loaded are loaded.
         await datasets.LinkBatchAsync(id, dataset.Id, cancellationToken);
         if (!queue.TryEnqueue(new BatchJob(id, import, Resume: true)))
         {

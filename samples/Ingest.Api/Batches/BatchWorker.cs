@@ -10,6 +10,8 @@ namespace Ingest.Api.Batches;
 /// </summary>
 internal sealed partial class BatchWorker(BatchQueue queue, IngestService ingest, ApiSettings settings, ILogger<BatchWorker> logger) : BackgroundService
 {
+    private static readonly TimeSpan WorkerRestartDelay = TimeSpan.FromSeconds(5);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var loops = Enumerable.Range(0, settings.ConcurrentBatches).Select(_ => Task.Run(() => LoopAsync(stoppingToken), CancellationToken.None));
@@ -17,18 +19,39 @@ internal sealed partial class BatchWorker(BatchQueue queue, IngestService ingest
         await AbortQueuedAsync();
     }
 
-    /// <summary>This host's queue worker: loads submitted batches' files (with the API's source guards) beside any other workers.</summary>
+    /// <summary>
+    /// This host's queue worker: loads submitted batches' files (with the API's source guards) beside any other workers.
+    /// A worker that stops on a fault (the database out of reach past <see cref="IngestOptions.DatabaseOutageTolerance"/>)
+    /// is started again after a pause: the host keeps serving, and loads again once the database is back.
+    /// </summary>
     private async Task QueueWorkerAsync(CancellationToken stoppingToken)
     {
-        try
+        var name = $"{Environment.MachineName}:{Environment.ProcessId}/api";
+        while (!stoppingToken.IsCancellationRequested)
         {
-            await ingest.Engine.RunWorkerAsync(
-                new WorkerOptions { Streams = settings.Engine.Streams, PollInterval = TimeSpan.FromMilliseconds(250), Name = $"{Environment.MachineName}:{Environment.ProcessId}/api" },
-                stoppingToken);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down: files in flight rolled back and went back to the queue for any worker.
+            try
+            {
+                await ingest.Engine.RunWorkerAsync(
+                    new WorkerOptions { Streams = settings.Engine.Streams, PollInterval = TimeSpan.FromMilliseconds(250), Name = name },
+                    stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Shutting down: files in flight rolled back and went back to the queue for any worker.
+                return;
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or IOException or TimeoutException)
+            {
+                WorkerStopped(logger, name, ex);
+                try
+                {
+                    await Task.Delay(WorkerRestartDelay, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
         }
     }
 
@@ -72,6 +95,11 @@ internal sealed partial class BatchWorker(BatchQueue queue, IngestService ingest
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             await TryAbortAsync(job.BatchId);
+        }
+        catch (BatchAlreadyRunningException ex)
+        {
+            // Another host took the batch between the PUT's check and this run: it is running, not failed.
+            BatchHeldElsewhere(logger, job.BatchId, ex);
         }
         catch (Exception ex)
         {
@@ -122,6 +150,12 @@ internal sealed partial class BatchWorker(BatchQueue queue, IngestService ingest
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Batch {BatchId} ended {Status}: {Inserted} inserted, {Invalid} invalid")]
     private static partial void BatchEnded(ILogger logger, Guid batchId, string status, long inserted, long invalid);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Batch {BatchId} was not resumed here: another process runs it")]
+    private static partial void BatchHeldElsewhere(ILogger logger, Guid batchId, Exception exception);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "Queue worker {Worker} stopped on a database fault; starting it again in 5 s")]
+    private static partial void WorkerStopped(ILogger logger, string worker, Exception exception);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Batch {BatchId} could not run")]
     private static partial void BatchFailed(ILogger logger, Guid batchId, Exception exception);

@@ -163,19 +163,34 @@ public sealed class IngestEngine : IAsyncDisposable
     /// </summary>
     private async Task<bool> RunEndsOnItsOwnAsync(Guid batchId, CancellationToken cancellationToken)
     {
+        if (!await LeaseFreedAsync(batchId, async () => (await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Status.IsTerminal(), cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        // The lease is free: a run that recorded its end released it after, so the status read now is final.
+        return (await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Status.IsTerminal();
+    }
+
+    /// <summary>
+    /// Waits up to <see cref="IngestOptions.LeaseWait"/> for the batch's lease to be free (a run that has just died lets
+    /// go of it once the server notices its sessions are gone); false when a live run still holds it then, or as soon as
+    /// <paramref name="giveUp"/> says so.
+    /// </summary>
+    private async Task<bool> LeaseFreedAsync(Guid batchId, Func<Task<bool>>? giveUp, CancellationToken cancellationToken)
+    {
         var deadline = DateTime.UtcNow + Options.LeaseWait;
         while (await IsRunningAsync(batchId, cancellationToken).ConfigureAwait(false))
         {
-            if (DateTime.UtcNow >= deadline || (await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Status.IsTerminal())
+            if (DateTime.UtcNow >= deadline || (giveUp is not null && await giveUp().ConfigureAwait(false)))
             {
-                return true;
+                return false;
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
         }
 
-        // The lease is free: a run that recorded its end released it after, so the status read now is final.
-        return (await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Status.IsTerminal();
+        return true;
     }
 
     /// <summary>
@@ -291,6 +306,10 @@ public sealed class IngestEngine : IAsyncDisposable
     /// the queue; a file whose worker dies goes to another when its lease runs out.
     /// </summary>
     /// <exception cref="NotSupportedException">The recorder is not the PostgreSQL recorder.</exception>
+    /// <exception cref="NpgsqlException">
+    /// The database stayed out of reach longer than <see cref="IngestOptions.DatabaseOutageTolerance"/> when the worker
+    /// started or looked for work (the worker's files in flight rolled back and went back to the queue).
+    /// </exception>
     public Task RunWorkerAsync(WorkerOptions? options = null, CancellationToken cancellationToken = default)
     {
         var recorder = Recorder as PostgresStatusRecorder
@@ -320,6 +339,22 @@ public sealed class IngestEngine : IAsyncDisposable
         var line = BatchLog.FormatLine(BatchLogLevel.Error, "The process running this batch stopped without ending it (no live process holds its lease); marked error. Run it again with the same id to resume", DateTimeOffset.UtcNow);
         await Recorder.AppendStatusLinesAsync(batchId, BatchStatus.Error, inserted, invalid, line, cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// Whether a batch that has not ended may be run again now (<see cref="ImportAsync"/> with its id resumes it): false
+    /// while queue workers have files of it to load, or a live process runs it. A run that has just died (<c>kill -9</c>,
+    /// a host that crashed) holds the batch until the server notices its sessions are gone; this waits up to
+    /// <see cref="IngestOptions.LeaseWait"/> for that, so a host restarted at once can take the batch over.
+    /// </summary>
+    public async Task<bool> CanResumeAsync(Guid batchId, CancellationToken cancellationToken = default)
+    {
+        if (await Engine.Queue.WorkStore.HasOpenWorkAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        return await LeaseFreedAsync(batchId, giveUp: null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>True when a live process (this one or another) is running the batch now.</summary>

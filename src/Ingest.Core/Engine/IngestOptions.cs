@@ -59,8 +59,9 @@ public sealed record IngestOptions
     /// How long a stream rides out a database it cannot reach (a restart, a failover, no free connection slot)
     /// before the batch ends <c>error</c>: its file rolls back and is tried again every few seconds meanwhile,
     /// beyond <see cref="FileAttempts"/>. A queue worker rides it out the same way, then gives the file back to
-    /// the queue instead of failing a batch other workers may still load. Default 60 s; zero counts such faults
-    /// as any other.
+    /// the queue instead of failing a batch other workers may still load. The steps around the files ride it out
+    /// by the same rule, each from its own first fault: a run's start and end, a worker's start-up, and its search
+    /// for work (past the tolerance the worker ends with the fault). Default 60 s; zero counts such faults as any other.
     /// </summary>
     public TimeSpan DatabaseOutageTolerance { get; init; } = TimeSpan.FromSeconds(60);
 

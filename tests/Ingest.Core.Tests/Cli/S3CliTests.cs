@@ -29,12 +29,8 @@ public sealed class S3CliTests
         ["AWS_SECRET_ACCESS_KEY"] = secret,
     };
 
-    private static string Cli()
-    {
-        var cli = CrashResumeTests.FindCli();
-        Skip.If(cli is null, "The ingest CLI is not built next to the tests (build Ingest.sln first).");
-        return cli!;
-    }
+    // Never skipped for want of the CLI: BuiltApp builds it when it is not next to the tests.
+    private static string Cli() => BuiltApp.Cli;
 
     [SkippableFact]
     public async Task The_cli_reads_s3_with_the_standard_aws_environment_and_refuses_a_pattern_matching_nothing_with_exit_2()

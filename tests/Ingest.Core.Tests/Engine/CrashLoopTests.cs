@@ -1,155 +1,129 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Ingest.Core.Tests.Copy;
+using Ingest.Core.Tests.Infrastructure;
 using Ingest.Status;
 using Npgsql;
-using NpgsqlTypes;
 using Xunit.Abstractions;
 
 namespace Ingest.Core.Tests.Engine;
 
 /// <summary>
-/// Real processes killed with SIGKILL at chosen moments and restarted at once, as a supervisor does
-/// (<c>Restart=always</c>, a Kubernetes Job, a shell loop): the batch ends <c>finished</c> with every row of its files
-/// exactly once and one ledger row per file, whatever the moment.
+/// <c>ingest import</c> killed with SIGKILL at random moments of named phases and restarted at once, as a supervisor
+/// does (<c>Restart=always</c>, a Kubernetes Job, a shell loop): the batch ends <c>finished</c> with the table equal to
+/// its files, column for column, one ledger row per file, and a timeline that tells each resume. The moments come from
+/// a seeded <see cref="Random"/> whose seed is printed; <c>INGEST_CRASH_SEED</c> replays them. The queue workers' loop:
+/// <see cref="QueueCrashLoopTests"/>.
 /// </summary>
 public sealed class CrashLoopTests(ITestOutputHelper output)
 {
     private const int Files = 8;
     private const int RowsPerFile = 125_000;
 
-    private enum Moment
+    private enum Phase
     {
         BeforeFirstCommit,
         MidCopy,
-        DuringCommit,
-        Random,
+        BetweenCopyAndCommit,
         WhileRecordingFinished,
     }
 
     [SkippableFact]
     public async Task An_import_killed_at_ten_moments_and_restarted_at_once_ends_finished_with_each_row_once()
     {
-        var cli = CrashResumeTests.FindCli();
-        Skip.If(cli is null, "The ingest CLI is not built next to the tests (build Ingest.sln first).");
+        var cli = BuiltApp.Cli;
+        var seed = Seed();
+        output.WriteLine($"seed {seed} (INGEST_CRASH_SEED={seed} replays these moments)");
+        var random = new Random(seed);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var f = await EngineFixture.CreateAsync();
         await WidenCommitsAsync(f);
-        var paths = await WriteFilesAsync(f);
+        var paths = PlantRows.CsvFiles(Files, RowsPerFile).Select((text, i) => f.WriteFile($"crash-{i}.csv", text)).ToArray();
         await f.Recorder.EnsureSchemaAsync();
+        var expected = PlantRows.CreateExpectedAsync(f, Files * RowsPerFile); // While the runs start and die.
+        output.WriteLine($"files ready at {clock.Elapsed.TotalSeconds:0.0} s");
         var id = Guid.NewGuid();
         string[] args = ["import", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--streams", "2", "--batch-id", id.ToString(), "--connection", f.ConnectionString, .. paths];
-        Moment[] moments = [Moment.BeforeFirstCommit, Moment.MidCopy, Moment.DuringCommit, Moment.MidCopy, Moment.BeforeFirstCommit, Moment.DuringCommit, Moment.MidCopy, Moment.Random, Moment.MidCopy, Moment.WhileRecordingFinished];
-        var random = new Random(20261204);
 
-        foreach (var moment in moments)
+        // Nine kills in the loading phases, three of each, in a random order; the last while the run records 'finished'.
+        Phase[] phases = [.. new[] { Phase.BeforeFirstCommit, Phase.MidCopy, Phase.BetweenCopyAndCommit }.SelectMany(p => Enumerable.Repeat(p, 3)).OrderBy(_ => random.Next()), Phase.WhileRecordingFinished];
+        foreach (var phase in phases)
         {
             // No pause between a kill and the next start: the dead run's sessions may still hold the batch.
-            using var process = CrashResumeTests.Start(cli!, args);
-            var killed = await KillAtAsync(f, id, process, moment, random);
-            output.WriteLine($"{moment}: {(killed ? "killed" : "exited before the moment came")}; {await LoadedAsync(f, id)} of {Files} files loaded");
-            Assert.True(killed, $"the run ended before the moment {moment} came");
+            using var process = RealProcess.Start(cli, args);
+            var moment = await KillInAsync(f, id, process, phase, random);
+            output.WriteLine($"{phase}: {moment}; {await LoadedAsync(f, id)} of {Files} files loaded ({clock.Elapsed.TotalSeconds:0.0} s)");
         }
 
-        using (var last = CrashResumeTests.Start(cli!, args))
+        using (var last = RealProcess.Start(cli, args))
         {
-            await last.WaitForExitAsync();
-            Assert.Equal(0, last.ExitCode);
+            Assert.True(await last.WaitForExitAsync(TimeSpan.FromMinutes(3)), "the last run never ended");
+            Assert.True(last.ExitCode == 0, string.Join('\n', last.Error));
         }
 
-        await AssertExactlyOnceAsync(f, id);
+        output.WriteLine($"the last run finished the batch at {clock.Elapsed.TotalSeconds:0.0} s");
+        await expected;
+        await PlantRows.AssertTableEqualsExpectedAsync(f);
+        output.WriteLine($"compared at {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal(Files, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'"));
+        Assert.Equal(Files, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}'"));
         var timeline = await f.Recorder.GetTimelineAsync(id);
         Assert.Equal(BatchStatus.Finished, timeline[0].Status);
         Assert.Equal(Files * RowsPerFile, timeline[0].InsertCount);
+        Assert.DoesNotContain(timeline, r => r.Status is BatchStatus.Error or BatchStatus.Aborted);
 
         // Every restart resumed, and said so. The last kill lands while a run records 'finished': that statement may
         // still complete on the server after its process died (then the next run finds nothing to resume), or be
         // refused as a write of an older run once the next one has started (then the next run records the end).
-        Assert.InRange(CountOf(timeline[0].Log!, "INFO Resuming batch job: "), moments.Length - 1, moments.Length);
+        Assert.Equal(1, CountOf(timeline[0].Log!, "INFO Starting batch job"));
+        Assert.InRange(CountOf(timeline[0].Log!, "INFO Resuming batch job: "), phases.Length - 1, phases.Length);
     }
 
-    [SkippableFact]
-    public async Task Three_queue_workers_each_killed_and_restarted_at_random_load_a_batch_with_each_row_once()
-    {
-        var cli = CrashResumeTests.FindCli();
-        Skip.If(cli is null, "The ingest CLI is not built next to the tests (build Ingest.sln first).");
-        await using var f = await EngineFixture.CreateAsync();
-        await WidenCommitsAsync(f);
-        var paths = await WriteFilesAsync(f);
-        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, paths));
+    /// <summary>The seed of this run's moments: <c>INGEST_CRASH_SEED</c> when set (to replay a failure), else a new one.</summary>
+    internal static int Seed() =>
+        int.TryParse(Environment.GetEnvironmentVariable("INGEST_CRASH_SEED"), out var seed) ? seed : Random.Shared.Next();
 
-        // A long lease: a dead worker's files go to the others at once through its liveness, not when its lease runs out.
-        string[] args = ["worker", "--connection", f.ConnectionString, "--streams", "1", "--lease-seconds", "300"];
-        var workers = Enumerable.Range(0, 3).Select(_ => CrashResumeTests.Start(cli!, args)).ToArray();
-        var random = new Random(4);
-        try
-        {
-            for (var kill = 0; kill < 10; kill++)
-            {
-                await Task.Delay(random.Next(50, 500));
-                var victim = random.Next(workers.Length);
-                workers[victim].Kill(entireProcessTree: true);
-                await workers[victim].WaitForExitAsync();
-                workers[victim].Dispose();
-                workers[victim] = CrashResumeTests.Start(cli!, args);
-                output.WriteLine($"kill {kill + 1}: worker {victim}; {await LoadedAsync(f, id)} of {Files} files loaded");
-            }
-
-            await PostgresFaultTests.WaitUntilAsync(async () => (await f.Recorder.GetBatchAsync(id)).Status.IsTerminal());
-        }
-        finally
-        {
-            foreach (var worker in workers)
-            {
-                if (!worker.HasExited)
-                {
-                    worker.Kill(entireProcessTree: true);
-                }
-
-                worker.Dispose();
-            }
-        }
-
-        await AssertExactlyOnceAsync(f, id);
-        var batch = await f.Recorder.GetBatchAsync(id);
-        Assert.Equal(BatchStatus.Finished, batch.Status);
-        Assert.Equal(Files * RowsPerFile, batch.InsertCount);
-    }
-
-    /// <summary>Waits for <paramref name="moment"/> of the run, then kills it; false when it ended first.</summary>
-    private static async Task<bool> KillAtAsync(EngineFixture f, Guid id, Process process, Moment moment, Random random)
+    /// <summary>Waits for a random moment of <paramref name="phase"/> of this run, kills it there, and says what it hit.</summary>
+    private static async Task<string> KillInAsync(EngineFixture f, Guid id, RealProcess process, Phase phase, Random random)
     {
         var records = await RecordsAsync(f, id);
         NpgsqlTransaction? hold = null;
         await using var holder = new NpgsqlConnection(f.ConnectionString);
+        // Not pooled: the gate's session lock must end with this connection, not live on in a pool.
+        await using var gate = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(f.ConnectionString) { Pooling = false }.ConnectionString);
+        if (phase is Phase.BeforeFirstCommit or Phase.BetweenCopyAndCommit)
+        {
+            // No COMMIT of a file completes while the gate is shut (see WidenCommitsAsync): the kill lands before the
+            // run's first one, or while one waits between its COPY's end and the end of its COMMIT.
+            await gate.OpenAsync();
+            await using var shut = new NpgsqlCommand($"SELECT pg_advisory_lock({CommitGate})", gate);
+            await shut.ExecuteScalarAsync();
+        }
+
         try
         {
-            // Every moment comes after this run's 'started' record, which carries its 'Resuming' line.
-            if (!await UntilAsync(process, async () => await RecordsAsync(f, id) > records))
-            {
-                return false;
-            }
-
-            // Counted once the run has read the ledger: a COMMIT the last kill cut short has landed by then, or is the run's to settle.
+            // Every phase comes after this run's 'started' record, which carries its 'Resuming' line.
+            await UntilAsync(process, phase, async () => await RecordsAsync(f, id) > records);
             var loadedAtStart = await LoadedAsync(f, id);
-            bool reached;
-            switch (moment)
+            int delay;
+            switch (phase)
             {
-                case Moment.BeforeFirstCommit:
-                    reached = true;
+                case Phase.BeforeFirstCommit:
+                    delay = random.Next(0, 300);
+                    await Task.Delay(delay);
                     break;
-                case Moment.MidCopy:
-                    reached = await UntilAsync(process, async () => await f.ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY %'") > 0
-                        && await LoadedAsync(f, id) == loadedAtStart);
+                case Phase.MidCopy:
+                    // Some COPY first, then a random while later, then whichever COPY runs then.
+                    await UntilAsync(process, phase, () => CopyingAsync(f));
+                    delay = random.Next(0, 400);
+                    await Task.Delay(delay);
+                    await UntilAsync(process, phase, () => CopyingAsync(f));
                     break;
-                case Moment.DuringCommit:
-                    // A file's COMMIT in flight (held 50 ms by the slow_commit trigger): the server completes it after the kill.
-                    reached = await UntilAsync(process, async () => await f.ScalarAsync(
-                        "SELECT count(*) FROM pg_stat_activity a WHERE a.datname = current_database() AND a.state = 'active' AND a.query = 'COMMIT' AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = 'plants'::regclass)") > 0);
-                    break;
-                case Moment.Random:
-                    await Task.Delay(random.Next(20, 300));
-                    reached = !process.HasExited;
+                case Phase.BetweenCopyAndCommit:
+                    // A file's COPY has ended and its COMMIT waits at the gate: a random moment in there. The server
+                    // completes that COMMIT once the gate opens after the kill; the client never hears of it.
+                    await UntilAsync(process, phase, async () => await f.ScalarAsync(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'COMMIT' AND wait_event_type = 'Lock' AND wait_event = 'advisory'") > 0);
+                    delay = random.Next(0, 200);
+                    await Task.Delay(delay);
                     break;
                 default:
                     // Hold the batch's row: with every file loaded, the run blocks writing 'finished', and dies there.
@@ -160,19 +134,21 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                         await lockRow.ExecuteScalarAsync();
                     }
 
-                    reached = await UntilAsync(process, async () => await LoadedAsync(f, id) == Files
+                    await UntilAsync(process, phase, async () => await LoadedAsync(f, id) == Files
                         && await f.ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%import_batch%'") > 0);
+                    delay = random.Next(0, 200);
+                    await Task.Delay(delay);
                     break;
             }
 
-            if (!reached || process.HasExited)
+            Assert.False(process.HasExited, $"the run ended before the moment {phase} came: {string.Join('\n', process.Error)}");
+            await process.KillAsync();
+            if (phase == Phase.BeforeFirstCommit)
             {
-                return false;
+                Assert.Equal(loadedAtStart, await LoadedAsync(f, id));
             }
 
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            return true;
+            return $"killed {delay} ms in";
         }
         finally
         {
@@ -183,87 +159,48 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Polls <paramref name="condition"/> every few milliseconds while the process runs; false when it exited first.</summary>
-    private static async Task<bool> UntilAsync(Process process, Func<Task<bool>> condition)
+    private static async Task<bool> CopyingAsync(EngineFixture f) =>
+        await f.ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY %'") > 0;
+
+    /// <summary>Polls <paramref name="condition"/> every few milliseconds while the process runs; fails when it exits first or a minute passes.</summary>
+    private static async Task UntilAsync(RealProcess process, Phase phase, Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!process.HasExited && DateTime.UtcNow < deadline)
         {
             if (await condition())
             {
-                return true;
+                return;
             }
 
             await Task.Delay(2);
         }
 
-        return false;
+        Assert.Fail($"The run {(process.HasExited ? $"exited ({process.ExitCode})" : "ran a minute")} before the moment {phase} came: {string.Join('\n', process.Error)}");
     }
 
-    private static Task<long> RecordsAsync(EngineFixture f, Guid id) => f.ScalarAsync($"SELECT count(*) FROM ingest.import_batch_status WHERE batch_id = '{id}'");
+    // 'started' records: each run writes one as its streams start, after 'created' (the first run) and its 'Resuming' line.
+    private static Task<long> RecordsAsync(EngineFixture f, Guid id) => f.ScalarAsync($"SELECT count(*) FROM ingest.import_batch_status WHERE batch_id = '{id}' AND status = 'started'");
 
-    private static Task<long> LoadedAsync(EngineFixture f, Guid id) => f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'");
+    internal static Task<long> LoadedAsync(EngineFixture f, Guid id) => f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'");
 
-    // A file's COMMIT takes 50 ms more (a deferred trigger on its ledger row sleeps at commit time), so a kill can land
-    // while one is in flight: the server then completes it though the client never hears the answer.
+    /// <summary>The advisory lock a file's COMMIT waits for (see <see cref="WidenCommitsAsync"/>).</summary>
+    private const int CommitGate = 7355699;
+
+    // A file's COMMIT passes a gate (a deferred trigger on its ledger row takes a shared advisory lock at commit time)
+    // that the test shuts by holding the lock: a kill then lands while a COMMIT is in flight, and the server completes
+    // it once the gate opens though the client never hears the answer. An open gate costs a COMMIT nothing measurable.
     private static async Task WidenCommitsAsync(EngineFixture f)
     {
         await Ingest.Engine.Loading.FileLedger.EnsureAsync(f.DataSource, CancellationToken.None);
-        await f.ScalarAsync("""
-            CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN NULL; END $$;
-            CREATE CONSTRAINT TRIGGER slow_commit AFTER UPDATE ON ingest.import_file DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit();
+        await f.ScalarAsync($"""
+            CREATE FUNCTION commit_gate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared({CommitGate}); RETURN NULL; END $$;
+            CREATE CONSTRAINT TRIGGER commit_gate AFTER UPDATE ON ingest.import_file DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION commit_gate();
             SELECT 1
             """);
     }
 
-    /// <summary>
-    /// Writes the files (row n has entity id <see cref="EntityId"/>(n) and height n) and the table <c>expected</c> of
-    /// (entity_id, height) the load must equal.
-    /// </summary>
-    private static async Task<string[]> WriteFilesAsync(EngineFixture f)
-    {
-        var paths = new string[Files];
-        for (var file = 0; file < Files; file++)
-        {
-            var text = new StringBuilder(RowsPerFile * 120);
-            for (var n = file * RowsPerFile; n < (file + 1) * RowsPerFile; n++)
-            {
-                text.Append(CultureInfo.InvariantCulture, $"{EntityId(n)},{1706196472302 + n},{(n % 359) - 179}.5,{(n % 180) - 90},{n},{n},10.0.{n % 256}.1,cabbage,{-n}\n");
-            }
-
-            paths[file] = f.WriteFile($"crash-{file}.csv", text.ToString());
-        }
-
-        await f.ScalarAsync("CREATE TABLE expected (entity_id uuid NOT NULL, height bigint NOT NULL); SELECT 1");
-        await using var connection = await f.DataSource.OpenConnectionAsync();
-        await using (var import = await connection.BeginBinaryImportAsync("COPY expected (entity_id, height) FROM STDIN (FORMAT BINARY)"))
-        {
-            for (var n = 0; n < Files * RowsPerFile; n++)
-            {
-                await import.StartRowAsync();
-                await import.WriteAsync(EntityId(n), NpgsqlDbType.Uuid);
-                await import.WriteAsync((long)n, NpgsqlDbType.Bigint);
-            }
-
-            await import.CompleteAsync();
-        }
-
-        return paths;
-    }
-
-    private static Guid EntityId(int n) => new(n, 0x1b2c, 0x4d5e, [0x8f, 0x60, 0x71, 0x82, 0x93, 0xa4, 0xb5, 0xc6]);
-
-    /// <summary>The table holds exactly the files' rows (none lost, none twice) and the ledger one row per file.</summary>
-    private static async Task AssertExactlyOnceAsync(EngineFixture f, Guid id)
-    {
-        Assert.Equal(Files * RowsPerFile, await f.ScalarAsync("SELECT count(*) FROM plants"));
-        Assert.Equal(0, await f.ScalarAsync("""SELECT count(*) FROM (SELECT entity_id, "plantHeight" FROM plants EXCEPT ALL SELECT entity_id, height FROM expected) extra"""));
-        Assert.Equal(0, await f.ScalarAsync("""SELECT count(*) FROM (SELECT entity_id, height FROM expected EXCEPT ALL SELECT entity_id, "plantHeight" FROM plants) missing"""));
-        Assert.Equal(Files, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'"));
-        Assert.Equal(Files, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}'"));
-    }
-
-    private static int CountOf(string text, string part)
+    internal static int CountOf(string text, string part)
     {
         var count = 0;
         for (var at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))

@@ -12,8 +12,7 @@ public sealed class CrashResumeTests
     [SkippableFact]
     public async Task After_kill_9_the_same_batch_id_resumes_loading_only_unloaded_files_with_exact_counts()
     {
-        var cli = FindCli();
-        Skip.If(cli is null, "The ingest CLI is not built next to the tests (build Ingest.sln first).");
+        var cli = BuiltApp.Cli;
         await using var f = await EngineFixture.CreateAsync();
         await using var server = await LoopbackHttpServer.StartAsync();
         server.AddFile("/f0.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(1000)));
@@ -24,7 +23,7 @@ public sealed class CrashResumeTests
         var id = Guid.NewGuid();
         string[] args = ["import", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--streams", "1", "--batch-id", id.ToString(), "--connection", f.ConnectionString, .. urls];
 
-        using (var process = Start(cli!, args))
+        using (var process = Start(cli, args))
         {
             await PostgresFaultTests.WaitUntilAsync(async () =>
                 server.RequestCount("/f1.csv") > 0
@@ -140,26 +139,5 @@ public sealed class CrashResumeTests
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    /// <summary>The built ingest.dll of samples/Ingest.Cli (a real separate process to kill).</summary>
-    internal static string? FindCli()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Ingest.sln")))
-            {
-                foreach (var configuration in new[] { "Release", "Debug" })
-                {
-                    var path = Path.Combine(dir.FullName, "samples", "Ingest.Cli", "bin", configuration, "net10.0", "ingest.dll");
-                    if (File.Exists(path))
-                    {
-                        return path;
-                    }
-                }
-            }
-        }
-
-        return null;
     }
 }

@@ -96,6 +96,17 @@ internal sealed class EngineFixture : IAsyncDisposable
         return rows;
     }
 
+    /// <summary>The batch ended <c>finished</c> with <paramref name="rows"/> rows, each in the table once, and one ledger row per file.</summary>
+    public async Task AssertFinishedWithEachRowOnceAsync(Guid batchId, long rows, int files)
+    {
+        var batch = await Recorder.GetBatchAsync(batchId);
+        Assert.Equal(BatchStatus.Finished, batch.Status);
+        Assert.Equal(rows, batch.InsertCount);
+        Assert.Equal(rows, await ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(rows, await ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.Equal(files, await ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{batchId}' AND state = 'loaded'"));
+    }
+
     /// <summary>A valid plants row with the given entity and height.</summary>
     public static string Row(int n, string cultivar = "cabbage") =>
         $"{Guid.CreateVersion7()},{1706196472302 + n},{(n % 359) - 179}.5,{(n % 180) - 90},{n},{n},10.0.{n % 256}.1,{cultivar},{-n}\n";

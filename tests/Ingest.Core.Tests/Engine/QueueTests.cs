@@ -222,8 +222,7 @@ public sealed class QueueTests
     [SkippableFact]
     public async Task A_worker_killed_with_SIGKILL_while_holding_a_claim_loses_its_file_to_another_worker()
     {
-        var cli = CrashResumeTests.FindCli();
-        Skip.If(cli is null, "The ingest CLI is not built next to the tests (build Ingest.sln first).");
+        var cli = BuiltApp.Cli;
         await using var f = await EngineFixture.CreateAsync();
         await using var server = await LoopbackHttpServer.StartAsync();
         var urls = new List<string>();
@@ -235,7 +234,7 @@ public sealed class QueueTests
 
         var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, urls));
         string[] args = ["worker", "--connection", f.ConnectionString, "--streams", "2", "--lease-seconds", "2", "--exit-when-idle"];
-        var workers = Enumerable.Range(0, 3).Select(_ => CrashResumeTests.Start(cli!, args)).ToList();
+        var workers = Enumerable.Range(0, 3).Select(_ => CrashResumeTests.Start(cli, args)).ToList();
         var pids = workers.Select(w => w.Id).ToList();
         long victimPid = 0;
         try

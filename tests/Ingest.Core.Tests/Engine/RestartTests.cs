@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using Ingest.LocalPostgres;
+using System.Text;
+using Ingest.Core.Tests.Infrastructure;
 using Ingest.Status;
 using Npgsql;
 
@@ -7,8 +8,8 @@ namespace Ingest.Core.Tests.Engine;
 
 /// <summary>
 /// Restarted at once: a run whose batch is still held by the sessions of a run that has just died waits for them,
-/// an abort of such a batch marks it, a queued batch whose last worker died is ended by the next, and a run started
-/// while the server has no free connection slot waits for one.
+/// an abort of such a batch marks it, and a queued batch whose last worker died is ended by the next. (A run or a
+/// worker started while the server is out of reach: <see cref="StartOutageTests"/>.)
 /// </summary>
 public sealed class RestartTests
 {
@@ -100,56 +101,30 @@ public sealed class RestartTests
     }
 
     [SkippableFact]
-    public async Task A_run_started_while_the_server_has_no_free_connection_slot_waits_for_one_and_loads_exactly()
+    public async Task A_queued_batch_run_again_in_process_is_left_to_that_run_by_workers_that_find_none_of_its_files_queued()
     {
-        await using var pg = await PostgresServer.StartThrowawayAsync();
-        Skip.If(!pg.Description.Contains("local cluster", StringComparison.Ordinal), $"Needs a local cluster to reconfigure; the server is {pg.Description}.");
-        var connectionString = await pg.CreateDatabaseAsync();
-        await using (var admin = new NpgsqlConnection(connectionString))
-        {
-            await admin.OpenAsync();
-            await using var set = new NpgsqlCommand("ALTER SYSTEM SET max_connections = 12", admin);
-            await set.ExecuteNonQueryAsync();
-        }
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var good = f.WriteFile("good.csv", EngineFixture.Rows(100));
+        server.AddFile("/fixed.csv", Encoding.UTF8.GetBytes("\"unterminated\n"));
+        var url = server.Url("/fixed.csv").ToString();
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [good, url]));
+        await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "first", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
+        Assert.Equal(BatchStatus.Error, (await f.Recorder.GetBatchAsync(id)).Status);
 
-        NpgsqlConnection.ClearAllPools();
-        await pg.RestartAsync();
-        await using var f = EngineFixture.On(connectionString, EngineFixture.FastOptions with { Streams = 2 });
-        var files = Enumerable.Range(0, 3).Select(i => f.WriteFile($"s{i}.csv", EngineFixture.Rows(2000, i * 10_000))).ToArray();
-
-        // Every slot taken: the run's first statements get 53300 (too many clients).
-        var hogs = new List<NpgsqlConnection>();
-        var full = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
-        try
-        {
-            while (true)
-            {
-                var hog = new NpgsqlConnection(full);
-                await hog.OpenAsync();
-                hogs.Add(hog);
-            }
-        }
-        catch (PostgresException ex) when (ex.SqlState == "53300")
-        {
-            // Full.
-        }
-
-        var id = Guid.NewGuid();
-        var run = f.ImportAsync(files, id);
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.False(run.IsCompleted);
-        foreach (var hog in hogs)
-        {
-            await hog.DisposeAsync();
-        }
-
+        // The file fixed, the batch is run again in a process (as the API host does for a PUT with its id), slowly; a
+        // worker with nothing to claim meanwhile sees a started queued batch with a failed file and none in the queue.
+        server.AddFile("/fixed.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(3000, 1000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(50), ChunkSize = 8192 });
+        var run = f.ImportAsync([good, url], id);
+        await PostgresFaultTests.WaitUntilAsync(async () => server.RequestCount("/fixed.csv") > 1 && (await f.Recorder.GetBatchAsync(id)).Status == BatchStatus.Started);
+        await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "idle", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
         var result = await run;
 
-        Assert.NotEmpty(hogs);
         Assert.Equal(BatchStatus.Finished, result.Status);
-        Assert.Equal(6000, result.InsertCount);
-        Assert.Equal(6000, await f.ScalarAsync("SELECT count(*) FROM plants"));
-        Assert.Equal(6000, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.Equal(3100, result.InsertCount);
+        var timeline = await f.Recorder.GetTimelineAsync(id);
+        Assert.Single(timeline, r => r.Status == BatchStatus.Error); // The first run's, before the fix; none from the idle worker.
+        Assert.DoesNotContain("[idle]", timeline[0].Log, StringComparison.Ordinal);
     }
 
     [SkippableFact]

@@ -10,9 +10,10 @@ namespace Ingest.Engine.Loading;
 /// The one retry policy of a piece of work, the same under <c>ingest import</c> and queue workers: a fault that
 /// may pass is tried again up to <see cref="IngestOptions.FileAttempts"/> times with exponential backoff, a
 /// database out of reach is ridden out for <see cref="IngestOptions.DatabaseOutageTolerance"/> from its first
-/// fault, and anything else is final.
+/// fault, and anything else is final. The steps around the files (a run's start and end, a worker's start-up and
+/// claims) ride out the same faults by the same rule (<see cref="RideOutAsync{T}"/>).
 /// </summary>
-internal sealed class LoadPolicy(IngestOptions options)
+internal sealed partial class LoadPolicy(IngestOptions options)
 {
     /// <summary>Backoff of a file retried after a fault that may pass (and of status calls while the database is away).</summary>
     public static readonly TimeSpan RetryInitial = TimeSpan.FromMilliseconds(250);
@@ -34,18 +35,36 @@ internal sealed class LoadPolicy(IngestOptions options)
     /// </summary>
     public LoadDecision Decide(Exception exception, int attempt, string fileKey, ref long? outageSince)
     {
-        // '|': the outage is timed from its first fault, whatever else decides.
-        if (!IsTransient(exception) || !(WithinOutage(exception, ref outageSince) | attempt < options.FileAttempts))
+        if (!Retries(exception, attempt, ref outageSince, out var delay, out var outage))
         {
             return LoadDecision.Fail(IsDatabaseUnavailable(exception) ? LoadFailure.DatabaseUnavailable : LoadFailure.File);
         }
 
-        var outage = outageSince is not null && attempt >= options.FileAttempts;
-        var delay = Backoff.Delay(RetryInitial, outage ? OutageRetryMax : RetryMax, attempt);
         var message = outage
             ? $"The database has been out of reach for {Stopwatch.GetElapsedTime(outageSince!.Value).TotalSeconds:0} s (riding out up to {options.DatabaseOutageTolerance.TotalSeconds:0} s): retrying {fileKey} in {delay.TotalSeconds:0.0} s after: {Describe(exception)}"
             : $"Retrying {fileKey} (attempt {attempt + 1} of {options.FileAttempts}) in {delay.TotalSeconds:0.0} s after: {Describe(exception)}";
         return LoadDecision.Retry(delay, message);
+    }
+
+    /// <summary>
+    /// The rule itself: whether a step that failed with <paramref name="exception"/> on its <paramref name="attempt"/>
+    /// (1-based) is tried again, and after how long. A fault that may pass is, up to <see cref="IngestOptions.FileAttempts"/>
+    /// attempts; a database out of reach also past them, until <see cref="IngestOptions.DatabaseOutageTolerance"/> from
+    /// its first fault (timed in <paramref name="outageSince"/>, updated on every call); <paramref name="outage"/> says
+    /// that the attempts are spent and only the tolerance keeps it going.
+    /// </summary>
+    public bool Retries(Exception exception, int attempt, ref long? outageSince, out TimeSpan delay, out bool outage)
+    {
+        // '|': the outage is timed from its first fault, whatever else decides.
+        if (!IsTransient(exception) || !(WithinOutage(exception, ref outageSince) | attempt < options.FileAttempts))
+        {
+            (delay, outage) = (TimeSpan.Zero, false);
+            return false;
+        }
+
+        outage = outageSince is not null && attempt >= options.FileAttempts;
+        delay = Backoff.Delay(RetryInitial, outage ? OutageRetryMax : RetryMax, attempt);
+        return true;
     }
 
     /// <summary>The exception a failure ends the batch (or the file's claim) with, naming the file.</summary>
@@ -54,22 +73,6 @@ internal sealed class LoadPolicy(IngestOptions options)
         LoadFailure.DatabaseUnavailable => new DatabaseUnavailableException($"the database stayed out of reach while loading {fileKey}: {Describe(exception)}", exception),
         _ => exception is FileErrorException ? exception : new FileErrorException(fileKey, Describe(exception), exception),
     };
-
-    /// <summary>Runs a status-store or ledger call again while the database is briefly unreachable (about 30 s in all).</summary>
-    public static async Task<T> WhenReachableAsync<T>(Func<Task<T>> action)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await action().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (attempt < 10 && IsTransient(ex))
-            {
-                await Task.Delay(Backoff.Delay(RetryInitial, TimeSpan.FromSeconds(4), attempt)).ConfigureAwait(false);
-            }
-        }
-    }
 
     // A fault of the database being out of reach (down, restarting, out of connection slots), as opposed to one of
     // the file or the statement: within the tolerance of the first such fault of this file, the file is tried again.

@@ -105,6 +105,11 @@ internal sealed partial class QueueWorker
                         ? $"{file.Key} was committed before the connection was lost; not loading it again"
                         : $"Stopped loading {file.Key}: the batch is no longer running; the file rolled back");
                 }
+                else
+                {
+                    // The worker is stopping (SIGTERM, Ctrl+C, a host shutting down): the batch goes on with other workers.
+                    Log(claim.BatchId, BatchLogLevel.Info, $"Stopped loading {file.Key}: this worker is stopping; the file rolled back and went back to the queue");
+                }
 
                 break;
             case LoadOutcome.Failed when result.Failure == LoadFailure.DatabaseUnavailable:

@@ -135,9 +135,9 @@ internal sealed partial class QueueWorker
         recorder.AppendStatusLinesAsync(batchId, status, inserted, invalid, text).AsTask().GetAwaiter().GetResult();
     }
 
-    // The batch's status changes ride out a database that is briefly away (a restart), as a run's end does: the
-    // worker that loaded the last file is the only one that records 'finished'.
-    private void UnderBatchLock(Guid batchId, Action<BatchRecord> action) => Quietly(() => LoadPolicy.WhenReachableAsync(async () =>
+    // The batch's status changes ride out a database that is briefly away (a restart), as a run's end does, under the
+    // same policy: the worker that loaded the last file is the only one that records 'finished'.
+    private void UnderBatchLock(Guid batchId, Action<BatchRecord> action) => Quietly(() => _policy.RideOutAsync(async () =>
     {
         var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -154,9 +154,7 @@ internal sealed partial class QueueWorker
                 await transaction.CommitAsync().ConfigureAwait(false);
             }
         }
-
-        return true;
-    }));
+    }, announce: null, CancellationToken.None));
 
     /// <summary>While a file loads: renews its lease, and stops it when the batch stops running or the claim is lost.</summary>
     private async Task WatchAsync(WorkClaim claim, CancellationTokenSource fileStop, CancellationToken cancellationToken)

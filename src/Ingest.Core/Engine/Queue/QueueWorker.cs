@@ -36,17 +36,21 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await FileLedger.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
-        await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        await WorkStore.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
+        // A worker started while the database restarts, or has no free connection slot (a supervisor starting
+        // everything at once), waits for it as a run's start does, under the same policy.
+        await _policy.RideOutAsync(() => EnsureTablesAsync(cancellationToken), announce: null, cancellationToken).ConfigureAwait(false);
         using var opener = new SourceOpener(engine.Options.Source);
         using var liveness = new WorkerLiveness(dataSource, options.Name);
         liveness.Ensure();
         using var yielding = CpuYielder.Process.TryEnter(engine.Options.YieldCpuToLocalServer, dataSource);
+
+        // A stream that stops on a fault (the database out of reach past the tolerance) stops the others: their files
+        // roll back and go back to the queue, and the worker ends with the fault instead of running on with fewer streams.
+        using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var streams = new Task[options.Streams];
         for (var i = 0; i < streams.Length; i++)
         {
-            streams[i] = Task.Factory.StartNew(() => StreamLoop(opener, liveness, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            streams[i] = Task.Factory.StartNew(() => RunStream(opener, liveness, stopAll), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
         try
@@ -66,11 +70,37 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         }
     }
 
-    /// <summary>One stream: claims a file of any running batch, loads it, and looks again (after a pause when there was none).</summary>
+    private async Task EnsureTablesAsync(CancellationToken cancellationToken)
+    {
+        await FileLedger.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
+        await recorder.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await WorkStore.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void RunStream(SourceOpener opener, WorkerLiveness liveness, CancellationTokenSource stopAll)
+    {
+        try
+        {
+            StreamLoop(opener, liveness, stopAll.Token);
+        }
+        catch
+        {
+            stopAll.Cancel();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One stream: claims a file of any running batch, loads it, and looks again (after a pause when there was none).
+    /// A claim the database cannot answer is asked again under the <see cref="LoadPolicy"/>: past
+    /// <see cref="IngestOptions.DatabaseOutageTolerance"/> the stream stops with the fault.
+    /// </summary>
     private void StreamLoop(SourceOpener opener, WorkerLiveness liveness, CancellationToken cancellationToken)
     {
         using var stream = new LoadStream(dataSource);
         var idle = false;
+        var failures = 0;
+        long? outageSince = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             WorkClaim? claim;
@@ -78,13 +108,24 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
             {
                 liveness.Ensure(); // Before a claim: one this worker holds must never look like a dead worker's.
                 claim = WorkStore.TryClaim(stream.Open(announceTo: null), options.Name, options.Lease);
+                (failures, outageSince) = (0, null);
             }
-            catch (Exception ex) when (ex is NpgsqlException or IOException)
+            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
             {
-                // The store is unreachable for now: look again after the poll interval. Not idle: there may
+                // The store is unreachable for now: look again after the policy's backoff. Not idle: there may
                 // be work this stream cannot see, so a worker told to exit when idle does not exit for it.
                 stream.DropIfBroken();
-                cancellationToken.WaitHandle.WaitOne(options.PollInterval);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                if (!_policy.Retries(ex, ++failures, ref outageSince, out var delay, out _))
+                {
+                    throw;
+                }
+
+                cancellationToken.WaitHandle.WaitOne(delay);
                 continue;
             }
 

@@ -128,6 +128,22 @@ internal static class WorkStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
     }
 
+    /// <summary>True when a queued batch has files pending or claimed: queue workers load it, no run of its own may.</summary>
+    public static async Task<bool> HasOpenWorkAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
+    {
+        using (var exists = dataSource.CreateCommand("SELECT to_regclass('ingest.work_file') IS NOT NULL"))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                return false;
+            }
+        }
+
+        using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM ingest.work_file WHERE batch_id = $1 AND state IN ('pending', 'claimed'))");
+        command.Parameters.AddWithValue(batchId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+    }
+
     /// <summary>
     /// Claims the next loadable file of any running batch, or returns null when there is none: a pending file, or
     /// one claimed by a worker whose lease ran out or whose process is gone (no session holds its
@@ -163,17 +179,22 @@ internal static class WorkStore
 
     /// <summary>
     /// Running batches with no file left to load or in flight, and the error of a file of theirs that failed: what a
-    /// worker that died between its last file's COMMIT (or failure) and the batch's status leaves behind.
+    /// worker that died between its last file's COMMIT (or failure) and the batch's status leaves behind. Not a batch
+    /// a run of its own holds (its lease, <see cref="Run.BatchLease"/>): one ended and run again in a process (an API
+    /// host's PUT with its id) loads its files there, none through the queue, and ends itself.
     /// </summary>
     public static List<(Guid BatchId, string? Failure)> Settled(NpgsqlConnection connection)
     {
         using var command = new NpgsqlCommand(
-            """
+            $$"""
             SELECT w.batch_id, (SELECT f.error FROM ingest.work_file f WHERE f.batch_id = w.batch_id AND f.state = 'failed' ORDER BY f.position LIMIT 1)
             FROM ingest.work_batch w
             JOIN ingest.import_batch b ON b.id = w.batch_id
             WHERE b.status = 'started' AND NOT b.abort_requested
               AND NOT EXISTS (SELECT 1 FROM ingest.work_file f WHERE f.batch_id = w.batch_id AND f.state IN ('pending', 'claimed'))
+              AND NOT EXISTS (
+                  SELECT 1 FROM pg_locks l
+                  WHERE l.locktype = 'advisory' AND l.classid = {{Run.BatchLease.LockClass}} AND l.objid = hashtext(w.batch_id::text)::oid AND l.objsubid = 2 AND l.granted)
             LIMIT 16
             """,
             connection);

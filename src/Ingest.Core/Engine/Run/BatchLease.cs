@@ -10,7 +10,8 @@ namespace Ingest.Engine.Run;
 /// </summary>
 internal sealed class BatchLease : IAsyncDisposable
 {
-    private const int LockClass = 7355609;
+    /// <summary>The advisory lock class of batch leases; the key is <c>hashtext(batch id)</c>.</summary>
+    internal const int LockClass = 7355609;
     private const string KeySql = "hashtext($1)";
 
     private readonly NpgsqlConnection _connection;

@@ -95,10 +95,10 @@ internal sealed partial class BatchRun
     private async Task<(IReadOnlyList<string> Warnings, BatchRecord? Existing, BatchLease Lease, TimeSpan Waited)> PrepareAndLeaseAsync(CancellationToken cancellationToken)
     {
         using var leaseCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var leasing = RideOutAsync(() => AcquireLeaseAsync(leaseCancel.Token), leaseCancel.Token);
+        var leasing = _policy.RideOutAsync(() => AcquireLeaseAsync(leaseCancel.Token), AnnounceWarning, leaseCancel.Token);
         try
         {
-            var (warnings, existing) = await RideOutAsync(() => PrepareAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+            var (warnings, existing) = await _policy.RideOutAsync(() => PrepareAsync(cancellationToken), AnnounceWarning, cancellationToken).ConfigureAwait(false);
             var (lease, waited) = await leasing.ConfigureAwait(false);
             return (warnings, existing, lease, waited);
         }
@@ -175,32 +175,6 @@ internal sealed partial class BatchRun
     }
 
     /// <summary>
-    /// Runs a step of the start while the database is out of reach (a restart, no free connection slot), for up to
-    /// <see cref="IngestOptions.DatabaseOutageTolerance"/> from the first such fault, saying so once.
-    /// </summary>
-    private async Task<T> RideOutAsync<T>(Func<Task<T>> step, CancellationToken cancellationToken)
-    {
-        long? since = null;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await step().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && LoadPolicy.IsDatabaseUnavailable(ex)
-                && Stopwatch.GetElapsedTime(since ??= Stopwatch.GetTimestamp()) < _options.DatabaseOutageTolerance)
-            {
-                if (attempt == 1)
-                {
-                    Announce(BatchLogLevel.Warn, $"The database is out of reach ({LoadPolicy.Describe(ex)}): trying again for up to {_options.DatabaseOutageTolerance.TotalSeconds:0} s");
-                }
-
-                await Task.Delay(Sources.Backoff.Delay(LoadPolicy.RetryInitial, LoadPolicy.OutageRetryMax, attempt), cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>
     /// The batch's record under the lease, with the run fenced (<see cref="BeginRunAsync"/>) when the batch exists. A
     /// batch that did not exist before the lease is read once more; a run number is taken only if another run created
     /// it meanwhile (a new batch's first run is fenced to its number 0 as it creates it).
@@ -262,4 +236,6 @@ internal sealed partial class BatchRun
     /// <summary>A line for the host (<see cref="IngestOptions.OnLogLine"/>) before the batch's own log exists.</summary>
     private void Announce(BatchLogLevel level, string message) =>
         _options.OnLogLine?.Invoke(_batchId, level, BatchLog.FormatLine(level, Redactor.RedactText(message), DateTimeOffset.UtcNow));
+
+    private void AnnounceWarning(string message) => Announce(BatchLogLevel.Warn, message);
 }

@@ -203,7 +203,7 @@ internal sealed partial class BatchRun
                 return null;
             }
 
-            var ledger = await LoadPolicy.WhenReachableAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
+            var ledger = await _policy.RideOutAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None), announce: null, CancellationToken.None).ConfigureAwait(false);
             var missing = _files.Where(f => !ledger.Loaded.ContainsKey(f.Key)).ToList();
             if (missing.Count == 0)
             {
@@ -223,8 +223,8 @@ internal sealed partial class BatchRun
     {
         // The ledger is the truth: counts of files that committed, whatever happened to the others (as the streams' last
         // pass read it after they all ended, or read now). The server may be coming back from a restart: the end of the
-        // batch waits for it a while.
-        var ledger = ended ?? await LoadPolicy.WhenReachableAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None)).ConfigureAwait(false);
+        // batch rides it out as the start and the streams do.
+        var ledger = ended ?? await _policy.RideOutAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None), announce: null, CancellationToken.None).ConfigureAwait(false);
         (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
         _filesDone = _files.Count(f => ledger.Loaded.ContainsKey(f.Key));
         BatchStatus status;
@@ -336,7 +336,7 @@ internal sealed partial class BatchRun
 
         try
         {
-            await LoadPolicy.WhenReachableAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
+            await _policy.RideOutAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false), announce: null, CancellationToken.None).ConfigureAwait(false);
             return true;
         }
         catch (RunSupersededException)
