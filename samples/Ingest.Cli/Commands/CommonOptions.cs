@@ -25,7 +25,8 @@ internal static class CommonOptions
     public static Option<CpuYield> YieldCpu() => new("--yield-cpu")
     {
         Description = "Lower ingest's CPU priority while it loads into a PostgreSQL on this machine, so the server gets the cores first (Linux): "
-            + "auto = when ingest leads its own session (a service, or started with setsid); always = also from a shell, whose whole session then yields while loading and gets its priority back after; never. Default auto.",
+            + "auto = when the server's address is local (loopback, localhost, a Unix socket); from a shell, the shell's whole session yields while loading and gets its priority back after; "
+            + "always = whatever the address (a local server reached by the machine's own name or address); never. Default auto.",
         DefaultValueFactory = _ => CpuYield.Auto,
     };
 

@@ -10,15 +10,17 @@ namespace Ingest;
 public enum CpuYield
 {
     /// <summary>
-    /// Yield when the server is on this machine (a loopback address, <c>localhost</c> or a Unix socket)
-    /// and this process leads its own session, as a service, a container's process or a program started
-    /// with <c>setsid</c> does: then the lower priority applies to this process (and its children) only.
+    /// Yield when the server is on this machine (a loopback address, <c>localhost</c> or a Unix socket), from any
+    /// session. Started from a shell, the process shares the shell's session: while loads run, the whole session runs
+    /// at the lower priority, and it gets its priority back when they end, at exit and on a terminating signal (a run
+    /// killed outright leaves a note, and the next run in the session gives the priority back). A process that leads
+    /// its own session (a service, a container's process, <c>setsid</c>) lowers only itself.
     /// </summary>
     Auto,
 
     /// <summary>
-    /// Yield whenever the server is on this machine, even when the process shares its session (a shell's):
-    /// while loads run, the whole session runs at the lower priority; it gets its priority back after.
+    /// Yield whatever the server's address: for a server on this machine reached through an address Ingest does not
+    /// recognize as local (the machine's own name or network address, a container's published port).
     /// </summary>
     Always,
 

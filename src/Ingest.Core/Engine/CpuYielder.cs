@@ -12,9 +12,11 @@ namespace Ingest.Engine;
 /// shell and a server started by <c>pg_ctl</c> are two groups, so the loader takes up to half the CPU
 /// even while the server's backends wait for it. The group's nice value, in <c>/proc/self/autogroup</c>,
 /// is the only lever, and it belongs to the whole session. Counted: concurrent loads in one process
-/// lower it once, and the last to end restores it.
+/// lower it once, and the last to end restores it (also at exit and on a terminating signal). A run killed
+/// outright (SIGKILL) cannot: it leaves a note in the temp folder, and the next run in the same session
+/// gives the session its priority back when it ends (<c>CpuYielder.Note.cs</c>).
 /// </summary>
-internal sealed class CpuYielder(string autogroupPath, string statPath, Action<string, string>? write = null)
+internal sealed partial class CpuYielder(string autogroupPath, string statPath, Action<string, string>? write = null, string? noteFolder = null)
 {
     /// <summary>The nice value loads run at: the lowest priority, so the server's backends always go first.</summary>
     public const int YieldNice = 19;
@@ -39,32 +41,40 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
     /// <param name="hosts">The connection string's <c>Host</c>: one or more hosts, comma-separated.</param>
     public Lease? TryEnter(CpuYield mode, string? hosts)
     {
-        if (mode == CpuYield.Never || !OperatingSystem.IsLinux() || !IsLocal(hosts) || !File.Exists(autogroupPath))
-        {
-            return null;
-        }
-
-        if (mode == CpuYield.Auto && !LeadsSession())
+        if (mode == CpuYield.Never || !OperatingSystem.IsLinux() || (mode == CpuYield.Auto && !IsLocal(hosts)) || !File.Exists(autogroupPath))
         {
             return null;
         }
 
         lock (_gate)
         {
+            string? healed = null;
             if (_holders == 0 && _restoreTo is null)
             {
                 try
                 {
-                    var current = ReadNice();
+                    var line = File.ReadAllText(autogroupPath);
+                    var current = ParseNice(line);
                     if (current < 0)
                     {
                         return null; // Raised on purpose by someone privileged; we could not give it back.
                     }
 
-                    if (current < YieldNice)
+                    // A session of its own (a service) gets its priority back with its last process; a shared one (a
+                    // shell's) is noted, so that a run killed outright is mended by the next.
+                    _note = LeadsSession() ? null : NotePath(line);
+                    if (current == YieldNice && TakeOverDeadRun() is { } before)
+                    {
+                        healed = $"; a run killed earlier in this session had left it at {YieldNice}, and it goes back to {before} after this load";
+                        _restoreTo = before;
+                        WriteNote(before);
+                        HookExit();
+                    }
+                    else if (current < YieldNice)
                     {
                         _write(autogroupPath, YieldNice.ToString(CultureInfo.InvariantCulture));
                         _restoreTo = current;
+                        WriteNote(current);
                         HookExit();
                     }
                 }
@@ -75,8 +85,8 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
             }
 
             _holders++;
-            var from = _restoreTo ?? YieldNice;
-            return new Lease(this, $"PostgreSQL runs on this machine: Ingest runs at the lowest CPU priority while it loads (Linux autogroup nice {from} -> {YieldNice}), so the server's COPY backends get the cores first; set YieldCpuToLocalServer to Never to keep the priority");
+            var from = healed is null ? _restoreTo ?? YieldNice : YieldNice;
+            return new Lease(this, $"PostgreSQL runs on this machine: Ingest runs at the lowest CPU priority while it loads (Linux autogroup nice {from} -> {YieldNice}{healed}), so the server's COPY backends get the cores first; set YieldCpuToLocalServer to Never (--yield-cpu never) to keep the priority");
         }
     }
 
@@ -186,6 +196,13 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
             _holders--;
             try
             {
+                // A run that found the session already low (another run of the session lowered it) restores it on that
+                // run's behalf when that run has died meanwhile: the last to leave gives the priority back.
+                if (_holders == 0 && _restoreTo is null && TakeOverDeadRun() is { } before)
+                {
+                    _restoreTo = before;
+                }
+
                 if (_holders == 0)
                 {
                     RestoreLocked(RestoreAttempts);
@@ -211,6 +228,7 @@ internal sealed class CpuYielder(string autogroupPath, string statPath, Action<s
             {
                 _write(autogroupPath, nice.ToString(CultureInfo.InvariantCulture));
                 _restoreTo = null;
+                DeleteNote();
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -5,6 +5,12 @@ using Ingest.Status;
 
 namespace Ingest.Core.Tests.Engine;
 
+/// <summary>
+/// Tests of the CPU priority that loads into a local server run at. Some change and read this test process's own
+/// priority (its session's autogroup, see Shared/OwnSession.cs), which every import into the local test server lowers
+/// by default: they run alone, after the tests that run side by side.
+/// </summary>
+[Collection(ProcessPriority.Name)]
 public sealed class CpuYieldTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ingest-yield-").FullName;
@@ -56,25 +62,99 @@ public sealed class CpuYieldTests : IDisposable
     }
 
     [Fact]
-    public void Auto_yields_only_when_the_process_leads_its_own_session()
+    public void Auto_yields_from_a_shared_session_too_and_notes_it_until_it_gives_the_priority_back()
     {
         var (shared, sharedGroup) = Yielder(nice: 0, leadsSession: false);
         var (leader, leaderGroup) = Yielder(nice: 0, leadsSession: true);
+        var note = Path.Combine(_folder, "ingest-autogroup-1.yield");
 
-        Assert.Null(shared.TryEnter(CpuYield.Auto, "127.0.0.1"));
+        using (var lease = shared.TryEnter(CpuYield.Auto, "127.0.0.1"))
+        {
+            Assert.NotNull(lease);
+            Assert.Equal(19, Nice(sharedGroup));
+            Assert.Equal($"{Environment.ProcessId} 0", File.ReadAllText(note)); // a shell's session: noted
+        }
+
         Assert.Equal(0, Nice(sharedGroup));
+        Assert.False(File.Exists(note));
         using (var lease = leader.TryEnter(CpuYield.Auto, "127.0.0.1"))
         {
             Assert.NotNull(lease);
             Assert.Equal(19, Nice(leaderGroup));
+            Assert.False(File.Exists(note)); // a session of its own ends with the process: nothing to note
         }
 
         Assert.Equal(0, Nice(leaderGroup));
     }
 
+    [Fact]
+    public void A_session_a_killed_run_left_at_the_lowest_priority_gets_its_own_back_after_the_next_run()
+    {
+        var (yielder, autogroup) = Yielder(nice: 19, leadsSession: false);
+        var note = Path.Combine(_folder, "ingest-autogroup-1.yield");
+        File.WriteAllText(note, $"{int.MaxValue} 2"); // a process that is gone lowered it from 2
+
+        using (var lease = yielder.TryEnter(CpuYield.Auto, "localhost"))
+        {
+            Assert.NotNull(lease);
+            Assert.Contains("a run killed earlier in this session had left it at 19, and it goes back to 2 after this load", lease.Message, StringComparison.Ordinal);
+            Assert.Equal(19, Nice(autogroup));
+        }
+
+        Assert.Equal(2, Nice(autogroup));
+        Assert.False(File.Exists(note));
+    }
+
+    [Fact]
+    public void A_session_a_live_run_holds_low_is_left_to_that_run()
+    {
+        var (yielder, autogroup) = Yielder(nice: 19, leadsSession: false);
+        var note = Path.Combine(_folder, "ingest-autogroup-1.yield");
+        File.WriteAllText(note, "1 0"); // pid 1 is alive: that run gives the priority back itself
+
+        using (var lease = yielder.TryEnter(CpuYield.Auto, "localhost"))
+        {
+            Assert.NotNull(lease);
+        }
+
+        Assert.Equal(19, Nice(autogroup));
+        Assert.Equal("1 0", File.ReadAllText(note));
+    }
+
+    [Fact]
+    public void A_run_that_found_the_session_low_restores_it_for_the_run_that_lowered_it_when_that_run_died_meanwhile()
+    {
+        // Three workers in one shell: the first lowered the session and was killed (SIGKILL) while the others loaded.
+        var (yielder, autogroup) = Yielder(nice: 19, leadsSession: false);
+        var note = Path.Combine(_folder, "ingest-autogroup-1.yield");
+        File.WriteAllText(note, "1 4"); // alive when this run starts: that run gives the priority back itself
+
+        var lease = yielder.TryEnter(CpuYield.Auto, "localhost");
+        Assert.NotNull(lease);
+        File.WriteAllText(note, $"{int.MaxValue} 4"); // ... then it is gone
+        lease.Dispose();
+
+        Assert.Equal(4, Nice(autogroup));
+        Assert.False(File.Exists(note));
+    }
+
+    [Fact]
+    public void Always_yields_also_for_a_server_not_recognized_as_local()
+    {
+        var (yielder, autogroup) = Yielder(nice: 0, leadsSession: true);
+
+        using (var lease = yielder.TryEnter(CpuYield.Always, "db.example.com"))
+        {
+            Assert.NotNull(lease);
+            Assert.Equal(19, Nice(autogroup));
+        }
+
+        Assert.Equal(0, Nice(autogroup));
+    }
+
     [Theory]
     [InlineData(CpuYield.Never, "127.0.0.1", 0)]
-    [InlineData(CpuYield.Always, "db.example.com", 0)]
+    [InlineData(CpuYield.Auto, "db.example.com", 0)]
     [InlineData(CpuYield.Always, "127.0.0.1", -5)]
     public void Nothing_changes_when_turned_off_for_a_remote_server_or_for_a_raised_priority(CpuYield mode, string host, int nice)
     {
@@ -210,8 +290,8 @@ public sealed class CpuYieldTests : IDisposable
         Assert.Equal(before, ProcessNice());
     }
 
-    // Here, not in CliTests: tests of one class run one after another, so no other test changes the test
-    // process's priority meanwhile.
+    // Here, not in CliTests: this class runs alone (see ProcessPriority), so no other test changes the test process's
+    // priority meanwhile.
     [SkippableFact]
     public async Task The_cli_yield_flag_reaches_the_engine_always_lowers_the_priority_and_gives_it_back_and_never_keeps_it()
     {
@@ -258,6 +338,14 @@ public sealed class CpuYieldTests : IDisposable
         var pid = Environment.ProcessId;
         var session = leadsSession ? pid : pid + 1;
         File.WriteAllText(stat, string.Create(CultureInfo.InvariantCulture, $"{pid} (testhost) S 1 {pid} {session} 0 -1 4194560 1 0\n"));
-        return (new CpuYielder(autogroup, stat, write), autogroup);
+        return (new CpuYielder(autogroup, stat, write, noteFolder: _folder), autogroup);
     }
 }
+
+/// <summary>The collection of tests that read this process's CPU priority: never run beside another test.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessPriority
+{
+    public const string Name = "process priority";
+}
+
