@@ -39,7 +39,7 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
     /// <summary>Copies the file's valid rows; returns the file's totals. Throws on a file error or cancellation (the COPY is cancelled).</summary>
     public (long Inserted, long Invalid) Copy(NpgsqlConnection connection, SourceFile file, Chunks.Chunk? chunk, ICopyObserver observer, CancellationToken token)
     {
-        (long Inserted, long Invalid) counts;
+        (long Inserted, long Invalid) counts = default;
         using var source = chunk is null ? opener.OpenAsync(file, token).AsTask().GetAwaiter().GetResult() : opener.OpenRange(file, chunk.Start, chunk.End);
         observer.Opened((source as GuardedDecompressionStream)?.ExpectedLength);
 
@@ -47,20 +47,7 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
         var options = chunk is not { Index: > 0 } ? csvOptions : csvOptions with { HeaderLines = 0, FirstLine = chunk.FirstLine };
         using (var reader = new CsvRecordReader(source, file.Key, options, observer.BytesRead, token))
         {
-            var copy = connection.BeginRawBinaryCopy(layout.CopyCommand);
-            try
-            {
-                using var writer = new BinaryCopyWriter(copy, encoder.MaxRowBytes);
-                counts = CopyRows(reader, writer, file, observer, token);
-                writer.Complete();
-            }
-            catch
-            {
-                TryCancel(copy);
-                throw;
-            }
-
-            copy.Dispose();
+            InCopy(connection, writer => counts = CopyRows(reader, writer, file, observer, token));
         }
 
         token.ThrowIfCancellationRequested();
@@ -74,10 +61,8 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
     /// </summary>
     public void CopyGroup(NpgsqlConnection connection, IReadOnlyList<SourceFile> files, IReadOnlyList<ICopyObserver> observers, (long Inserted, long Invalid)[] counts, Action<int> starting, CancellationToken token)
     {
-        var copy = connection.BeginRawBinaryCopy(layout.CopyCommand);
-        try
+        InCopy(connection, writer =>
         {
-            using var writer = new BinaryCopyWriter(copy, encoder.MaxRowBytes);
             for (var i = 0; i < files.Count; i++)
             {
                 starting(i);
@@ -86,7 +71,18 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
                 using var reader = new CsvRecordReader(source, files[i].Key, csvOptions, observers[i].BytesRead, token);
                 counts[i] = CopyRows(reader, writer, files[i], observers[i], token);
             }
+        });
+        token.ThrowIfCancellationRequested();
+    }
 
+    /// <summary>One binary COPY: <paramref name="write"/> fills it; a failure cancels it, so nothing of it can commit.</summary>
+    private void InCopy(NpgsqlConnection connection, Action<BinaryCopyWriter> write)
+    {
+        var copy = connection.BeginRawBinaryCopy(layout.CopyCommand);
+        try
+        {
+            using var writer = new BinaryCopyWriter(copy, encoder.MaxRowBytes);
+            write(writer);
             writer.Complete();
         }
         catch
@@ -96,7 +92,6 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
         }
 
         copy.Dispose();
-        token.ThrowIfCancellationRequested();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -157,7 +157,7 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
         var before = retried ? group.Count - files.Count : 0;
         if (files.Count == 0)
         {
-            var found = CommitGroup(connection, transaction, lines, withRows: false);
+            var found = Commit(connection, transaction, lines, withRows: false);
             return found != LoadOutcome.Loaded
                 ? new LoadResult(found)
                 : new LoadResult(retried ? LoadOutcome.CommittedBefore : LoadOutcome.AlreadyLoaded) { GroupFilesDone = before };
@@ -197,7 +197,7 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
                 lines.Add($"Loaded {files[i].Key}: {counts[i].Inserted} rows inserted, {counts[i].Invalid} invalid");
             }
 
-            var outcome = CommitGroup(connection, transaction, lines, withRows: true);
+            var outcome = Commit(connection, transaction, lines, withRows: true);
             if (outcome != LoadOutcome.Loaded)
             {
                 return new LoadResult(outcome);
@@ -241,8 +241,12 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
         }
     }
 
-    /// <summary>As <see cref="Commit"/>, for a group: one COMMIT, then each file's line.</summary>
-    private LoadOutcome CommitGroup(NpgsqlConnection connection, NpgsqlTransaction transaction, List<string> lines, bool withRows)
+    /// <summary>Asks the site, then commits; <see cref="LoadOutcome.Loaded"/> when the transaction committed.</summary>
+    private LoadOutcome Commit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine, bool withRows) =>
+        Commit(connection, transaction, [outcomeLine], withRows);
+
+    /// <summary>As above, for a piece whose commit ends several lines (a group of files: one COMMIT, then each file's line).</summary>
+    private LoadOutcome Commit(NpgsqlConnection connection, NpgsqlTransaction transaction, List<string> lines, bool withRows)
     {
         switch (site.BeforeCommit(connection, transaction, lines[0], withRows))
         {
@@ -255,7 +259,7 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
         }
 
         transaction.Commit();
-        foreach (var file in claim.Group!)
+        foreach (var file in claim.Group ?? [claim.File])
         {
             hooks.AfterCommit?.Invoke(file.Key);
         }
@@ -265,25 +269,6 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
             site.Committed(line);
         }
 
-        return LoadOutcome.Loaded;
-    }
-
-    /// <summary>Asks the site, then commits; <see cref="LoadOutcome.Loaded"/> when the transaction committed.</summary>
-    private LoadOutcome Commit(NpgsqlConnection connection, NpgsqlTransaction transaction, string outcomeLine, bool withRows)
-    {
-        switch (site.BeforeCommit(connection, transaction, outcomeLine, withRows))
-        {
-            case CommitGate.BatchStopped:
-                transaction.Rollback();
-                return LoadOutcome.Stopped;
-            case CommitGate.ClaimLost:
-                transaction.Rollback();
-                return LoadOutcome.ClaimLost;
-        }
-
-        transaction.Commit();
-        hooks.AfterCommit?.Invoke(claim.File.Key);
-        site.Committed(outcomeLine);
         return LoadOutcome.Loaded;
     }
 
