@@ -13,7 +13,7 @@ namespace Ingest.Engine;
 /// even while the server's backends wait for it. The group's nice value, in <c>/proc/self/autogroup</c>,
 /// is the only lever, and it belongs to the whole session. Counted: concurrent loads in one process
 /// lower it once, and the last to end restores it (also at exit and on a terminating signal). A run killed
-/// outright (SIGKILL) cannot: it leaves a note in the temp folder, and the next run in the same session
+/// outright (SIGKILL) cannot: it leaves a note (in a folder only its user can write), and the next run in the same session
 /// gives the session its priority back when it ends (<c>CpuYielder.Note.cs</c>).
 /// </summary>
 internal sealed partial class CpuYielder(string autogroupPath, string statPath, Action<string, string>? write = null, string? noteFolder = null)
@@ -201,6 +201,7 @@ internal sealed partial class CpuYielder(string autogroupPath, string statPath, 
                 if (_holders == 0 && _restoreTo is null && TakeOverDeadRun() is { } before)
                 {
                     _restoreTo = before;
+                    WriteNote(before); // Now this run's, so the restore below deletes it.
                 }
 
                 if (_holders == 0)

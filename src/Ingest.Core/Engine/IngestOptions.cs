@@ -29,7 +29,7 @@ public sealed record IngestOptions
     public bool SplitLargeFiles { get; init; } = true;
 
     /// <summary>
-    /// Whether small local files (up to 1 MiB each) are loaded several at a time: one transaction, one COPY and one
+    /// Whether small uncompressed local files (up to 1 MiB each) are loaded several at a time: one transaction, one COPY and one
     /// COMMIT for a group of up to 64 of them (4 MiB in all), each file still with its own ledger row, log lines and
     /// counts, and wholly in the table or not at all. A file of a few thousand rows otherwise costs more in round trips
     /// and its COMMIT than in rows. A file error rolls back its whole group, as it does every file in flight. Default

@@ -72,7 +72,7 @@ public sealed class CpuYieldTests : IDisposable
         {
             Assert.NotNull(lease);
             Assert.Equal(19, Nice(sharedGroup));
-            Assert.Equal($"{Environment.ProcessId} 0", File.ReadAllText(note)); // a shell's session: noted
+            Assert.Equal($"{Environment.ProcessId} {CpuYielder.StartTime(Environment.ProcessId)} 0", File.ReadAllText(note)); // a shell's session: noted
         }
 
         Assert.Equal(0, Nice(sharedGroup));
@@ -92,7 +92,7 @@ public sealed class CpuYieldTests : IDisposable
     {
         var (yielder, autogroup) = Yielder(nice: 19, leadsSession: false);
         var note = Path.Combine(_folder, "ingest-autogroup-1.yield");
-        File.WriteAllText(note, $"{int.MaxValue} 2"); // a process that is gone lowered it from 2
+        File.WriteAllText(note, $"{int.MaxValue} 12345 2"); // a process that is gone lowered it from 2
 
         using (var lease = yielder.TryEnter(CpuYield.Auto, "localhost"))
         {
@@ -110,7 +110,8 @@ public sealed class CpuYieldTests : IDisposable
     {
         var (yielder, autogroup) = Yielder(nice: 19, leadsSession: false);
         var note = Path.Combine(_folder, "ingest-autogroup-1.yield");
-        File.WriteAllText(note, "1 0"); // pid 1 is alive: that run gives the priority back itself
+        var live = $"1 {CpuYielder.StartTime(1)} 0";
+        File.WriteAllText(note, live); // pid 1 runs (since it started): that run gives the priority back itself
 
         using (var lease = yielder.TryEnter(CpuYield.Auto, "localhost"))
         {
@@ -118,7 +119,7 @@ public sealed class CpuYieldTests : IDisposable
         }
 
         Assert.Equal(19, Nice(autogroup));
-        Assert.Equal("1 0", File.ReadAllText(note));
+        Assert.Equal(live, File.ReadAllText(note));
     }
 
     [Fact]
@@ -127,11 +128,11 @@ public sealed class CpuYieldTests : IDisposable
         // Three workers in one shell: the first lowered the session and was killed (SIGKILL) while the others loaded.
         var (yielder, autogroup) = Yielder(nice: 19, leadsSession: false);
         var note = Path.Combine(_folder, "ingest-autogroup-1.yield");
-        File.WriteAllText(note, "1 4"); // alive when this run starts: that run gives the priority back itself
+        File.WriteAllText(note, $"1 {CpuYielder.StartTime(1)} 4"); // alive when this run starts: that run gives the priority back itself
 
         var lease = yielder.TryEnter(CpuYield.Auto, "localhost");
         Assert.NotNull(lease);
-        File.WriteAllText(note, $"{int.MaxValue} 4"); // ... then it is gone
+        File.WriteAllText(note, $"1 {CpuYielder.StartTime(1) + 1} 4"); // ... then it is gone (pid 1 is now another process)
         lease.Dispose();
 
         Assert.Equal(4, Nice(autogroup));
@@ -323,10 +324,6 @@ public sealed class CpuYieldTests : IDisposable
     // The tests that change this process's priority need Linux's autogroup, and a priority they can lower and restore.
     private static int ProcessNiceOrSkip()
     {
-        // A run this test process started and killed outright (the crash tests) may have left its session at the lowest
-        // priority: the next run in the session mends that, as it does for a user, so one is entered and left here.
-        CpuYielder.Process.TryEnter(CpuYield.Always, "127.0.0.1")?.Dispose();
-
         // Some sandboxes show the file but read it empty: no autogroup to test with there.
         Skip.IfNot(CpuYielder.Process.TryReadNice(out var nice), "needs Linux's scheduler autogroup, readable in /proc/self/autogroup");
         Skip.If(nice < 0 || nice == CpuYielder.YieldNice, $"the test process already runs at autogroup nice {nice}");

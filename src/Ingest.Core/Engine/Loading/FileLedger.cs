@@ -261,6 +261,20 @@ internal static class FileLedger
         command.ExecuteNonQuery();
     }
 
+    /// <summary>The counts of the loaded files among <paramref name="fileKeys"/>, summed, read in the open transaction.</summary>
+    public static (long Inserted, long Invalid) CountsOf(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string[] fileKeys)
+    {
+        using var command = new NpgsqlCommand(
+            "SELECT coalesce(sum(rows_inserted), 0)::bigint, coalesce(sum(rows_invalid), 0)::bigint FROM ingest.import_file WHERE batch_id = $1 AND file_key = ANY($2) AND state = 'loaded'",
+            connection,
+            transaction);
+        command.Parameters.AddWithValue(batchId);
+        command.Parameters.AddWithValue(fileKeys);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     /// <summary>Marks the claimed file loaded with its counts, in the same transaction as its rows.</summary>
     public static void MarkLoaded(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string fileKey, long inserted, long invalid)
     {

@@ -13,7 +13,7 @@ namespace Ingest.Engine.Loading;
 /// commits, all in one transaction; a fault is classified by the <see cref="LoadPolicy"/> and tried again on a
 /// fresh connection, where a COMMIT whose answer was lost is settled by the ledger, never by loading again.
 /// </summary>
-internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, LoadHooks hooks, IngestOptions options)
+internal sealed partial class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, LoadHooks hooks, IngestOptions options)
 {
     /// <summary>Loads the claim on <paramref name="stream"/>'s connection, retrying in place, until it ends one way or another.</summary>
     public LoadResult Run(LoadStream stream, CancellationToken token)
@@ -38,6 +38,13 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
                 var decision = policy.Decide(ex, attempt, key, ref outageSince);
                 if (!decision.ShouldRetry)
                 {
+                    // A group refused for a reason no file error names (the server's, say a constraint): its files are
+                    // loaded one by one, so the one at fault is named and the others load as they would have alone.
+                    if (claim.Group is { } group && decision.Failure == LoadFailure.File && ex is not FileErrorException)
+                    {
+                        return OneByOne(group, stream, LoadPolicy.Describe(ex), token);
+                    }
+
                     return new LoadResult(LoadOutcome.Failed, Error: LoadPolicy.Final(decision.Failure, ex, key), Failure: decision.Failure);
                 }
 
@@ -71,6 +78,11 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
             var line = retried
                 ? $"{claim.Name} was committed before the connection was lost; not loading it again"
                 : $"{claim.Name} is already loaded in this batch; skipped";
+            if (retried && chunk is null)
+            {
+                RepublishCommitted(connection, transaction, [file.Key]);
+            }
+
             var found = Commit(connection, transaction, line, withRows: false);
             return found != LoadOutcome.Loaded ? new LoadResult(found) : new LoadResult(retried ? LoadOutcome.CommittedBefore : LoadOutcome.AlreadyLoaded);
         }
@@ -124,120 +136,6 @@ internal sealed class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, L
             IngestTelemetry.ActiveStreams.Add(-1, tag);
             IngestTelemetry.FileLoaded(site.Dataset, Stopwatch.GetElapsedTime(started), loaded);
             IngestTelemetry.End(span, loaded ? "loaded" : failure, failed: !loaded);
-        }
-    }
-
-    /// <summary>
-    /// One attempt of a group of whole small files: one transaction, one claim statement, one COPY of every file's rows
-    /// one file after another, one ledger statement, one COMMIT; each file keeps its own ledger row, log lines, counts
-    /// and span. Any file's error rolls back the whole group, which is what a file error does to the files in flight.
-    /// </summary>
-    private LoadResult AttemptGroup(NpgsqlConnection connection, IReadOnlyList<Sources.SourceFile> group, bool retried, CancellationToken token)
-    {
-        using var transaction = connection.BeginTransaction();
-        var fresh = FileLedger.TryClaimMany(connection, transaction, site.BatchId, [.. group.Select(f => f.Key)]);
-        var lines = new List<string>(group.Count);
-        var files = new List<Sources.SourceFile>(fresh.Count);
-        var logged = new List<RowErrorCount>(fresh.Count);
-        for (var i = 0; i < group.Count; i++)
-        {
-            if (fresh.Contains(group[i].Key))
-            {
-                files.Add(group[i]);
-                logged.Add(claim.GroupLogged![i]);
-            }
-            else
-            {
-                lines.Add(retried
-                    ? $"{group[i].Key} was committed before the connection was lost; not loading it again"
-                    : $"{group[i].Key} is already loaded in this batch; skipped");
-            }
-        }
-
-        var before = retried ? group.Count - files.Count : 0;
-        if (files.Count == 0)
-        {
-            var found = Commit(connection, transaction, lines, withRows: false);
-            return found != LoadOutcome.Loaded
-                ? new LoadResult(found)
-                : new LoadResult(retried ? LoadOutcome.CommittedBefore : LoadOutcome.AlreadyLoaded) { GroupFilesDone = before };
-        }
-
-        var observers = new FileObserver[files.Count];
-        var spans = new System.Diagnostics.Activity?[files.Count];
-        var counts = new (long Inserted, long Invalid)[files.Count];
-        var startedAt = new long[files.Count + 1];
-        var tag = IngestTelemetry.Dataset(site.Dataset);
-        var current = -1;
-        IngestTelemetry.ActiveStreams.Add(1, tag);
-        var loaded = false;
-        var failure = "not loaded";
-        try
-        {
-            site.Copier.CopyGroup(connection, files, observers, counts, i =>
-            {
-                if (current >= 0)
-                {
-                    site.InFlight(observers[current], started: false);
-                }
-
-                current = i;
-                startedAt[i] = Stopwatch.GetTimestamp();
-                site.Log(BatchLogLevel.Info, $"Reading file {files[i].Key}");
-                observers[i] = new FileObserver(site, files[i].Key, this, logged[i]);
-                spans[i] = IngestTelemetry.StartFile(files[i].Key, site.Dataset);
-                site.InFlight(observers[i], started: true);
-            }, token);
-            startedAt[files.Count] = Stopwatch.GetTimestamp();
-            hooks.BeforeCommit?.Invoke(claim.Name);
-            token.ThrowIfCancellationRequested(); // Stopped while it copied: it rolls back.
-            FileLedger.MarkLoadedMany(connection, transaction, site.BatchId, [.. files.Select(f => f.Key)], [.. counts.Select(c => c.Inserted)], [.. counts.Select(c => c.Invalid)]);
-            for (var i = 0; i < files.Count; i++)
-            {
-                lines.Add($"Loaded {files[i].Key}: {counts[i].Inserted} rows inserted, {counts[i].Invalid} invalid");
-            }
-
-            var outcome = Commit(connection, transaction, lines, withRows: true);
-            if (outcome != LoadOutcome.Loaded)
-            {
-                return new LoadResult(outcome);
-            }
-
-            loaded = true;
-            for (var i = 0; i < files.Count; i++)
-            {
-                observers[i].Progress(counts[i].Inserted, counts[i].Invalid);
-                IngestTelemetry.RowsInserted.Add(counts[i].Inserted, tag);
-                IngestTelemetry.RowsInvalid.Add(counts[i].Invalid, tag);
-            }
-
-            return new LoadResult(LoadOutcome.Loaded, counts.Sum(c => c.Inserted), counts.Sum(c => c.Invalid)) { FileLoaded = true, GroupFilesDone = before + files.Count };
-        }
-        catch (Exception ex)
-        {
-            failure = LoadPolicy.Describe(ex);
-            throw;
-        }
-        finally
-        {
-            for (var i = 0; i < files.Count && observers[i] is { } observer; i++)
-            {
-                if (!loaded)
-                {
-                    observer.TakeBack(); // The group's rows never commit: take back the live counts it published.
-                }
-
-                // Each file's copy time: from its start to the next one's (the last one's to the end of the COPY, or now).
-                IngestTelemetry.FileLoaded(site.Dataset, Stopwatch.GetElapsedTime(startedAt[i], startedAt[i + 1] > 0 ? startedAt[i + 1] : Stopwatch.GetTimestamp()), loaded);
-                IngestTelemetry.End(spans[i], loaded ? "loaded" : failure, failed: !loaded);
-            }
-
-            if (current >= 0)
-            {
-                site.InFlight(observers[current], started: false);
-            }
-
-            IngestTelemetry.ActiveStreams.Add(-1, tag);
         }
     }
 

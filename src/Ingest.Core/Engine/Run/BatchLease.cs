@@ -29,7 +29,9 @@ internal sealed class BatchLease : IAsyncDisposable
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (await TryLockAsync(connection, batchId, cancellationToken).ConfigureAwait(false))
+            // Not cancelled midway: a cancel that reached the server after the lock was taken would leave it held by a
+            // connection the pool keeps. The statement does not wait (pg_try_advisory_lock); the caller's waits are cancellable.
+            if (await TryLockAsync(connection, batchId, CancellationToken.None).ConfigureAwait(false))
             {
                 return new BatchLease(connection, batchId);
             }
@@ -67,7 +69,9 @@ internal sealed class BatchLease : IAsyncDisposable
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
         {
-            // The connection is gone, and the lock with it.
+            // The lock may still be held by this session: it must not go back to the pool alive, where the batch would
+            // look running to everyone until the pool dropped it. The pool closes it (and its idle fellows) instead.
+            NpgsqlConnection.ClearPool(_connection);
         }
 
         await _connection.DisposeAsync().ConfigureAwait(false);

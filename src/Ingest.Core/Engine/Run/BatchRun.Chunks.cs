@@ -55,7 +55,8 @@ internal sealed partial class BatchRun
     }
 
     /// <summary>
-    /// Runs of small whole local files made into groups that load in one transaction each (<see cref="Claim.Group"/>),
+    /// Runs of small whole local files made into groups that load in one transaction each (<see cref="Claim.Group"/>):
+    /// uncompressed ones, whose size says how many rows they hold (a small .gz can hold a hundred times its bytes),
     /// small enough that every stream still gets several pieces; other pieces stay as they are, in order.
     /// </summary>
     private List<Claim> Grouped(List<Claim> pieces)
@@ -63,7 +64,7 @@ internal sealed partial class BatchRun
         var small = new Dictionary<Claim, long>();
         foreach (var piece in pieces)
         {
-            if (piece.Chunk is null && LocalSize(piece.File) is > 0 and <= SmallFileBytes and var size)
+            if (piece.Chunk is null && SplittableSize(piece.File) is > 0 and <= SmallFileBytes and var size)
             {
                 small[piece] = size;
             }
@@ -120,24 +121,6 @@ internal sealed partial class BatchRun
         }
     }
 
-    // The size of a local file (compressed or not), else 0: a remote file's size is not known before it is fetched.
-    private static long LocalSize(SourceFile file)
-    {
-        if (file.IsHttp || file.IsS3)
-        {
-            return 0;
-        }
-
-        try
-        {
-            return new FileInfo(file.LocalPath).Length;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return 0; // Its load says what is wrong with it.
-        }
-    }
-
     // The chunks of a file not loaded yet, cut as the loaded ones were: the same file cuts the same way.
     private IEnumerable<Claim> Resumed(SourceFile file, List<Chunk> done)
     {
@@ -155,7 +138,8 @@ internal sealed partial class BatchRun
         return plan.Where(chunk => !loaded.Contains(chunk.Index)).Select(chunk => new Claim(file, chunk) { Logged = logged });
     }
 
-    // The size of a file that could be cut (an uncompressed local file), else 0: its length is known, and any part of it can be read alone.
+    // The size of a file that could be cut or grouped (an uncompressed local file), else 0: its length is known and says
+    // how much it holds, and any part of it can be read alone.
     private static long SplittableSize(SourceFile file)
     {
         if (file.IsHttp || file.IsS3 || file.Compression != SourceCompression.None)

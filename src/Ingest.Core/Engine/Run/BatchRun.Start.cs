@@ -110,9 +110,9 @@ internal sealed partial class BatchRun
                 var (lease, _) = await leasing.ConfigureAwait(false);
                 await lease.DisposeAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or BatchAlreadyRunningException || LoadPolicy.IsDatabaseUnavailable(ex))
+            catch (Exception ex)
             {
-                // The check's failure is what the caller hears of.
+                _ = ex; // The check's failure is what the caller hears of, whatever became of the lease.
             }
 
             throw;
@@ -135,10 +135,9 @@ internal sealed partial class BatchRun
             await ledger.ConfigureAwait(false);
             return (warnings, existing);
         }
-        catch when (!ledger.IsCompleted)
+        catch
         {
-            // Observed, so its own fault (if any) is not left unobserved; the first failure is the one reported.
-            await ledger.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            await Observed(ledger).ConfigureAwait(false); // The first failure is the one reported.
             throw;
         }
     }
@@ -210,6 +209,10 @@ internal sealed partial class BatchRun
             _recorder = postgres.FencedTo(_batchId, run);
         }
     }
+
+    /// <summary>Waits for a side task the caller no longer needs, observing its fault (if any) so it is not left unobserved.</summary>
+    private static Task Observed(Task task) =>
+        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>Opens <paramref name="count"/> connections at once and gives them back to the pool; a failure is left to the steps that need them.</summary>
     private void WarmPool(int count)

@@ -65,9 +65,9 @@ internal sealed partial class BatchRun
         {
             existing = await ExistingUnderLeaseAsync(existed, cancellationToken).ConfigureAwait(false);
         }
-        catch when (!reading.IsCompleted)
+        catch
         {
-            await reading.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            await Observed(reading).ConfigureAwait(false);
             throw;
         }
 

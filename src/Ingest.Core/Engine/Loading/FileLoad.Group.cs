@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using Ingest.Diagnostics;
+using Ingest.Status;
+using Npgsql;
+
+namespace Ingest.Engine.Loading;
+
+/// <summary>A group of small whole files (<see cref="Claim.Group"/>) as one piece of work.</summary>
+internal sealed partial class FileLoad
+{
+    /// <summary>
+    /// One attempt of a group of whole small files: one transaction, one claim statement, one COPY of every file's rows
+    /// one file after another, one ledger statement, one COMMIT; each file keeps its own ledger row, log lines, counts
+    /// and span. Any file's error rolls back the whole group, which is what a file error does to the files in flight.
+    /// </summary>
+    private LoadResult AttemptGroup(NpgsqlConnection connection, IReadOnlyList<Sources.SourceFile> group, bool retried, CancellationToken token)
+    {
+        using var transaction = connection.BeginTransaction();
+        var fresh = FileLedger.TryClaimMany(connection, transaction, site.BatchId, [.. group.Select(f => f.Key)]);
+        var lines = new List<string>(group.Count);
+        var files = new List<Sources.SourceFile>(fresh.Count);
+        var logged = new List<RowErrorCount>(fresh.Count);
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (fresh.Contains(group[i].Key))
+            {
+                files.Add(group[i]);
+                logged.Add(claim.GroupLogged![i]);
+            }
+            else
+            {
+                lines.Add(retried
+                    ? $"{group[i].Key} was committed before the connection was lost; not loading it again"
+                    : $"{group[i].Key} is already loaded in this batch; skipped");
+            }
+        }
+
+        var before = retried ? group.Count - files.Count : 0;
+        if (before > 0)
+        {
+            RepublishCommitted(connection, transaction, [.. group.Where(f => !fresh.Contains(f.Key)).Select(f => f.Key)]);
+        }
+
+        if (files.Count == 0)
+        {
+            var found = Commit(connection, transaction, lines, withRows: false);
+            return found != LoadOutcome.Loaded
+                ? new LoadResult(found)
+                : new LoadResult(retried ? LoadOutcome.CommittedBefore : LoadOutcome.AlreadyLoaded) { GroupFilesDone = before };
+        }
+
+        var observers = new FileObserver[files.Count];
+        var spans = new System.Diagnostics.Activity?[files.Count];
+        var counts = new (long Inserted, long Invalid)[files.Count];
+        var startedAt = new long[files.Count + 1];
+        var tag = IngestTelemetry.Dataset(site.Dataset);
+        var parent = System.Diagnostics.Activity.Current;
+        var current = -1;
+        IngestTelemetry.ActiveStreams.Add(1, tag);
+        var loaded = false;
+        var failure = "not loaded";
+        try
+        {
+            site.Copier.CopyGroup(connection, files, observers, counts, i =>
+            {
+                if (current >= 0)
+                {
+                    site.InFlight(observers[current], started: false);
+                }
+
+                current = i;
+                startedAt[i] = Stopwatch.GetTimestamp();
+                site.Log(BatchLogLevel.Info, $"Reading file {files[i].Key}");
+                observers[i] = new FileObserver(site, files[i].Key, this, logged[i]);
+                spans[i] = IngestTelemetry.StartFile(files[i].Key, site.Dataset);
+                System.Diagnostics.Activity.Current = parent; // Each file's span a child of the batch's, as a lone file's is.
+                site.InFlight(observers[i], started: true);
+            }, token);
+            startedAt[files.Count] = Stopwatch.GetTimestamp();
+            hooks.BeforeCommit?.Invoke(claim.Name);
+            token.ThrowIfCancellationRequested(); // Stopped while it copied: it rolls back.
+            FileLedger.MarkLoadedMany(connection, transaction, site.BatchId, [.. files.Select(f => f.Key)], [.. counts.Select(c => c.Inserted)], [.. counts.Select(c => c.Invalid)]);
+            for (var i = 0; i < files.Count; i++)
+            {
+                lines.Add($"Loaded {files[i].Key}: {counts[i].Inserted} rows inserted, {counts[i].Invalid} invalid");
+            }
+
+            var outcome = Commit(connection, transaction, lines, withRows: true);
+            if (outcome != LoadOutcome.Loaded)
+            {
+                return new LoadResult(outcome);
+            }
+
+            loaded = true;
+            for (var i = 0; i < files.Count; i++)
+            {
+                observers[i].Progress(counts[i].Inserted, counts[i].Invalid);
+                IngestTelemetry.RowsInserted.Add(counts[i].Inserted, tag);
+                IngestTelemetry.RowsInvalid.Add(counts[i].Invalid, tag);
+            }
+
+            return new LoadResult(LoadOutcome.Loaded, counts.Sum(c => c.Inserted), counts.Sum(c => c.Invalid)) { FileLoaded = true, GroupFilesDone = before + files.Count };
+        }
+        catch (Exception ex)
+        {
+            failure = LoadPolicy.Describe(ex);
+            throw;
+        }
+        finally
+        {
+            for (var i = 0; i < files.Count && observers[i] is { } observer; i++)
+            {
+                if (!loaded)
+                {
+                    observer.TakeBack(); // The group's rows never commit: take back the live counts it published.
+                }
+
+                // Each file's copy time: from its start to the next one's (the last one's to the end of the COPY, or now).
+                IngestTelemetry.FileLoaded(site.Dataset, Stopwatch.GetElapsedTime(startedAt[i], startedAt[i + 1] > 0 ? startedAt[i + 1] : Stopwatch.GetTimestamp()), loaded);
+                IngestTelemetry.End(spans[i], loaded ? "loaded" : failure, failed: !loaded);
+            }
+
+            if (current >= 0)
+            {
+                site.InFlight(observers[current], started: false);
+            }
+
+            IngestTelemetry.ActiveStreams.Add(-1, tag);
+        }
+    }
+
+    /// <summary>
+    /// The files of a group the database refused as a whole, each loaded alone in turn as a lone file is; the first that
+    /// fails ends the piece, named by its own key. Called after the group's transaction rolled back.
+    /// </summary>
+    private LoadResult OneByOne(IReadOnlyList<Sources.SourceFile> group, LoadStream stream, string reason, CancellationToken token)
+    {
+        site.Log(BatchLogLevel.Warn, $"Loading the {group.Count} files from {group[0].Key} to {group[^1].Key} one by one, to tell which of them the database refuses: {reason}");
+        long inserted = 0, invalid = 0;
+        var done = 0;
+        for (var i = 0; i < group.Count; i++)
+        {
+            var result = new FileLoad(site, new Claim(group[i]) { Logged = claim.GroupLogged![i] }, policy, hooks, options).Run(stream, token);
+            switch (result.Outcome)
+            {
+                case LoadOutcome.Loaded or LoadOutcome.CommittedBefore:
+                    (inserted, invalid, done) = (inserted + result.Inserted, invalid + result.Invalid, done + 1);
+                    break;
+                case LoadOutcome.AlreadyLoaded:
+                    break;
+                default:
+                    return result with { GroupFilesDone = done };
+            }
+        }
+
+        return new LoadResult(LoadOutcome.Loaded, inserted, invalid) { FileLoaded = true, GroupFilesDone = done };
+    }
+
+    /// <summary>
+    /// The counts of files whose COMMIT happened though its answer was lost: the failed attempt took them back from the
+    /// live totals, and the timeline's counts must not go down, so they are read from the ledger and published again.
+    /// </summary>
+    private void RepublishCommitted(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] fileKeys)
+    {
+        var (inserted, invalid) = FileLedger.CountsOf(connection, transaction, site.BatchId, fileKeys);
+        site.Progress(inserted, invalid);
+    }
+}
