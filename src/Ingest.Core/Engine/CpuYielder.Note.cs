@@ -117,9 +117,7 @@ internal sealed partial class CpuYielder
     {
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return long.Parse(fields[19], CultureInfo.InvariantCulture); // state is field 3; starttime is field 22.
+            return StatField(File.ReadAllText($"/proc/{pid}/stat"), 19); // state is field 3 of the line; starttime is field 22.
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {

@@ -146,11 +146,11 @@ internal sealed partial class CpuYielder(string autogroupPath, string statPath, 
     }
 
     /// <summary>The session id in a <c>/proc/&lt;pid&gt;/stat</c> line: the fourth field after the command in parentheses.</summary>
-    public static int ParseSession(string stat)
-    {
-        var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return int.Parse(fields[3], CultureInfo.InvariantCulture); // state, ppid, pgrp, session
-    }
+    public static int ParseSession(string stat) => (int)StatField(stat, 3); // state, ppid, pgrp, session
+
+    /// <summary>Field <paramref name="index"/> (0-based) after the command in parentheses of a <c>/proc/&lt;pid&gt;/stat</c> line.</summary>
+    internal static long StatField(string stat, int index) =>
+        long.Parse(stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[index], CultureInfo.InvariantCulture);
 
     private int ReadNice() => ParseNice(File.ReadAllText(autogroupPath));
 

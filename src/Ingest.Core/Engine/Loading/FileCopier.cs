@@ -56,20 +56,20 @@ internal sealed class FileCopier(RowEncoder encoder, TableLayout layout, CsvRead
 
     /// <summary>
     /// Copies the valid rows of several whole files in one COPY, one file after another, and sets each file's totals in
-    /// <paramref name="counts"/>; <paramref name="starting"/> is told as each file starts. Throws on any file's error or
-    /// on cancellation (the COPY is cancelled, and with it every file's rows).
+    /// <paramref name="counts"/>; <paramref name="starting"/> is told as each file starts and gives its observer. Throws on
+    /// any file's error or on cancellation (the COPY is cancelled, and with it every file's rows).
     /// </summary>
-    public void CopyGroup(NpgsqlConnection connection, IReadOnlyList<SourceFile> files, IReadOnlyList<ICopyObserver> observers, (long Inserted, long Invalid)[] counts, Action<int> starting, CancellationToken token)
+    public void CopyGroup(NpgsqlConnection connection, IReadOnlyList<SourceFile> files, Func<int, ICopyObserver> starting, (long Inserted, long Invalid)[] counts, CancellationToken token)
     {
         InCopy(connection, writer =>
         {
             for (var i = 0; i < files.Count; i++)
             {
-                starting(i);
+                var observer = starting(i);
                 using var source = opener.OpenAsync(files[i], token).AsTask().GetAwaiter().GetResult();
-                observers[i].Opened((source as GuardedDecompressionStream)?.ExpectedLength);
-                using var reader = new CsvRecordReader(source, files[i].Key, csvOptions, observers[i].BytesRead, token);
-                counts[i] = CopyRows(reader, writer, files[i], observers[i], token);
+                observer.Opened((source as GuardedDecompressionStream)?.ExpectedLength);
+                using var reader = new CsvRecordReader(source, files[i].Key, csvOptions, observer.BytesRead, token);
+                counts[i] = CopyRows(reader, writer, files[i], observer, token);
             }
         });
         token.ThrowIfCancellationRequested();

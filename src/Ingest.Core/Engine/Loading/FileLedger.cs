@@ -204,25 +204,11 @@ internal static class FileLedger
     }
 
     /// <summary>
-    /// Claims the file inside the open transaction. False when the file is already loaded for the batch
-    /// (possibly by another process that committed while this one waited on the row lock).
+    /// Claims files (one, or a group's) inside the open transaction, in one statement; returns the keys claimed now (the
+    /// others are already loaded for the batch, possibly by another process that committed while this one waited on
+    /// their rows: a second loader of a file blocks on the first one's uncommitted row, then finds it).
     /// </summary>
-    public static bool TryClaim(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string fileKey)
-    {
-        using var command = new NpgsqlCommand(
-            "INSERT INTO ingest.import_file (batch_id, file_key, state) VALUES ($1, $2, 'loading') ON CONFLICT (batch_id, file_key) DO NOTHING",
-            connection,
-            transaction);
-        command.Parameters.AddWithValue(batchId);
-        command.Parameters.AddWithValue(fileKey);
-        return command.ExecuteNonQuery() == 1;
-    }
-
-    /// <summary>
-    /// Claims several files inside the open transaction, in one statement; returns the keys claimed now (the others are
-    /// already loaded for the batch, possibly by another process that committed while this one waited on their rows).
-    /// </summary>
-    public static HashSet<string> TryClaimMany(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string[] fileKeys)
+    public static HashSet<string> TryClaim(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string[] fileKeys)
     {
         using var command = new NpgsqlCommand(
             """
@@ -243,8 +229,8 @@ internal static class FileLedger
         return claimed;
     }
 
-    /// <summary>Marks several claimed files loaded with their counts, in one statement, in the same transaction as their rows.</summary>
-    public static void MarkLoadedMany(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string[] fileKeys, long[] inserted, long[] invalid)
+    /// <summary>Marks claimed files loaded with their counts, in one statement, in the same transaction as their rows.</summary>
+    public static void MarkLoaded(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string[] fileKeys, long[] inserted, long[] invalid)
     {
         using var command = new NpgsqlCommand(
             """
@@ -273,20 +259,5 @@ internal static class FileLedger
         using var reader = command.ExecuteReader();
         reader.Read();
         return (reader.GetInt64(0), reader.GetInt64(1));
-    }
-
-    /// <summary>Marks the claimed file loaded with its counts, in the same transaction as its rows.</summary>
-    public static void MarkLoaded(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid batchId, string fileKey, long inserted, long invalid)
-    {
-        using var command = new NpgsqlCommand(
-            "UPDATE ingest.import_file SET state = $3, rows_inserted = $4, rows_invalid = $5, loaded_at = now() WHERE batch_id = $1 AND file_key = $2",
-            connection,
-            transaction);
-        command.Parameters.AddWithValue(batchId);
-        command.Parameters.AddWithValue(fileKey);
-        command.Parameters.AddWithValue(LoadedState);
-        command.Parameters.AddWithValue(inserted);
-        command.Parameters.AddWithValue(invalid);
-        command.ExecuteNonQuery();
     }
 }

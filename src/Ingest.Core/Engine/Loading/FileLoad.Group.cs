@@ -16,7 +16,7 @@ internal sealed partial class FileLoad
     private LoadResult AttemptGroup(NpgsqlConnection connection, IReadOnlyList<Sources.SourceFile> group, bool retried, CancellationToken token)
     {
         using var transaction = connection.BeginTransaction();
-        var fresh = FileLedger.TryClaimMany(connection, transaction, site.BatchId, [.. group.Select(f => f.Key)]);
+        var fresh = FileLedger.TryClaim(connection, transaction, site.BatchId, [.. group.Select(f => f.Key)]);
         var lines = new List<string>(group.Count);
         var files = new List<Sources.SourceFile>(fresh.Count);
         var logged = new List<RowErrorCount>(fresh.Count);
@@ -49,37 +49,32 @@ internal sealed partial class FileLoad
                 : new LoadResult(retried ? LoadOutcome.CommittedBefore : LoadOutcome.AlreadyLoaded) { GroupFilesDone = before };
         }
 
-        var observers = new FileObserver[files.Count];
-        var spans = new System.Diagnostics.Activity?[files.Count];
+        var tracked = new TrackedFile[files.Count];
         var counts = new (long Inserted, long Invalid)[files.Count];
-        var startedAt = new long[files.Count + 1];
         var tag = IngestTelemetry.Dataset(site.Dataset);
-        var parent = System.Diagnostics.Activity.Current;
-        var current = -1;
+        var parent = Activity.Current;
         IngestTelemetry.ActiveStreams.Add(1, tag);
+        long? copiedUntil = null;
         var loaded = false;
         var failure = "not loaded";
         try
         {
-            site.Copier.CopyGroup(connection, files, observers, counts, i =>
+            site.Copier.CopyGroup(connection, files, i =>
             {
-                if (current >= 0)
+                if (i > 0)
                 {
-                    site.InFlight(observers[current], started: false);
+                    tracked[i - 1].Copied();
                 }
 
-                current = i;
-                startedAt[i] = Stopwatch.GetTimestamp();
                 site.Log(BatchLogLevel.Info, $"Reading file {files[i].Key}");
-                observers[i] = new FileObserver(site, files[i].Key, this, logged[i]);
-                spans[i] = IngestTelemetry.StartFile(files[i].Key, site.Dataset);
-                System.Diagnostics.Activity.Current = parent; // Each file's span a child of the batch's, as a lone file's is.
-                site.InFlight(observers[i], started: true);
-            }, token);
-            startedAt[files.Count] = Stopwatch.GetTimestamp();
+                tracked[i] = new TrackedFile(site, this, files[i].Key, files[i].Key, logged[i]);
+                Activity.Current = parent; // Each file's span a child of the batch's, as a lone file's is.
+                return tracked[i].Observer;
+            }, counts, token);
+            copiedUntil = Stopwatch.GetTimestamp();
             hooks.BeforeCommit?.Invoke(claim.Name);
             token.ThrowIfCancellationRequested(); // Stopped while it copied: it rolls back.
-            FileLedger.MarkLoadedMany(connection, transaction, site.BatchId, [.. files.Select(f => f.Key)], [.. counts.Select(c => c.Inserted)], [.. counts.Select(c => c.Invalid)]);
+            FileLedger.MarkLoaded(connection, transaction, site.BatchId, [.. files.Select(f => f.Key)], [.. counts.Select(c => c.Inserted)], [.. counts.Select(c => c.Invalid)]);
             for (var i = 0; i < files.Count; i++)
             {
                 lines.Add($"Loaded {files[i].Key}: {counts[i].Inserted} rows inserted, {counts[i].Invalid} invalid");
@@ -94,9 +89,7 @@ internal sealed partial class FileLoad
             loaded = true;
             for (var i = 0; i < files.Count; i++)
             {
-                observers[i].Progress(counts[i].Inserted, counts[i].Invalid);
-                IngestTelemetry.RowsInserted.Add(counts[i].Inserted, tag);
-                IngestTelemetry.RowsInvalid.Add(counts[i].Invalid, tag);
+                tracked[i].Committed(counts[i].Inserted, counts[i].Invalid);
             }
 
             return new LoadResult(LoadOutcome.Loaded, counts.Sum(c => c.Inserted), counts.Sum(c => c.Invalid)) { FileLoaded = true, GroupFilesDone = before + files.Count };
@@ -108,21 +101,10 @@ internal sealed partial class FileLoad
         }
         finally
         {
-            for (var i = 0; i < files.Count && observers[i] is { } observer; i++)
+            // Each file's copy time runs from its start to the next one's start (the last one's to the end of the COPY).
+            for (var i = 0; i < files.Count && tracked[i] is { } file; i++)
             {
-                if (!loaded)
-                {
-                    observer.TakeBack(); // The group's rows never commit: take back the live counts it published.
-                }
-
-                // Each file's copy time: from its start to the next one's (the last one's to the end of the COPY, or now).
-                IngestTelemetry.FileLoaded(site.Dataset, Stopwatch.GetElapsedTime(startedAt[i], startedAt[i + 1] > 0 ? startedAt[i + 1] : Stopwatch.GetTimestamp()), loaded);
-                IngestTelemetry.End(spans[i], loaded ? "loaded" : failure, failed: !loaded);
-            }
-
-            if (current >= 0)
-            {
-                site.InFlight(observers[current], started: false);
+                file.End(loaded, failure, i + 1 < files.Count && tracked[i + 1] is { } next ? next.Started : copiedUntil);
             }
 
             IngestTelemetry.ActiveStreams.Add(-1, tag);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ingest.Csv;
 using Ingest.Diagnostics;
 using Ingest.Status;
@@ -71,7 +70,7 @@ internal sealed partial class FileLoad(ILoadSite site, Claim claim, LoadPolicy p
         var chunk = claim.Chunk;
         using var transaction = connection.BeginTransaction();
         var fresh = chunk is null
-            ? FileLedger.TryClaim(connection, transaction, site.BatchId, file.Key)
+            ? FileLedger.TryClaim(connection, transaction, site.BatchId, [file.Key]).Count == 1
             : FileLedger.TryClaimChunk(connection, transaction, site.BatchId, file.Key, chunk);
         if (!fresh)
         {
@@ -89,23 +88,20 @@ internal sealed partial class FileLoad(ILoadSite site, Claim claim, LoadPolicy p
 
         var what = file.IsHttp || file.IsS3 ? "Fetching url" : "Reading file";
         site.Log(BatchLogLevel.Info, chunk is null ? $"{what} {file.Key}" : $"{what} {claim.Name}: bytes {chunk.Start} to {chunk.End}, from line {chunk.FirstLine}");
-        var observer = new FileObserver(site, claim.Name, this, claim.Logged);
+        var tracked = new TrackedFile(site, this, claim.Name, file.Key, claim.Logged);
         var tag = IngestTelemetry.Dataset(site.Dataset);
-        var started = Stopwatch.GetTimestamp();
-        var span = IngestTelemetry.StartFile(file.Key, site.Dataset);
-        site.InFlight(observer, started: true);
         IngestTelemetry.ActiveStreams.Add(1, tag);
         var loaded = false;
         var failure = "not loaded";
         try
         {
-            var (inserted, invalid) = site.Copier.Copy(connection, file, chunk, observer, token);
+            var (inserted, invalid) = site.Copier.Copy(connection, file, chunk, tracked.Observer, token);
             hooks.BeforeCommit?.Invoke(claim.Name);
             token.ThrowIfCancellationRequested(); // Stopped (an abort, another file's error) while it copied: it rolls back.
             var fileLoaded = chunk is null || FileLedger.MarkChunkLoaded(connection, transaction, site.BatchId, file.Key, chunk, inserted, invalid);
             if (chunk is null)
             {
-                FileLedger.MarkLoaded(connection, transaction, site.BatchId, file.Key, inserted, invalid);
+                FileLedger.MarkLoaded(connection, transaction, site.BatchId, [file.Key], [inserted], [invalid]);
             }
 
             var outcome = Commit(connection, transaction, $"Loaded {claim.Name}: {inserted} rows inserted, {invalid} invalid", withRows: true);
@@ -115,9 +111,7 @@ internal sealed partial class FileLoad(ILoadSite site, Claim claim, LoadPolicy p
             }
 
             loaded = true;
-            observer.Progress(inserted, invalid);
-            IngestTelemetry.RowsInserted.Add(inserted, tag);
-            IngestTelemetry.RowsInvalid.Add(invalid, tag);
+            tracked.Committed(inserted, invalid);
             return new LoadResult(LoadOutcome.Loaded, inserted, invalid) { FileLoaded = fileLoaded };
         }
         catch (Exception ex)
@@ -127,15 +121,8 @@ internal sealed partial class FileLoad(ILoadSite site, Claim claim, LoadPolicy p
         }
         finally
         {
-            if (!loaded)
-            {
-                observer.TakeBack(); // The piece's rows never commit: take back the live counts it published.
-            }
-
-            site.InFlight(observer, started: false);
+            tracked.End(loaded, failure);
             IngestTelemetry.ActiveStreams.Add(-1, tag);
-            IngestTelemetry.FileLoaded(site.Dataset, Stopwatch.GetElapsedTime(started), loaded);
-            IngestTelemetry.End(span, loaded ? "loaded" : failure, failed: !loaded);
         }
     }
 

@@ -51,7 +51,7 @@ internal sealed partial class BatchRun
             }
         }
 
-        return _options.GroupSmallFiles ? Grouped(pieces) : pieces;
+        return _options.GroupSmallFiles ? Grouped(pieces, sizes) : pieces;
     }
 
     /// <summary>
@@ -59,23 +59,18 @@ internal sealed partial class BatchRun
     /// uncompressed ones, whose size says how many rows they hold (a small .gz can hold a hundred times its bytes),
     /// small enough that every stream still gets several pieces; other pieces stay as they are, in order.
     /// </summary>
-    private List<Claim> Grouped(List<Claim> pieces)
+    private List<Claim> Grouped(List<Claim> pieces, Dictionary<string, long> sizes)
     {
-        var small = new Dictionary<Claim, long>();
-        foreach (var piece in pieces)
-        {
-            if (piece.Chunk is null && SplittableSize(piece.File) is > 0 and <= SmallFileBytes and var size)
-            {
-                small[piece] = size;
-            }
-        }
+        // A whole file's size on disk when it is small enough to group (sizes: as Pieces read them), else 0.
+        long Small(Claim piece) => piece.Chunk is null && sizes[piece.File.Key] is > 0 and <= SmallFileBytes and var size ? size : 0;
 
-        if (small.Count < 2)
+        var small = pieces.Count(piece => Small(piece) > 0);
+        if (small < 2)
         {
             return pieces;
         }
 
-        var perGroup = (int)Math.Clamp((small.Count + (_options.Streams * 4) - 1) / (_options.Streams * 4), 1, GroupMaxFiles);
+        var perGroup = (int)Math.Clamp((small + (_options.Streams * 4) - 1) / (_options.Streams * 4), 1, GroupMaxFiles);
         if (perGroup < 2)
         {
             return pieces;
@@ -86,7 +81,8 @@ internal sealed partial class BatchRun
         long runBytes = 0;
         foreach (var piece in pieces)
         {
-            if (!small.TryGetValue(piece, out var size))
+            var size = Small(piece);
+            if (size == 0)
             {
                 Close();
                 grouped.Add(piece);
