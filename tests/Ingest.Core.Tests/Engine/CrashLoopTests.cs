@@ -15,8 +15,9 @@ namespace Ingest.Core.Tests.Engine;
 /// </summary>
 public sealed class CrashLoopTests(ITestOutputHelper output)
 {
-    private const int Files = 8;
-    private const int RowsPerFile = 125_000;
+    // Enough files that work remains for every phase: a kill lets at most the two files in flight complete.
+    private const int Files = 12;
+    private const int RowsPerFile = 84_000;
 
     private enum Phase
     {
@@ -111,11 +112,10 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                     await Task.Delay(delay);
                     break;
                 case Phase.MidCopy:
-                    // Some COPY first, then a random while later, then whichever COPY runs then.
-                    await UntilAsync(process, phase, () => CopyingAsync(f));
-                    delay = random.Next(0, 400);
-                    await Task.Delay(delay);
-                    await UntilAsync(process, phase, () => CopyingAsync(f));
+                    // A random row of a COPY in flight, counted by the server: a moment inside a file however busy the
+                    // machine is (a wall-clock delay let a loaded machine's run finish its last files first).
+                    delay = random.Next(1, RowsPerFile * 9 / 10);
+                    await UntilAsync(process, phase, async () => await CopiedAsync(f) >= delay);
                     break;
                 case Phase.BetweenCopyAndCommit:
                     // A file's COPY has ended and its COMMIT waits at the gate: a random moment in there. The server
@@ -148,7 +148,7 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                 Assert.Equal(loadedAtStart, await LoadedAsync(f, id));
             }
 
-            return $"killed {delay} ms in";
+            return phase == Phase.MidCopy ? $"killed at row {delay} of a COPY" : $"killed {delay} ms in";
         }
         finally
         {
@@ -159,8 +159,9 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<bool> CopyingAsync(EngineFixture f) =>
-        await f.ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY %'") > 0;
+    /// <summary>The most rows any COPY in flight has taken in so far (0 when none runs).</summary>
+    private static Task<long> CopiedAsync(EngineFixture f) =>
+        f.ScalarAsync("SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy WHERE datname = current_database() AND command = 'COPY FROM'");
 
     /// <summary>Polls <paramref name="condition"/> every few milliseconds while the process runs; fails when it exits first or a minute passes.</summary>
     private static async Task UntilAsync(RealProcess process, Phase phase, Func<Task<bool>> condition)
