@@ -58,20 +58,10 @@ internal sealed partial class BatchRun
 
     private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> warnings, BatchRecord? existed, TimeSpan waitedForLease, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
     {
-        // Under the lease, the ledger is read while the batch's record is read again (created meanwhile by another run?).
-        var reading = FileLedger.ReadAsync(_dataSource, _batchId, cancellationToken);
-        BatchRecord? existing;
-        try
-        {
-            existing = await ExistingUnderLeaseAsync(existed, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await Observed(reading).ConfigureAwait(false);
-            throw;
-        }
-
-        var ledger = await reading.ConfigureAwait(false);
+        // Under the lease, the batch's record is read again (created meanwhile by another run?), then the ledger: one
+        // after another on the start's session, where side by side they opened a session of their own for one query.
+        var existing = await ExistingUnderLeaseAsync(existed, cancellationToken).ConfigureAwait(false);
+        var ledger = await FileLedger.ReadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         BatchIdentity.Check(existing, _request);
         var (sourceWarnings, listed, listingLines) = await ResolveFilesAsync(cancellationToken).ConfigureAwait(false);
         warnings = [.. sourceWarnings, .. warnings];
