@@ -144,6 +144,28 @@ public sealed class LoadParityTests
         Assert.Equal(1, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'"));
     }
 
+    [SkippableTheory]
+    [InlineData(Host.Import)]
+    [InlineData(Host.Worker)]
+    public async Task A_source_read_tried_again_says_so_in_the_batch_log(Host host)
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/busy.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(1_000)), new HttpFault { FailFirst = 1, FailStatus = 503 });
+
+        var outcome = await RunAsync(f, host, Guid.NewGuid(), [server.Url("/busy.csv").ToString()]);
+
+        Assert.Equal(BatchStatus.Finished, outcome.Status);
+        Assert.Equal(1_000, outcome.InsertCount);
+        var line = outcome.Log!.Split('\n').Single(l => l.Contains($"Retrying {server.Url("/busy.csv")} (attempt 2 of ", StringComparison.Ordinal));
+        Assert.Contains(" WARN ", line, StringComparison.Ordinal);
+        Assert.Contains("after HTTP 503", line, StringComparison.Ordinal);
+        if (host == Host.Worker)
+        {
+            Assert.Contains("[w] Retrying", line, StringComparison.Ordinal); // Named by the worker that read it.
+        }
+    }
+
     /// <summary>The batch run by <paramref name="host"/> to its end: its last status record.</summary>
     private static async Task<StatusRecord> RunAsync(EngineFixture f, Host host, Guid id, IReadOnlyList<string> sources)
     {

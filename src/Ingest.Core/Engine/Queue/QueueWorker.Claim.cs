@@ -68,6 +68,7 @@ internal sealed partial class QueueWorker
         using var watchStop = new CancellationTokenSource();
         var watch = WatchAsync(claim, fileStop, watchStop.Token);
         LoadResult result;
+        _loading.Value = context;
         try
         {
             var site = new QueuedFile(this, context, claim);
@@ -75,6 +76,7 @@ internal sealed partial class QueueWorker
         }
         finally
         {
+            _loading.Value = null;
             watchStop.Cancel();
             Quietly(() => watch);
         }

@@ -14,6 +14,16 @@ internal sealed partial class QueueWorker
             await recorder.AppendLogAsync(batchId, line, inserted, invalid).ConfigureAwait(false);
         });
 
+    /// <summary>
+    /// A read of a batch's file tried again (an HTTP 503, a dropped S3 connection): a warning line in the batch's log, as
+    /// <c>ingest import</c> writes it, so a slow file on a shared queue says why.
+    /// </summary>
+    private void SourceRetried(Guid batchId, string dataset, string message)
+    {
+        Log(batchId, BatchLogLevel.Warn, message);
+        Diagnostics.IngestTelemetry.Retry(dataset, "source");
+    }
+
     /// <summary>The first file this worker takes of a batch: the batch's log says who joined, with how many streams, on which database.</summary>
     private void Join(Guid batchId, NpgsqlConnection connection)
     {

@@ -22,6 +22,10 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
     private readonly ConcurrentDictionary<Guid, Lazy<Task<BatchContext>>> _batches = new();
     private readonly Lock _trimGate = new();
     private readonly LoadPolicy _policy = new(engine.Options);
+
+    // The batch whose file this stream's thread loads now: the streams share one opener, whose retries say which file
+    // they read but not for which batch.
+    private readonly AsyncLocal<BatchContext?> _loading = new();
     private int _idleStreams;
 
     private PostgresStatusRecorder Recorder => recorder;
@@ -40,6 +44,13 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         // everything at once), waits for it as a run's start does, under the same policy.
         await _policy.RideOutAsync(() => EnsureTablesAsync(cancellationToken), announce: null, cancellationToken).ConfigureAwait(false);
         using var opener = new SourceOpener(engine.Options.Source);
+        opener.Retrying += message =>
+        {
+            if (_loading.Value is { } loading)
+            {
+                SourceRetried(loading.BatchId, loading.Dataset, message);
+            }
+        };
         using var liveness = new WorkerLiveness(dataSource, options.Name);
         liveness.Ensure();
         using var yielding = CpuYielder.Process.TryEnter(engine.Options.YieldCpuToLocalServer, dataSource);
@@ -223,6 +234,11 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         var own = settings.RoleArn is { } role
             ? new SourceOpener(BatchFiles.SourceOptionsFor(EngineOptions.Source, role, S3Settings.SessionNameFor(batchId)))
             : null;
+        if (own is not null)
+        {
+            own.Retrying += message => SourceRetried(batchId, schema.Name, message);
+        }
+
         return new BatchContext(batchId, schema.Name, new FileCopier(encoder, new TableLayout(schema), csvOptions, own ?? opener), own);
     }
 
