@@ -119,6 +119,46 @@ public sealed class SmallFileGroupTests
     }
 
     [SkippableFact]
+    public async Task Files_of_a_group_found_in_the_ledger_when_it_claims_them_are_skipped_and_the_rest_load_once()
+    {
+        // Another process's COMMIT of two files of the second group lands after this run read its ledger (a run killed
+        // between its COPY and its COMMIT, whose COMMIT the server completes later): the group claims its files, finds
+        // those two in the ledger, and loads the others only.
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 1 });
+        var files = WriteFiles(f, count: 16, rows: 10, badRowIn: -1);
+        var id = Guid.NewGuid();
+        var fired = 0;
+        f.Engine.Hooks = new LoadHooks
+        {
+            BeforeCommit = _ =>
+            {
+                if (Interlocked.Exchange(ref fired, 1) == 0)
+                {
+                    f.ScalarAsync($"""
+                        INSERT INTO ingest.import_file (batch_id, file_key, state, rows_inserted, rows_invalid, loaded_at)
+                        VALUES ('{id}', '{files[5]}', 'loaded', 10, 0, now()), ('{id}', '{files[6]}', 'loaded', 10, 0, now());
+                        SELECT 1
+                        """).GetAwaiter().GetResult();
+                }
+            },
+        };
+
+        var result = await f.ImportAsync(files, id);
+
+        Assert.True(result.Status == BatchStatus.Finished, result.Log);
+        Assert.Equal(1, fired);
+        Assert.Equal(16 * 10, result.InsertCount); // The ledger's counts: the two files count once, as the other process loaded them.
+        Assert.Equal(16, result.FilesLoaded);
+        Assert.Equal(14 * 10, await f.ScalarAsync("SELECT count(*) FROM plants")); // Not loaded by this run.
+        Assert.Equal(16, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'"));
+        Assert.Contains($"{files[5]} is already loaded in this batch; skipped", result.Log, StringComparison.Ordinal);
+        Assert.Contains($"{files[6]} is already loaded in this batch; skipped", result.Log, StringComparison.Ordinal);
+        Assert.Equal(0, Count(result.Log!, $"INFO Reading file {files[5]}\n"));
+        Assert.Equal(1, Count(result.Log!, $"INFO Reading file {files[4]}\n"));
+        Assert.Equal(1, Count(result.Log!, $"INFO Reading file {files[7]}\n"));
+    }
+
+    [SkippableFact]
     public async Task Each_file_of_a_group_has_a_span_of_its_own_under_the_batch_span()
     {
         var dataset = $"plants_spans_{Guid.NewGuid():N}";
