@@ -180,9 +180,11 @@ public sealed class DroppingProxy : IAsyncDisposable
                 return;
             }
 
+            // Counted before it is sent: a reader that has a byte finds it counted (counted after, a test reading the
+            // count right after its first byte could see 0).
+            Interlocked.Add(ref _forwarded, read);
             await SendAllAsync(to, buffer.AsMemory(0, read), cancellationToken);
             sent += read;
-            Interlocked.Add(ref _forwarded, read);
         }
     }
 
