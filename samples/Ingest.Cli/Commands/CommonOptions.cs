@@ -85,8 +85,14 @@ internal static class CommonOptions
             + "a submitted batch keeps the role's ARN (never a credential) and its workers assume it too. Default: none.",
     };
 
-    /// <summary>The source options with <c>--s3-endpoint</c> and <c>--s3-role-arn</c> applied.</summary>
-    public static Sources.SourceOptions WithS3(Sources.SourceOptions options, string? endpoint, string? roleArn)
+    public static Option<string?> S3ExternalId() => new("--s3-external-id")
+    {
+        Description = "The external id a role's trust policy asks for (sts:ExternalId), sent whenever a role is assumed: --s3-role-arn's, "
+            + "or for a worker the role of each batch it loads. Default: none. STS is reached at $AWS_ENDPOINT_URL_STS, else $AWS_ENDPOINT_URL, else in the region.",
+    };
+
+    /// <summary>The source options with <c>--s3-endpoint</c>, <c>--s3-role-arn</c> and <c>--s3-external-id</c> applied.</summary>
+    public static Sources.SourceOptions WithS3(Sources.SourceOptions options, string? endpoint, string? roleArn, string? externalId = null)
     {
         var s3 = options.S3;
         if (!string.IsNullOrWhiteSpace(endpoint))
@@ -99,6 +105,13 @@ internal static class CommonOptions
         if (!string.IsNullOrWhiteSpace(roleArn))
         {
             s3 = s3 with { RoleArn = roleArn };
+        }
+
+        if (externalId is not null)
+        {
+            s3 = externalId.Trim().Length is >= 2 and <= 1224
+                ? s3 with { ExternalId = externalId.Trim() }
+                : throw new UsageException("--s3-external-id takes the 2 to 1,224 characters the role's trust policy names in sts:ExternalId.");
         }
 
         return options with { S3 = s3 };

@@ -17,9 +17,10 @@ internal static class DryRunCommand
         var sources = CommonOptions.Sources();
         var s3Endpoint = CommonOptions.S3Endpoint();
         var s3Role = CommonOptions.S3RoleArn();
+        var s3ExternalId = CommonOptions.S3ExternalId();
         var command = new Command("dry-run", "Check the first rows of each file against the dataset; write nothing. Prints JSON.")
         {
-            dataset, schema, format, rows, connection, headerLines, maxRecord, s3Endpoint, s3Role, sources,
+            dataset, schema, format, rows, connection, headerLines, maxRecord, s3Endpoint, s3Role, s3ExternalId, sources,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -30,7 +31,7 @@ internal static class DryRunCommand
                 DryRunRows = parse.GetValue(rows),
                 HeaderLines = parse.GetValue(headerLines),
                 MaxRecordSize = parse.GetValue(maxRecord),
-                Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), parse.GetValue(s3Role)),
+                Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), parse.GetValue(s3Role), parse.GetValue(s3ExternalId)),
             };
             options.Validate();
 

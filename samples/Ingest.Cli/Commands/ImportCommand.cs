@@ -26,6 +26,7 @@ internal static class ImportCommand
         };
         var s3Endpoint = CommonOptions.S3Endpoint();
         var s3Role = CommonOptions.S3RoleArn();
+        var s3ExternalId = CommonOptions.S3ExternalId();
         var rejectsPath = new Option<string?>("--rejects")
         {
             Description = "Append every invalid row (batch_id,file,line,field,reason) to this CSV file as it is found; the log and the result keep only the first ones. A file that rolls back or is retried lists its rows again when it loads.",
@@ -35,7 +36,7 @@ internal static class ImportCommand
             "Load CSV files into a dataset and print the batch's outcome.\n"
             + "For s3:// sources the batch record keeps the URLs and patterns as given, never a key, secret or token; the objects each pattern matched are kept with the batch (ingest.import_listing), so a resume loads those.")
         {
-            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, yieldCpu, leaseWait, s3Endpoint, s3Role, rejectsPath, json, sources,
+            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, yieldCpu, leaseWait, s3Endpoint, s3Role, s3ExternalId, rejectsPath, json, sources,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -54,7 +55,7 @@ internal static class ImportCommand
                 // Ctrl+C or SIGTERM (a service manager, a supervisor): stop at once and leave the batch to resume;
                 // 'ingest abort' is how a user ends a batch for good.
                 OnCancellation = CancellationMode.Interrupt,
-                Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), parse.GetValue(s3Role)),
+                Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), parse.GetValue(s3Role), parse.GetValue(s3ExternalId)),
                 // Warnings as they happen, above the progress block; the error that ends a batch is printed
                 // once, with the outcome below.
                 OnLogLine = CommonOptions.Warnings(progress.Line),

@@ -18,9 +18,10 @@ internal static class QueueCommands
         var sources = CommonOptions.Sources();
         var s3Endpoint = CommonOptions.S3Endpoint();
         var s3Role = CommonOptions.S3RoleArn();
+        var s3ExternalId = CommonOptions.S3ExternalId();
         var command = new Command("submit", "Queue a batch for 'ingest worker' processes (on any hosts) and print its id. s3:// patterns are listed here, once.")
         {
-            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, s3Endpoint, s3Role, sources,
+            dataset, schema, format, streams, batchId, connection, headerLines, maxRecord, s3Endpoint, s3Role, s3ExternalId, sources,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -32,7 +33,7 @@ internal static class QueueCommands
                 HeaderLines = parse.GetValue(headerLines),
                 MaxRecordSize = parse.GetValue(maxRecord),
                 OnLogLine = CommonOptions.Warnings(io.Error.WriteLine),
-                Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), parse.GetValue(s3Role)),
+                Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), parse.GetValue(s3Role), parse.GetValue(s3ExternalId)),
             };
             options.Validate();
             var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
@@ -68,9 +69,10 @@ internal static class QueueCommands
         var exitWhenIdle = new Option<bool>("--exit-when-idle") { Description = "Exit once no submitted work is left (default: wait for more until Ctrl+C)." };
         var yieldCpu = CommonOptions.YieldCpu();
         var s3Endpoint = CommonOptions.S3Endpoint();
+        var workerExternalId = CommonOptions.S3ExternalId();
         var command = new Command("worker", "Load files of submitted batches until stopped; run as many as you like, on any hosts. s3:// files are read with this worker's own AWS credentials, or as the role a batch was submitted with (assumed with them, in a session named after the batch).")
         {
-            connection, streams, lease, exitWhenIdle, yieldCpu, s3Endpoint,
+            connection, streams, lease, exitWhenIdle, yieldCpu, s3Endpoint, workerExternalId,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -87,7 +89,7 @@ internal static class QueueCommands
                 var engine = IngestEngine.Create(conn.ConnectionString, new IngestOptions
                 {
                     YieldCpuToLocalServer = parse.GetValue(yieldCpu),
-                    Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), roleArn: null),
+                    Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), roleArn: null, parse.GetValue(workerExternalId)),
                 });
                 await using (engine.ConfigureAwait(false))
                 {

@@ -98,6 +98,49 @@ public sealed class S3CliTests
     }
 
     [SkippableFact]
+    public async Task The_external_id_flag_is_sent_when_import_submit_and_the_worker_assume_the_role()
+    {
+        const string role = "arn:aws:iam::123456789012:role/cli-importer";
+        const string externalId = "cli-external-id-7";
+        var cli = Cli();
+        var s3 = await TestS3.GetServerAsync();
+        var bucket = await s3.CreateBucketAsync("extid");
+        await s3.PutAsync(bucket, "in/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(25)));
+        await using var sts = await FakeSts.StartAsync();
+        await using var f = await EngineFixture.CreateAsync();
+        var environment = new Dictionary<string, string?>
+        {
+            ["AWS_ENDPOINT_URL_S3"] = s3.Endpoint.ToString(),
+            ["AWS_ENDPOINT_URL_STS"] = sts.Endpoint.ToString(),
+            ["AWS_ACCESS_KEY_ID"] = "AKIACLIHOSTKEY000001",
+            ["AWS_SECRET_ACCESS_KEY"] = "cli-host-secret-value",
+        };
+        string[] flags = ["--s3-role-arn", role, "--s3-external-id", externalId];
+
+        var imported = await RunAsync(cli, environment, [.. Import(f), .. flags, $"s3://{bucket}/in/*.csv"]);
+        var submitted = await RunAsync(cli, environment, [.. Import(f, "submit"), .. flags, $"s3://{bucket}/in/*.csv"]);
+        var worker = await RunAsync(cli, environment, ["worker", "--connection", f.ConnectionString, "--exit-when-idle", "--s3-external-id", externalId]);
+        var tooShort = await RunAsync(cli, environment, [.. Import(f), "--s3-role-arn", role, "--s3-external-id", "x", $"s3://{bucket}/in/*.csv"]);
+
+        Assert.True(imported.Exit == 0, imported.Error);
+        Assert.True(submitted.Exit == 0, submitted.Error);
+        Assert.True(worker.Exit == 0, worker.Error);
+        Assert.Equal(25, (await f.Recorder.GetBatchAsync(Guid.Parse(imported.Out.Trim()))).InsertCount);
+        var queued = Guid.Parse(submitted.Out.Trim());
+        Assert.Equal((BatchStatus.Finished, 25L), ((await f.Recorder.GetBatchAsync(queued)).Status, (await f.Recorder.GetBatchAsync(queued)).InsertCount));
+        Assert.Equal(50, await f.ScalarAsync("SELECT count(*) FROM plants"));
+
+        // Every AssumeRole (import's, submit's listing, the worker's for the queued batch) carried the id.
+        var sessions = sts.Requests;
+        Assert.Contains(sessions, r => r.GetValueOrDefault("RoleSessionName") == $"ingest-{queued:D}");
+        Assert.True(sessions.Count >= 3, $"{sessions.Count} AssumeRole requests");
+        Assert.All(sessions, r => Assert.Equal((role, externalId), (r["RoleArn"], r.GetValueOrDefault("ExternalId"))));
+
+        Assert.Equal(2, tooShort.Exit);
+        Assert.Contains("--s3-external-id takes the 2 to 1,224 characters", tooShort.Error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task A_missing_bucket_and_refused_credentials_are_exit_2_naming_the_bucket_never_the_access_key_or_secret()
     {
         var cli = Cli();
