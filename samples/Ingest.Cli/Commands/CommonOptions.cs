@@ -88,11 +88,15 @@ internal static class CommonOptions
     public static Option<string?> S3ExternalId() => new("--s3-external-id")
     {
         Description = "The external id a role's trust policy asks for (sts:ExternalId), sent whenever a role is assumed: --s3-role-arn's, "
-            + "or for a worker the role of each batch it loads. Default: none. STS is reached at $AWS_ENDPOINT_URL_STS, else $AWS_ENDPOINT_URL, else in the region.",
+            + "or for a worker the role of each batch it loads (a submitted batch keeps its role's ARN, not this id: give it to the workers). "
+            + "Default: none. STS is reached at $AWS_ENDPOINT_URL_STS, else $AWS_ENDPOINT_URL, else in the region.",
     };
 
-    /// <summary>The source options with <c>--s3-endpoint</c>, <c>--s3-role-arn</c> and <c>--s3-external-id</c> applied.</summary>
-    public static Sources.SourceOptions WithS3(Sources.SourceOptions options, string? endpoint, string? roleArn, string? externalId = null)
+    /// <summary>
+    /// The source options with <c>--s3-endpoint</c>, <c>--s3-role-arn</c> and <c>--s3-external-id</c> applied. An external
+    /// id goes with a role: with <paramref name="rolesFromBatches"/> (a worker) the roles come with the batches.
+    /// </summary>
+    public static Sources.SourceOptions WithS3(Sources.SourceOptions options, string? endpoint, string? roleArn, string? externalId = null, bool rolesFromBatches = false)
     {
         var s3 = options.S3;
         if (!string.IsNullOrWhiteSpace(endpoint))
@@ -109,9 +113,19 @@ internal static class CommonOptions
 
         if (externalId is not null)
         {
-            s3 = externalId.Trim().Length is >= 2 and <= 1224
-                ? s3 with { ExternalId = externalId.Trim() }
-                : throw new UsageException("--s3-external-id takes the 2 to 1,224 characters the role's trust policy names in sts:ExternalId.");
+            var id = externalId.Trim();
+            if (id.Length is < 2 or > 1224 || !id.All(c => char.IsAsciiLetterOrDigit(c) || "_+=,.@:/-".Contains(c, StringComparison.Ordinal)))
+            {
+                // The value is not echoed: it is the role owner's to share.
+                throw new UsageException("--s3-external-id takes 2 to 1,224 of the characters STS accepts in sts:ExternalId: letters, digits and _+=,.@:/-");
+            }
+
+            if (s3.RoleArn is null && !rolesFromBatches)
+            {
+                throw new UsageException("--s3-external-id is sent when a role is assumed: give the role with --s3-role-arn too.");
+            }
+
+            s3 = s3 with { ExternalId = id };
         }
 
         return options with { S3 = s3 };

@@ -83,13 +83,14 @@ internal static class QueueCommands
                 ExitWhenIdle = parse.GetValue(exitWhenIdle),
             };
             options.Validate();
+            var source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), roleArn: null, parse.GetValue(workerExternalId), rolesFromBatches: true);
             var conn = await CommonOptions.ConnectAsync(parse.GetValue(connection), io, cancellationToken).ConfigureAwait(false);
             await using (conn.ConfigureAwait(false))
             {
                 var engine = IngestEngine.Create(conn.ConnectionString, new IngestOptions
                 {
                     YieldCpuToLocalServer = parse.GetValue(yieldCpu),
-                    Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), roleArn: null, parse.GetValue(workerExternalId)),
+                    Source = source,
                 });
                 await using (engine.ConfigureAwait(false))
                 {

@@ -146,7 +146,7 @@ internal sealed partial class CpuYielder(string autogroupPath, string statPath, 
     }
 
     /// <summary>The session id in a <c>/proc/&lt;pid&gt;/stat</c> line: the fourth field after the command in parentheses.</summary>
-    public static int ParseSession(string stat) => (int)StatField(stat, 3); // state, ppid, pgrp, session
+    public static int ParseSession(string stat) => checked((int)StatField(stat, 3)); // state, ppid, pgrp, session
 
     /// <summary>Field <paramref name="index"/> (0-based) after the command in parentheses of a <c>/proc/&lt;pid&gt;/stat</c> line.</summary>
     internal static long StatField(string stat, int index) =>

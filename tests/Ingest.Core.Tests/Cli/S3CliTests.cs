@@ -121,6 +121,8 @@ public sealed class S3CliTests
         var submitted = await RunAsync(cli, environment, [.. Import(f, "submit"), .. flags, $"s3://{bucket}/in/*.csv"]);
         var worker = await RunAsync(cli, environment, ["worker", "--connection", f.ConnectionString, "--exit-when-idle", "--s3-external-id", externalId]);
         var tooShort = await RunAsync(cli, environment, [.. Import(f), "--s3-role-arn", role, "--s3-external-id", "x", $"s3://{bucket}/in/*.csv"]);
+        var badCharacters = await RunAsync(cli, environment, [.. Import(f), "--s3-role-arn", role, "--s3-external-id", "id with spaces", $"s3://{bucket}/in/*.csv"]);
+        var noRole = await RunAsync(cli, environment, [.. Import(f), "--s3-external-id", externalId, $"s3://{bucket}/in/*.csv"]);
 
         Assert.True(imported.Exit == 0, imported.Error);
         Assert.True(submitted.Exit == 0, submitted.Error);
@@ -132,12 +134,17 @@ public sealed class S3CliTests
 
         // Every AssumeRole (import's, submit's listing, the worker's for the queued batch) carried the id.
         var sessions = sts.Requests;
-        Assert.Contains(sessions, r => r.GetValueOrDefault("RoleSessionName") == $"ingest-{queued:D}");
-        Assert.True(sessions.Count >= 3, $"{sessions.Count} AssumeRole requests");
+        Assert.Equal(2, sessions.Count(r => r.GetValueOrDefault("RoleSessionName") == $"ingest-{queued:D}")); // submit's listing, the worker's read
+        Assert.Equal(3, sessions.Count);
         Assert.All(sessions, r => Assert.Equal((role, externalId), (r["RoleArn"], r.GetValueOrDefault("ExternalId"))));
 
-        Assert.Equal(2, tooShort.Exit);
-        Assert.Contains("--s3-external-id takes the 2 to 1,224 characters", tooShort.Error, StringComparison.Ordinal);
+        // Refused before anything runs, without echoing the value.
+        Assert.Equal((2, 2, 2), (tooShort.Exit, badCharacters.Exit, noRole.Exit));
+        Assert.Contains("--s3-external-id takes 2 to 1,224 of the characters STS accepts", tooShort.Error, StringComparison.Ordinal);
+        Assert.Contains("--s3-external-id takes 2 to 1,224 of the characters STS accepts", badCharacters.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("id with spaces", badCharacters.Error, StringComparison.Ordinal);
+        Assert.Contains("give the role with --s3-role-arn too", noRole.Error, StringComparison.Ordinal);
+        Assert.Equal(3, sts.Requests.Count);
     }
 
     [SkippableFact]

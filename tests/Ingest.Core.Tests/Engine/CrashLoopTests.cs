@@ -105,6 +105,7 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
             await UntilAsync(process, phase, async () => await RecordsAsync(f, id) > records);
             var loadedAtStart = await LoadedAsync(f, id);
             int delay;
+            long seen = 0;
             switch (phase)
             {
                 case Phase.BeforeFirstCommit:
@@ -115,7 +116,7 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                     // A random row of a COPY in flight, counted by the server: a moment inside a file however busy the
                     // machine is (a wall-clock delay let a loaded machine's run finish its last files first).
                     delay = random.Next(1, RowsPerFile * 9 / 10);
-                    await UntilAsync(process, phase, async () => await CopiedAsync(f) >= delay);
+                    await UntilAsync(process, phase, async () => (seen = await CopiedAsync(f)) >= delay);
                     break;
                 case Phase.BetweenCopyAndCommit:
                     // A file's COPY has ended and its COMMIT waits at the gate: a random moment in there. The server
@@ -148,7 +149,7 @@ public sealed class CrashLoopTests(ITestOutputHelper output)
                 Assert.Equal(loadedAtStart, await LoadedAsync(f, id));
             }
 
-            return phase == Phase.MidCopy ? $"killed at row {delay} of a COPY" : $"killed {delay} ms in";
+            return phase == Phase.MidCopy ? $"killed with {seen} rows of a COPY in (aimed at {delay})" : $"killed {delay} ms in";
         }
         finally
         {

@@ -134,7 +134,9 @@ public sealed class SmallFileGroupTests
             {
                 if (Interlocked.Exchange(ref fired, 1) == 0)
                 {
+                    // A lock timeout: were the two files in the group committing now, this would wait on its claim.
                     f.ScalarAsync($"""
+                        SET LOCAL lock_timeout = '10s';
                         INSERT INTO ingest.import_file (batch_id, file_key, state, rows_inserted, rows_invalid, loaded_at)
                         VALUES ('{id}', '{files[5]}', 'loaded', 10, 0, now()), ('{id}', '{files[6]}', 'loaded', 10, 0, now());
                         SELECT 1

@@ -163,6 +163,7 @@ public sealed class DroppingProxy : IAsyncDisposable
             var dropAfter = Volatile.Read(ref _dropAfter);
             if (dropAfter >= 0 && sent + read > dropAfter && Interlocked.CompareExchange(ref _dropAfter, -1, dropAfter) == dropAfter)
             {
+                Interlocked.Add(ref _forwarded, dropAfter - sent);
                 await SendAllAsync(to, buffer.AsMemory(0, (int)(dropAfter - sent)), cancellationToken);
                 if (_beforeDrop is { } beforeDrop)
                 {
