@@ -76,6 +76,35 @@ public sealed class S3RoleImportTests
     }
 
     [SkippableFact]
+    public async Task A_read_of_a_role_batch_tried_again_says_so_in_its_log_named_by_the_worker()
+    {
+        // A batch read as its role has an opener of its own: its retries name the batch themselves.
+        var s3 = await TestS3.GetServerAsync();
+        var bucket = await s3.CreateBucketAsync("qretry");
+        await s3.PutAsync(bucket, "r/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(3_000)));
+        await using var sts = await FakeSts.StartAsync();
+        await using var proxy = DroppingProxy.Start(s3.Endpoint);
+        var host = HostOptions(s3, sts);
+        await using var f = await EngineFixture.CreateAsync(host with { Source = host.Source with { S3 = host.Source.S3 with { Endpoint = proxy.Endpoint } } });
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants("by_role_retry"), EngineFixture.PlantsFormat, [])
+        {
+            S3 = new S3BatchSource { Bucket = bucket, Prefix = "r", Glob = "*.csv", RoleArn = RoleArn },
+        });
+        proxy.DropOnceAfter(100_000); // Mid-object: the listing's answers are far smaller.
+
+        await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "w", Streams = 1, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });
+
+        var batch = await f.Recorder.GetBatchAsync(id);
+        Assert.True(batch.Status == BatchStatus.Finished, batch.Log);
+        Assert.Equal(3_000, batch.InsertCount);
+        Assert.Equal(3_000, await f.ScalarAsync("SELECT count(*) FROM by_role_retry"));
+        Assert.Equal(1, proxy.Dropped);
+        var line = batch.Log!.Split('\n').Single(l => l.Contains($"[w] Retrying s3://{bucket}/r/a.csv", StringComparison.Ordinal));
+        Assert.Contains(" WARN ", line, StringComparison.Ordinal);
+        Assert.All(Sessions(sts, id), s => Assert.Equal((RoleArn, ExternalId), (s["RoleArn"], s["ExternalId"])));
+    }
+
+    [SkippableFact]
     public async Task A_queue_store_made_before_batches_kept_a_role_gains_the_column_in_place()
     {
         var s3 = await TestS3.GetServerAsync();
