@@ -16,6 +16,7 @@ namespace Ingest.Engine;
 /// </remarks>
 internal sealed partial class CpuYielder
 {
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private static readonly Lazy<string?> DefaultNoteFolder = new(FindNoteFolder);
 
     private string? _note;
@@ -134,19 +135,19 @@ internal sealed partial class CpuYielder
         }
 
         if (Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime && Path.IsPathRooted(runtime) && Directory.Exists(runtime)
-            && File.GetUnixFileMode(runtime) == (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute))
+            && File.GetUnixFileMode(runtime) == OwnerOnly)
         {
             return runtime;
         }
 
-        if (Environment.UserName != "root" || !Directory.Exists("/run"))
+        // Root (effective uid 0), asked without a user-name lookup (NSS: nscd's socket, /etc/passwd) on the way to the first row.
+        if (!Environment.IsPrivilegedProcess || !Directory.Exists("/run"))
         {
             return null;
         }
 
         try
         {
-            const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
             var folder = Directory.CreateDirectory("/run/ingest", OwnerOnly).FullName;
             return File.GetUnixFileMode(folder) == OwnerOnly ? folder : null;
         }

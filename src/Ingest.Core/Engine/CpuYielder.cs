@@ -67,14 +67,16 @@ internal sealed partial class CpuYielder(string autogroupPath, string statPath, 
                     {
                         healed = $"; a run killed earlier in this session had left it at {YieldNice}, and it goes back to {before} after this load";
                         _restoreTo = before;
-                        WriteNote(before);
-                        HookExit();
                     }
                     else if (current < YieldNice)
                     {
                         _write(autogroupPath, YieldNice.ToString(CultureInfo.InvariantCulture));
                         _restoreTo = current;
-                        WriteNote(current);
+                    }
+
+                    if (_restoreTo is { } restoreTo)
+                    {
+                        WriteNote(restoreTo);
                         HookExit();
                     }
                 }
