@@ -32,20 +32,35 @@ internal static class Sql
     /// catalogs; a race that still slips through is retried. DDL on every start cost a COMMIT (a WAL flush) before
     /// the first row.
     /// </summary>
-    public static async Task EnsureAsync(NpgsqlDataSource dataSource, int lockKey, string existsSql, string createSql, CancellationToken cancellationToken)
+    public static async Task EnsureAsync(NpgsqlDataSource dataSource, int lockKey, string existsSql, string createSql, CancellationToken cancellationToken) =>
+        await EnsureAsync(dataSource, lockKey, existsSql, createSql, alsoAsk: null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// As above, and asks <paramref name="alsoAsk"/> (a boolean SQL expression: another component's own catalog check)
+    /// in the same query, so a start pays one round trip for both. Returns its answer; false when it was not asked
+    /// (null, or this data source's objects were already known to exist and no query was sent).
+    /// </summary>
+    public static async Task<bool> EnsureAsync(NpgsqlDataSource dataSource, int lockKey, string existsSql, string createSql, string? alsoAsk, CancellationToken cancellationToken)
     {
         var ready = Ready.GetOrCreateValue(dataSource);
         if (ready.ContainsKey(lockKey))
         {
-            return;
+            return false;
         }
 
-        using (var exists = dataSource.CreateCommand(existsSql))
+        var answer = false;
+        using (var exists = dataSource.CreateCommand(alsoAsk is null ? existsSql : $"SELECT ({existsSql}), ({alsoAsk})"))
         {
-            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true)
+            var reader = await exists.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
             {
-                ready[lockKey] = true;
-                return;
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                answer = alsoAsk is not null && reader.GetBoolean(1);
+                if (reader.GetBoolean(0))
+                {
+                    ready[lockKey] = true;
+                    return answer;
+                }
             }
         }
 
@@ -64,6 +79,7 @@ internal static class Sql
             }
         }).ConfigureAwait(false);
         ready[lockKey] = true;
+        return answer;
     }
 
     /// <summary>Runs <paramref name="action"/> again when a concurrent create raced it.</summary>

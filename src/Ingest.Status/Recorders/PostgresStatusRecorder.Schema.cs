@@ -42,6 +42,15 @@ public sealed partial class PostgresStatusRecorder
         CREATE INDEX IF NOT EXISTS import_batch_status_batch_seq ON ingest.import_batch_status (batch_id, seq);
         """;
 
+    /// <summary>
+    /// True when the recorder's tables are there as this version uses them: the check of its schema's fast path, a
+    /// boolean SQL expression the engine asks beside its own catalog check (one round trip for both at a run's start).
+    /// </summary>
+    internal const string SchemaPresentSql = """
+        to_regclass('ingest.import_batch_status') IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ingest.import_batch') AND attname = 'run' AND NOT attisdropped)
+        """;
+
     private readonly SemaphoreSlim _schemaGate = new(1, 1);
     private volatile bool _schemaReady;
 
@@ -81,6 +90,12 @@ public sealed partial class PostgresStatusRecorder
         }
     }
 
+    /// <summary>True when this recorder keeps its tables in the database of <paramref name="dataSource"/> (the same data source).</summary>
+    internal bool Shares(NpgsqlDataSource dataSource) => ReferenceEquals(_dataSource, dataSource);
+
+    /// <summary>Someone sharing the data source asked <see cref="SchemaPresentSql"/> and got true: no need to ask again.</summary>
+    internal void SchemaFound() => _schemaReady = true;
+
     private static bool IsCatalogRace(PostgresException e) => e.SqlState is
         PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable or
         PostgresErrorCodes.DuplicateSchema or PostgresErrorCodes.DuplicateObject;
@@ -91,12 +106,7 @@ public sealed partial class PostgresStatusRecorder
         await using var connectionScope = connection.ConfigureAwait(false);
 
         // Fast path without DDL: a user who may read and write the tables but not create them still works.
-        var check = new NpgsqlCommand(
-            """
-            SELECT to_regclass('ingest.import_batch_status') IS NOT NULL
-               AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ingest.import_batch') AND attname = 'run' AND NOT attisdropped)
-            """,
-            connection);
+        var check = new NpgsqlCommand($"SELECT {SchemaPresentSql}", connection);
         await using (check.ConfigureAwait(false))
         {
             if (await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true)

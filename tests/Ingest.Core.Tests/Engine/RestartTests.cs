@@ -35,6 +35,32 @@ public sealed class RestartTests
     }
 
     [SkippableFact]
+    public async Task A_batch_another_run_created_while_this_one_waited_for_the_lease_is_resumed_not_created_again()
+    {
+        var lines = new ConcurrentQueue<string>();
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { OnLogLine = (_, _, line) => lines.Enqueue(line) });
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(30));
+        var id = Guid.NewGuid();
+
+        // The run reads the batch (not there yet) while another run holds the lease; that run creates the batch and
+        // stops before loading anything.
+        var holder = await HoldLeaseAsync(f, id);
+        var run = f.ImportAsync([file], id);
+        await PostgresFaultTests.WaitUntilAsync(() => Task.FromResult(lines.Any(l => l.Contains("is held by another process", StringComparison.Ordinal))));
+        await f.Recorder.CreateBatchAsync(new NewBatch(id, "plants", null, null));
+        await f.Recorder.AppendStatusAsync(id, BatchStatus.Started, 0, 0, "2026-01-01T00:00:00.000Z INFO Starting batch job (the other run)");
+        await holder.DisposeAsync();
+        var result = await run;
+
+        // Read again under the lease: the batch the other run made, resumed under a run number of its own.
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Contains("(the other run)", result.Log, StringComparison.Ordinal);
+        Assert.Contains("Resuming batch job: 0 of 1 files already loaded, 1 to load", result.Log, StringComparison.Ordinal);
+        Assert.Equal(1, await f.ScalarAsync($"SELECT run FROM ingest.import_batch WHERE id = '{id}'"));
+        Assert.Equal(30, await f.ScalarAsync("SELECT count(*) FROM plants"));
+    }
+
+    [SkippableFact]
     public async Task A_resume_still_held_after_the_wait_is_refused_as_running_elsewhere()
     {
         var lines = new ConcurrentQueue<string>();

@@ -40,7 +40,13 @@ internal static class FileLedger
         """;
 
     public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Sql.EnsureAsync(dataSource, 1, "SELECT to_regclass('ingest.import_file') IS NOT NULL AND to_regclass('ingest.import_chunk') IS NOT NULL", CreateSql, cancellationToken);
+        Sql.EnsureAsync(dataSource, 1, ExistsSql, CreateSql, cancellationToken);
+
+    /// <summary>As <see cref="EnsureAsync(NpgsqlDataSource, CancellationToken)"/>, asking <paramref name="alsoAsk"/> in the same catalog query (see <see cref="Sql"/>).</summary>
+    public static Task<bool> EnsureAsync(NpgsqlDataSource dataSource, string? alsoAsk, CancellationToken cancellationToken) =>
+        Sql.EnsureAsync(dataSource, 1, ExistsSql, CreateSql, alsoAsk, cancellationToken);
+
+    private const string ExistsSql = "SELECT to_regclass('ingest.import_file') IS NOT NULL AND to_regclass('ingest.import_chunk') IS NOT NULL";
 
     /// <summary>
     /// A batch's rows in the table, by the ledger: its loaded files, and the committed chunks of files not loaded whole

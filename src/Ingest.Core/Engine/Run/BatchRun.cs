@@ -56,11 +56,11 @@ internal sealed partial class BatchRun
         _batchId = request.BatchId ?? Guid.NewGuid();
     }
 
-    private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> warnings, BatchRecord? existed, TimeSpan waitedForLease, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
+    private async Task<BatchResult> RunLeasedAsync(IReadOnlyList<string> warnings, BatchRecord? existed, bool readUnderLease, TimeSpan waitedForLease, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
     {
         // Under the lease, the batch's record is read again (created meanwhile by another run?), then the ledger: one
         // after another on the start's session, where side by side they opened a session of their own for one query.
-        var existing = await ExistingUnderLeaseAsync(existed, cancellationToken).ConfigureAwait(false);
+        var existing = await ExistingUnderLeaseAsync(existed, readUnderLease, cancellationToken).ConfigureAwait(false);
         var ledger = await FileLedger.ReadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         BatchIdentity.Check(existing, _request);
         var (sourceWarnings, listed, listingLines) = await ResolveFilesAsync(cancellationToken).ConfigureAwait(false);
