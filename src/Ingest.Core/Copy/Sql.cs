@@ -54,9 +54,9 @@ internal static class Sql
             var reader = await exists.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                answer = alsoAsk is not null && reader.GetBoolean(1);
-                if (reader.GetBoolean(0))
+                var row = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                answer = row && alsoAsk is not null && reader.GetFieldValue<bool?>(1) == true;
+                if (row && reader.GetFieldValue<bool?>(0) == true)
                 {
                     ready[lockKey] = true;
                     return answer;

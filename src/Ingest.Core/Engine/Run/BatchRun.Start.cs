@@ -182,8 +182,9 @@ internal sealed partial class BatchRun
     /// The batch's record under the lease, with the run fenced (<see cref="BeginRunAsync"/>) when the batch exists. A
     /// batch that did not exist when it was read before the lease was granted is read once more; a run number is taken
     /// only if another run created it meanwhile (a new batch's first run is fenced to its number 0 as it creates it).
-    /// Read after the lease was granted, a missing batch stays missing: a run creates its batch under the lease and
-    /// lets the lease go only after its writes have committed.
+    /// Read after the lease was granted, a missing batch is not read again: a run creates its batch only under the
+    /// lease. One made without it since (`ingest submit`, an API host's POST, a killed run's late statement) shows up
+    /// as the create's conflict, and the run then takes it over (<see cref="RunLeasedAsync"/>).
     /// </summary>
     private async Task<BatchRecord?> ExistingUnderLeaseAsync(BatchRecord? existed, bool readUnderLease, CancellationToken cancellationToken)
     {

@@ -60,6 +60,7 @@ internal sealed partial class BatchRun
     {
         // Under the lease, the batch's record is read again (created meanwhile by another run?), then the ledger: one
         // after another on the start's session, where side by side they opened a session of their own for one query.
+        var startWarnings = warnings;
         var existing = await ExistingUnderLeaseAsync(existed, readUnderLease, cancellationToken).ConfigureAwait(false);
         var ledger = await FileLedger.ReadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         BatchIdentity.Check(existing, _request);
@@ -84,7 +85,28 @@ internal sealed partial class BatchRun
 
         if (existing is null)
         {
-            await _recorder.CreateBatchAsync(new NewBatch(_batchId, _request.Dataset.Name, IngestEngine.FormatJson(_request), IngestEngine.SourceJson(_request)), cancellationToken).ConfigureAwait(false);
+            BatchRecord? madeMeanwhile = null;
+            try
+            {
+                await _recorder.CreateBatchAsync(new NewBatch(_batchId, _request.Dataset.Name, IngestEngine.FormatJson(_request), IngestEngine.SourceJson(_request)), cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                // The id exists now: made since it was read by something that does not take the lease (`ingest submit`,
+                // an API host's POST) or by a killed run's last statement landing late. Nothing is queued or written
+                // yet: the run starts over under the lease as a run of the batch that is there (checked, fenced).
+                madeMeanwhile = await _recorder.TryGetBatchAsync(_batchId, cancellationToken).ConfigureAwait(false);
+                if (madeMeanwhile is null)
+                {
+                    throw;
+                }
+            }
+
+            if (madeMeanwhile is not null)
+            {
+                return await RunLeasedAsync(startWarnings, madeMeanwhile, readUnderLease: true, waitedForLease, progress, cancellationToken).ConfigureAwait(false);
+            }
+
             FenceToFirstRun();
             _log.Info("Starting batch job");
         }
