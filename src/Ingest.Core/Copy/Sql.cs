@@ -32,8 +32,8 @@ internal static class Sql
     /// catalogs; a race that still slips through is retried. DDL on every start cost a COMMIT (a WAL flush) before
     /// the first row.
     /// </summary>
-    public static async Task EnsureAsync(NpgsqlDataSource dataSource, int lockKey, string existsSql, string createSql, CancellationToken cancellationToken) =>
-        await EnsureAsync(dataSource, lockKey, existsSql, createSql, alsoAsk: null, cancellationToken).ConfigureAwait(false);
+    public static Task EnsureAsync(NpgsqlDataSource dataSource, int lockKey, string existsSql, string createSql, CancellationToken cancellationToken) =>
+        EnsureAsync(dataSource, lockKey, existsSql, createSql, alsoAsk: null, cancellationToken);
 
     /// <summary>
     /// As above, and asks <paramref name="alsoAsk"/> (a boolean SQL expression: another component's own catalog check)

@@ -228,7 +228,7 @@ internal static class FileLedger
             connection,
             transaction);
         command.Parameters.AddWithValue(batchId);
-        AddKeys(command, fileKeys);
+        AddOneOrMany(command, fileKeys);
         var claimed = new HashSet<string>(StringComparer.Ordinal);
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -253,31 +253,23 @@ internal static class FileLedger
             connection,
             transaction);
         command.Parameters.AddWithValue(batchId);
-        AddKeys(command, fileKeys);
-        if (fileKeys.Length == 1)
-        {
-            command.Parameters.AddWithValue(inserted[0]);
-            command.Parameters.AddWithValue(invalid[0]);
-        }
-        else
-        {
-            command.Parameters.AddWithValue(inserted);
-            command.Parameters.AddWithValue(invalid);
-        }
-
+        AddOneOrMany(command, fileKeys);
+        AddOneOrMany(command, inserted);
+        AddOneOrMany(command, invalid);
         command.ExecuteNonQuery();
     }
 
-    /// <summary>The file keys as the statement chosen for their number takes them: one as text, more as text[].</summary>
-    private static void AddKeys(NpgsqlCommand command, string[] fileKeys)
+    /// <summary>One file's value as a scalar, a group's as an array, as the statement chosen for their number takes them.</summary>
+    private static void AddOneOrMany<T>(NpgsqlCommand command, T[] values)
+        where T : notnull
     {
-        if (fileKeys.Length == 1)
+        if (values.Length == 1)
         {
-            command.Parameters.AddWithValue(fileKeys[0]);
+            command.Parameters.AddWithValue(values[0]);
         }
         else
         {
-            command.Parameters.AddWithValue(fileKeys);
+            command.Parameters.AddWithValue(values);
         }
     }
 

@@ -60,12 +60,11 @@ internal sealed partial class BatchRun
     {
         // Under the lease, the batch's record is read again (created meanwhile by another run?), then the ledger: one
         // after another on the start's session, where side by side they opened a session of their own for one query.
-        var startWarnings = warnings;
         var existing = await ExistingUnderLeaseAsync(existed, readUnderLease, cancellationToken).ConfigureAwait(false);
         var ledger = await FileLedger.ReadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         BatchIdentity.Check(existing, _request);
         var (sourceWarnings, listed, listingLines) = await ResolveFilesAsync(cancellationToken).ConfigureAwait(false);
-        warnings = [.. sourceWarnings, .. warnings];
+        IReadOnlyList<string> allWarnings = [.. sourceWarnings, .. warnings];
 
         var loaded = ledger.Loaded;
         var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
@@ -104,7 +103,7 @@ internal sealed partial class BatchRun
 
             if (madeMeanwhile is not null)
             {
-                return await RunLeasedAsync(startWarnings, madeMeanwhile, readUnderLease: true, waitedForLease, progress, cancellationToken).ConfigureAwait(false);
+                return await RunLeasedAsync(warnings, madeMeanwhile, readUnderLease: true, waitedForLease, progress, cancellationToken).ConfigureAwait(false);
             }
 
             FenceToFirstRun();
@@ -139,7 +138,7 @@ internal sealed partial class BatchRun
             await _recorder.AddSourceUrlsAsync(_batchId, [.. unlisted.Select(f => SourceFile.Recorded(f.Location))], cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var warning in warnings)
+        foreach (var warning in allWarnings)
         {
             _log.Warn(warning);
         }
