@@ -69,12 +69,42 @@ internal static class Loaders
             }
         })));
 
-    public static bool PsqlFound() => FindOnPath("psql") is not null;
+    public static bool PsqlFound() => PsqlPath() is not null;
 
-    private static async Task RunPsqlAsync(BenchDatabase database, IReadOnlyList<string> files)
+    /// <summary>
+    /// The psql program itself. On Debian and Ubuntu <c>psql</c> on the PATH is postgresql-common's Perl wrapper,
+    /// which picks a version and then runs <c>/usr/lib/postgresql/N/bin/psql</c>; starting Perl costs about 40 ms
+    /// per process here, which is the wrapper's, not psql's, so the newest of those binaries is used when the PATH
+    /// one is the wrapper.
+    /// </summary>
+    public static string? PsqlPath()
+    {
+        var onPath = FindOnPath("psql");
+        if (onPath is null || !IsPgWrapper(onPath))
+        {
+            return onPath;
+        }
+
+        const string versions = "/usr/lib/postgresql";
+        var real = Directory.Exists(versions)
+            ? Directory.GetDirectories(versions)
+                .Select(folder => (Version: int.TryParse(Path.GetFileName(folder), out var n) ? n : -1, Psql: Path.Combine(folder, "bin", "psql")))
+                .Where(candidate => candidate.Version >= 0 && File.Exists(candidate.Psql))
+                .OrderByDescending(candidate => candidate.Version)
+                .Select(candidate => candidate.Psql)
+                .FirstOrDefault()
+            : null;
+        return real ?? onPath;
+    }
+
+    private static bool IsPgWrapper(string path) =>
+        new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true) is { } target && target.Name == "pg_wrapper";
+
+    /// <summary>A psql process with the database's connection in its environment and <c>-X -q -v ON_ERROR_STOP=1</c>.</summary>
+    public static ProcessStartInfo PsqlStart(BenchDatabase database)
     {
         var connection = new NpgsqlConnectionStringBuilder(database.ConnectionString);
-        var start = new ProcessStartInfo(FindOnPath("psql") ?? "psql")
+        var start = new ProcessStartInfo(PsqlPath() ?? "psql")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -94,12 +124,16 @@ internal static class Loaders
             start.ArgumentList.Add(argument);
         }
 
-        foreach (var file in files)
-        {
-            start.ArgumentList.Add("-c");
-            start.ArgumentList.Add($"\\copy {database.Table} ({database.ColumnList}) FROM '{file}' WITH (FORMAT csv)");
-        }
+        return start;
+    }
 
+    /// <summary>The <c>\copy</c> of one CSV file into the benchmark's table, as a psql command.</summary>
+    public static string PsqlCopyCommand(BenchDatabase database, string file) =>
+        $"\\copy {database.Table} ({database.ColumnList}) FROM '{file}' WITH (FORMAT csv)";
+
+    /// <summary>Runs psql to its end; a non-zero exit is an exception carrying its output.</summary>
+    public static async Task RunToEndAsync(ProcessStartInfo start)
+    {
         using var process = Process.Start(start) ?? throw new InvalidOperationException("psql did not start");
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEndAsync();
@@ -108,6 +142,18 @@ internal static class Loaders
         {
             throw new InvalidOperationException($"psql exited with {process.ExitCode}: {await error}{await output}");
         }
+    }
+
+    private static async Task RunPsqlAsync(BenchDatabase database, IReadOnlyList<string> files)
+    {
+        var start = PsqlStart(database);
+        foreach (var file in files)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(PsqlCopyCommand(database, file));
+        }
+
+        await RunToEndAsync(start);
     }
 
     private static List<List<string>> Deal(IReadOnlyList<string> files, int hands)

@@ -54,7 +54,7 @@ internal static class MachineInfo
 
     private static string PsqlVersion()
     {
-        var psql = Loaders.FindOnPath("psql");
+        var psql = Loaders.PsqlPath();
         if (psql is null)
         {
             return "not found";
@@ -63,7 +63,7 @@ internal static class MachineInfo
         using var process = Process.Start(new ProcessStartInfo(psql, "--version") { RedirectStandardOutput = true, UseShellExecute = false });
         var text = process?.StandardOutput.ReadToEnd().Trim() ?? "unknown";
         process?.WaitForExit();
-        return text;
+        return $"{text} ({psql})";
     }
 
     /// <summary>The commit measured, and whether src/ had uncommitted changes (then the numbers are of those).</summary>

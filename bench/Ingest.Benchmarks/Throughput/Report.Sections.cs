@@ -23,9 +23,21 @@ internal sealed partial class Report
         text.AppendLine("|---|---:|---:|---:|");
         text.AppendLine(Invariant, $"| `ingest --help` | {fixedCost.HelpMedian.TotalMilliseconds:0} | {fixedCost.Help.Min().TotalMilliseconds:0} | {fixedCost.Help.Max().TotalMilliseconds:0} |");
         text.AppendLine(Invariant, $"| `ingest import`, one file of {ThroughputOptions.FixedCostRows:N0} rows | {fixedCost.ImportMedian.TotalMilliseconds:0} | {fixedCost.Import.Min().TotalMilliseconds:0} | {fixedCost.Import.Max().TotalMilliseconds:0} |");
+        if (fixedCost.PsqlCopy.Count > 0)
+        {
+            text.AppendLine(Invariant, $"| `psql --version` | {fixedCost.PsqlVersionMedian.TotalMilliseconds:0} | {fixedCost.PsqlVersion.Min().TotalMilliseconds:0} | {fixedCost.PsqlVersion.Max().TotalMilliseconds:0} |");
+            text.AppendLine(Invariant, $"| `psql -c '\\copy ...'`, the same file | {fixedCost.PsqlCopyMedian.TotalMilliseconds:0} | {fixedCost.PsqlCopy.Min().TotalMilliseconds:0} | {fixedCost.PsqlCopy.Max().TotalMilliseconds:0} |");
+        }
+
         text.AppendLine();
         var ratio = fixedCost.ImportMedian / fixedCost.HelpMedian;
         text.AppendLine(Invariant, $"import / --help: {ratio:0.00}x (medians); the import takes {(fixedCost.ImportMedian - fixedCost.HelpMedian).TotalMilliseconds:0} ms more than a bare start and exit.");
+        if (fixedCost.PsqlCopy.Count > 0)
+        {
+            var psqlRatio = fixedCost.PsqlCopyMedian / fixedCost.PsqlVersionMedian;
+            text.AppendLine(Invariant, $"psql's `\\copy` / its `--version`: {psqlRatio:0.00}x; it takes {(fixedCost.PsqlCopyMedian - fixedCost.PsqlVersionMedian).TotalMilliseconds:0} ms more than psql's bare start and exit (one session and one COPY, no bookkeeping). `ingest import` / psql's `\\copy`: {fixedCost.ImportMedian / fixedCost.PsqlCopyMedian:0.00}x.");
+        }
+
         return text.ToString();
     }
 
@@ -79,7 +91,7 @@ internal sealed partial class Report
             text.AppendLine();
             text.AppendLine("## Fixed cost of a fresh process");
             text.AppendLine();
-            text.AppendLine(Invariant, $"What a fresh native `ingest` costs around its rows, spawn to exit: `ingest --help` (the process's start and exit alone) and `ingest import` of one file of {ThroughputOptions.FixedCostRows:N0} rows with the CLI's default streams (start, connecting, the schema checks, the batch's records, one file), each on a fresh empty table whose rows are counted after it. {FixedCost.Runs} processes of each, alternated (--help, import, --help, ...), after the warm-up; medians.");
+            text.AppendLine(Invariant, $"What a fresh native `ingest` costs around its rows, spawn to exit: `ingest --help` (the process's start and exit alone) and `ingest import` of one file of {ThroughputOptions.FixedCostRows:N0} rows with the CLI's default streams (start, connecting, the schema checks, the batch's records, one file), each on a fresh empty table whose rows are counted after it. Beside them, for scale, psql (the binary itself, not Debian's Perl wrapper; see Machine): `psql --version` and one `\\copy` of the same file into a fresh empty table, which is one session and one COPY with no checks and no records. {FixedCost.Runs} processes of each, alternated (--help, import, psql --version, psql \\copy, --help, ...), after the warm-up; medians.");
             text.AppendLine();
             text.Append(FixedCostTable());
         }
