@@ -66,7 +66,10 @@ internal sealed class CsvRecordReader : IDisposable
             CommentHandler = RefuseComment,
             CsvStyle = CsvStyle.Standard,
             BufferSize = Math.Min(options.BufferChars, options.MaxRecordChars),
-            MaxBufferSize = options.MaxRecordChars,
+            // Sylvan's bound keeps memory in check; the cap itself is checked on each record in Read, since
+            // Sylvan counts the line end in its buffer and reads as far as the pooled buffer reaches, which
+            // is rounded up to a power of two.
+            MaxBufferSize = options.MaxRecordChars + LineEndRoom,
             OwnsReader = false,
         };
 
@@ -138,6 +141,11 @@ internal sealed class CsvRecordReader : IDisposable
 
             Line = _nextLine;
             var raw = _csv.GetRawRecordSpan();
+            if (raw.Length > _options.MaxRecordChars && WithoutLineEnd(raw).Length > _options.MaxRecordChars)
+            {
+                throw new FileErrorException(_fileKey, _nextLine, OverCap);
+            }
+
             _nextLine += Math.Max(1, raw.Count('\n'));
             _nextRecordChar += raw.Length;
             if (_headersLeft > 0)
@@ -157,6 +165,23 @@ internal sealed class CsvRecordReader : IDisposable
         }
     }
 
+    /// <summary>Room in Sylvan's buffer for a record of the cap's length and its line end (CR LF).</summary>
+    private const int LineEndRoom = 2;
+
+    private string OverCap => string.Create(CultureInfo.InvariantCulture,
+        $"a record is longer than the record size cap of {_options.MaxRecordChars} characters (raise the cap if the file is right)");
+
+    /// <summary>A raw record without the line end that closed it (LF, CR LF or CR; none at the end of the text).</summary>
+    private static ReadOnlySpan<char> WithoutLineEnd(ReadOnlySpan<char> raw)
+    {
+        if (raw.EndsWith('\n'))
+        {
+            raw = raw[..^1];
+        }
+
+        return raw.EndsWith('\r') ? raw[..^1] : raw;
+    }
+
     private Exception Translate(Exception ex)
     {
         var inner = ex is AggregateException { InnerException: { } single } ? single : ex;
@@ -164,8 +189,7 @@ internal sealed class CsvRecordReader : IDisposable
         {
             FileErrorException or OperationCanceledException => inner,
             CommentLineException => new FileErrorException(_fileKey, _nextLine, NoncharacterLine),
-            CsvRecordTooLargeException => new FileErrorException(_fileKey, _nextLine,
-                $"a record is longer than the record size cap of {_options.MaxRecordChars} characters (raise the cap if the file is right)", inner),
+            CsvRecordTooLargeException => new FileErrorException(_fileKey, _nextLine, OverCap, inner),
             CsvInvalidCharacterException invalid when invalid.Message.Contains("without a closing quote", StringComparison.Ordinal) =>
                 UnclosedQuote(invalid),
             CsvInvalidCharacterException invalid when invalid.Message.Contains("after a closing quote", StringComparison.Ordinal) =>

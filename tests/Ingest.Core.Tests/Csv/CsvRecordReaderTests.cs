@@ -105,14 +105,38 @@ public sealed class CsvRecordReaderTests : IDisposable
             records);
     }
 
+    [Theory]
+    [InlineData(1024, "\n")]
+    [InlineData(1500, "\n")] // not a power of two: the pooled buffer is 2048 chars
+    [InlineData(5000, "\r\n")]
+    [InlineData(70_000, "\n")] // above the 64K first buffer: Sylvan grows it
+    [InlineData(70_000, "\r\n")]
+    [InlineData(5000, "")] // the file's last record, without a line end
+    [InlineData(1 << 20, "\n")] // the default cap
+    public async Task The_record_size_cap_is_exact_a_record_of_the_caps_length_passes_and_one_char_more_is_a_file_error(int cap, string lineEnd)
+    {
+        // A two-line quoted value: the cap counts a record's characters, quotes and inner line ends included,
+        // and not the line end that closes it.
+        static string Record(int length) => "a,\"b\nc\"," + new string('x', length - 8);
+        var after = lineEnd.Length == 0 ? string.Empty : "3,4\n";
+
+        var atCap = await ReadRecordsAsync($"1,2\n{Record(cap)}{lineEnd}{after}", maxRecordChars: cap);
+        var overCap = await ReadToErrorAsync($"1,2\n{Record(cap + 1)}{lineEnd}{after}", maxRecordChars: cap);
+
+        Assert.Equal(lineEnd.Length == 0 ? [1L, 2L] : [1L, 2L, 4L], atCap.Select(record => record.Line));
+        Assert.Equal(["a", "b\nc", new string('x', cap - 8)], atCap[1].Fields.Split('|'));
+        Assert.Equal(2, overCap.Line);
+        Assert.Equal($"a record is longer than the record size cap of {cap} characters (raise the cap if the file is right)", overCap.Reason);
+    }
+
     private static string AfterQuote(int column, string found) =>
         $"malformed CSV: characters after a closing quote in column {column} ({found}): a quoted value must end at a comma or the end of the line";
 
     /// <summary>Reads every record both ways; both must stop with the same file error, which is returned.</summary>
-    private async Task<FileErrorException> ReadToErrorAsync(string csv, int bufferChars = 64 * 1024, int headerLines = 0)
+    private async Task<FileErrorException> ReadToErrorAsync(string csv, int bufferChars = 64 * 1024, int headerLines = 0, int maxRecordChars = 1 << 20)
     {
         var bytes = Encoding.UTF8.GetBytes(csv);
-        var options = new CsvReadOptions(headerLines, 1 << 20, bufferChars);
+        var options = new CsvReadOptions(headerLines, maxRecordChars, bufferChars);
 
         // The error may come from the constructor, which reads the first record.
         var fromStream = Assert.Throws<FileErrorException>(() =>
@@ -137,10 +161,10 @@ public sealed class CsvRecordReaderTests : IDisposable
     }
 
     /// <summary>Reads every record both ways; both must give the same records (line, fields joined by '|').</summary>
-    private async Task<List<(long Line, string Fields)>> ReadRecordsAsync(string csv)
+    private async Task<List<(long Line, string Fields)>> ReadRecordsAsync(string csv, int maxRecordChars = 1 << 20)
     {
         var bytes = Encoding.UTF8.GetBytes(csv);
-        var options = new CsvReadOptions(0, 1 << 20);
+        var options = new CsvReadOptions(0, maxRecordChars);
 
         using var pumped = new CsvRecordReader(new MemoryStream(bytes), "t.csv", options, null, CancellationToken.None);
         var fromStream = Records(pumped);
