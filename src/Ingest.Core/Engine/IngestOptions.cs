@@ -23,8 +23,9 @@ public sealed record IngestOptions
     /// <summary>
     /// Whether a local file larger than its share of <see cref="Streams"/> (an uncompressed one, at least 8 MiB) is cut
     /// on record boundaries into chunks that load side by side, each in a transaction of its own with its own ledger
-    /// row (<c>ingest.import_chunk</c>); the file's own ledger row is written with its last chunk. Default true: one
-    /// big file then loads on every stream. False loads every file in one transaction.
+    /// row (<c>ingest.import_chunk</c>), committed together once every chunk has copied, so an abort or a file error
+    /// while they copy leaves none of the file; the file's own ledger row is written with its last chunk. Default
+    /// true: one big file then loads on every stream. False loads every file in one transaction.
     /// </summary>
     public bool SplitLargeFiles { get; init; } = true;
 

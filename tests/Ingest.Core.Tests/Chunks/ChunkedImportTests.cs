@@ -34,20 +34,25 @@ public sealed class ChunkedImportTests
     }
 
     [SkippableFact]
-    public async Task An_abort_mid_file_keeps_whole_chunks_only_and_a_resume_loads_just_the_missing_chunk()
+    public async Task An_abort_while_the_last_chunk_copies_rolls_back_every_chunk_of_the_file_and_a_resume_loads_it_once()
     {
         using var held = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
+        var copied = 0;
         var id = Guid.NewGuid();
         await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });
         var (path, valid, _) = WriteBigFile(f, "abort.csv", records: 150_000, badEvery: 0);
 
-        // The third chunk is held just before its COMMIT while the abort comes; the other two commit.
+        // Chunks 1 and 2 copy their rows and wait for chunk 3, which is held after its copy while the abort comes.
         f.Engine.Hooks = new LoadHooks
         {
             BeforeCommit = name =>
             {
-                if (name.EndsWith("(chunk 3 of 3)", StringComparison.Ordinal) && !release.IsSet)
+                if (!name.EndsWith("(chunk 3 of 3)", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref copied);
+                }
+                else if (!release.IsSet)
                 {
                     held.Set();
                     release.Wait(TimeSpan.FromSeconds(60));
@@ -55,16 +60,58 @@ public sealed class ChunkedImportTests
             },
         };
         var run = f.ImportAsync([path], id);
-        await PostgresFaultTests.WaitUntilAsync(async () => held.IsSet
-            && await f.ScalarAsync($"SELECT count(*) FROM ingest.import_chunk WHERE batch_id = '{id}' AND state = 'loaded'") == 2);
+        await PostgresFaultTests.WaitUntilAsync(() => Task.FromResult(held.IsSet && Volatile.Read(ref copied) == 2));
         await f.Recorder.RequestAbortAsync(id); // As another process would; the run sees it at its next poll.
         await PostgresFaultTests.WaitUntilAsync(async () => (await f.Recorder.GetBatchAsync(id)).Log?.Contains("Received abort instruction", StringComparison.Ordinal) == true);
         release.Set();
         var aborted = await run;
 
-        var kept = await f.ScalarAsync("SELECT count(*) FROM plants");
         Assert.Equal(BatchStatus.Aborted, aborted.Status);
-        Assert.Equal(kept, aborted.InsertCount);
+        Assert.Equal(0, aborted.InsertCount);
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(0, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_chunk WHERE batch_id = '{id}' AND state = 'loaded'"));
+        Assert.Equal(0, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}'"));
+        Assert.DoesNotContain("INFO Loaded " + path, aborted.Log, StringComparison.Ordinal);
+
+        f.Engine.Hooks = LoadHooks.None;
+        var resumed = await f.ImportAsync([path], id);
+
+        Assert.Equal(BatchStatus.Finished, resumed.Status);
+        Assert.Equal(valid, resumed.InsertCount);
+        Assert.Equal(valid, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(valid, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.DoesNotContain($"Resuming {path}", resumed.Log, StringComparison.Ordinal);
+        // The log holds both runs: every chunk was read by both.
+        Assert.Equal(2, Count(resumed.Log!, $"Reading file {path} (chunk 1 of 3)"));
+        Assert.Equal(2, Count(resumed.Log!, $"Reading file {path} (chunk 3 of 3)"));
+        Assert.Equal(1, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded' AND rows_inserted = {valid}"));
+    }
+
+    [SkippableFact]
+    public async Task Chunks_left_half_committed_as_by_a_crash_between_their_commits_are_resumed_by_loading_just_the_missing_chunk()
+    {
+        var id = Guid.NewGuid();
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });
+        var (path, valid, _) = WriteBigFile(f, "crash.csv", records: 150_000, badEvery: 0);
+
+        // All three chunks have copied; chunk 3 then fails before its commit, as if the process died between the
+        // chunks' commits. The others commit: they no longer stop for anything.
+        f.Engine.Hooks = new LoadHooks
+        {
+            ChunksCopied = name =>
+            {
+                if (name.EndsWith("(chunk 3 of 3)", StringComparison.Ordinal))
+                {
+                    throw new FileErrorException(path, "the test's stand-in for a crash between the chunks' commits");
+                }
+            },
+        };
+        var failed = await f.ImportAsync([path], id);
+
+        var kept = await f.ScalarAsync("SELECT count(*) FROM plants");
+        Assert.Equal(BatchStatus.Error, failed.Status);
+        Assert.Equal(kept, failed.InsertCount);
+        Assert.Equal(2, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_chunk WHERE batch_id = '{id}' AND state = 'loaded'"));
         Assert.Equal(kept, await f.ScalarAsync($"SELECT sum(rows_inserted) FROM ingest.import_chunk WHERE batch_id = '{id}' AND state = 'loaded'"));
         Assert.InRange(kept, 1, valid - 1);
         Assert.Equal(0, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}'"));
@@ -85,7 +132,7 @@ public sealed class ChunkedImportTests
     }
 
     [SkippableFact]
-    public async Task A_file_error_in_a_chunk_ends_the_batch_naming_the_files_line_and_leaves_whole_chunks_only()
+    public async Task A_file_error_in_a_chunk_ends_the_batch_naming_the_files_line_and_rolls_back_every_chunk_of_the_file()
     {
         await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });
         var (path, _, _) = WriteBigFile(f, "broken.csv", records: 150_000, badEvery: 0);
@@ -96,8 +143,9 @@ public sealed class ChunkedImportTests
 
         Assert.Equal(BatchStatus.Error, result.Status);
         Assert.StartsWith($"{path} line {lines + 1}: unterminated quoted field", result.Error, StringComparison.Ordinal);
-        Assert.Equal(await f.ScalarAsync("SELECT count(*) FROM plants"), result.InsertCount);
-        Assert.Equal(result.InsertCount, await f.ScalarAsync($"SELECT coalesce(sum(rows_inserted), 0) FROM ingest.import_chunk WHERE batch_id = '{result.BatchId}' AND state = 'loaded'"));
+        Assert.Equal(0, result.InsertCount);
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(0, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_chunk WHERE batch_id = '{result.BatchId}' AND state = 'loaded'"));
         Assert.Equal(0, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{result.BatchId}'"));
     }
 

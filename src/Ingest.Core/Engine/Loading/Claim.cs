@@ -10,6 +10,9 @@ internal sealed record Claim(SourceFile File, Chunks.Chunk? Chunk = null)
     /// <summary>Invalid rows of the file logged so far, shared by its chunks: the log's cap is per file.</summary>
     public RowErrorCount Logged { get; init; } = new();
 
+    /// <summary>Where a chunk waits for the file's other chunks before it commits (shared by them); null for a whole file.</summary>
+    public Chunks.ChunkGate? Gate { get; init; }
+
     /// <summary>
     /// Whole small files loaded together, in one transaction and one COPY (each with its own ledger row): a file of a few
     /// thousand rows costs more in round trips and a COMMIT than in rows. Null for one file or a chunk.

@@ -50,7 +50,7 @@ internal static class FileLedger
 
     /// <summary>
     /// A batch's rows in the table, by the ledger: its loaded files, and the committed chunks of files not loaded whole
-    /// yet (an abort or a file error leaves whole chunks only, and their rows are in the table).
+    /// yet (a crash between the chunks' commits leaves whole chunks only, and their rows are in the table).
     /// </summary>
     public static async Task<(long Inserted, long Invalid)> TotalsAsync(NpgsqlDataSource dataSource, Guid batchId, CancellationToken cancellationToken)
     {

@@ -98,6 +98,13 @@ internal sealed partial class FileLoad(ILoadSite site, Claim claim, LoadPolicy p
             var (inserted, invalid) = site.Copier.Copy(connection, file, chunk, tracked.Observer, token);
             hooks.BeforeCommit?.Invoke(claim.Name);
             token.ThrowIfCancellationRequested(); // Stopped (an abort, another file's error) while it copied: it rolls back.
+            if (chunk is not null && claim.Gate is { } gate)
+            {
+                // The file's chunks commit only once all of them have copied: stopped before that, every one rolls back.
+                gate.Wait(chunk.Index, token);
+                hooks.ChunksCopied?.Invoke(claim.Name);
+            }
+
             var fileLoaded = chunk is null || FileLedger.MarkChunkLoaded(connection, transaction, site.BatchId, file.Key, chunk, inserted, invalid);
             if (chunk is null)
             {

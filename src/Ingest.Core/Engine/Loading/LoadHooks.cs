@@ -13,6 +13,9 @@ internal sealed class LoadHooks
     /// <summary>Runs when a piece has copied its rows, before its ledger row and COMMIT, with its name (the file's key, and its chunk when it has one): a test holds a commit here.</summary>
     public Action<string>? BeforeCommit { get; init; }
 
+    /// <summary>Runs when every chunk of a file has copied, before this chunk's ledger row and COMMIT, with its name: a test fails a chunk here as a crash between the chunks' commits would.</summary>
+    public Action<string>? ChunksCopied { get; init; }
+
     /// <summary>Runs right after a file's COMMIT succeeded, with its key; throwing here is a COMMIT whose answer was lost.</summary>
     public Action<string>? AfterCommit { get; init; }
 

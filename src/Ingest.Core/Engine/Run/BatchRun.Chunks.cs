@@ -12,6 +12,13 @@ internal sealed partial class BatchRun
     /// <summary>A local file is small enough to load in a group with others up to this size (see <see cref="IngestOptions.GroupSmallFiles"/>).</summary>
     internal const long SmallFileBytes = 1024 * 1024;
 
+    /// <summary>
+    /// How many chunks a file may be cut into: no more than the streams, and no more than the pool's connections
+    /// leave for them beside the run's lease and control sessions, since a file's chunks wait for each other, each on
+    /// its own connection, before they commit (<see cref="ChunkGate"/>).
+    /// </summary>
+    private int MaxChunks => Math.Min(_options.Streams, new Npgsql.NpgsqlConnectionStringBuilder(_dataSource.ConnectionString).MaxPoolSize - 2);
+
     private const int GroupMaxFiles = 64;
     private const long GroupMaxBytes = 4L * 1024 * 1024;
 
@@ -37,13 +44,14 @@ internal sealed partial class BatchRun
 
             var size = sizes[file.Key];
             var count = size >= MinSplitBytes && _options.SplitLargeFiles && size > share + (share / 4)
-                ? (int)Math.Min(_options.Streams, (size + share - 1) / share)
+                ? (int)Math.Min(MaxChunks, (size + share - 1) / share)
                 : 1;
             if (count > 1 && ChunkPlanner.Plan(file.LocalPath, count) is { } chunks)
             {
-                _log.Info($"Splitting {file.Key} ({size / 1048576.0:0} MiB) into {chunks.Count} chunks on record boundaries, each loaded in a transaction of its own");
+                _log.Info($"Splitting {file.Key} ({size / 1048576.0:0} MiB) into {chunks.Count} chunks on record boundaries, loaded side by side and committed together once all have copied");
                 var logged = new RowErrorCount();
-                pieces.AddRange(chunks.Select(chunk => new Claim(file, chunk) { Logged = logged }));
+                var gate = new ChunkGate(chunks.Count);
+                pieces.AddRange(chunks.Select(chunk => new Claim(file, chunk) { Logged = logged, Gate = gate }));
             }
             else
             {
@@ -131,7 +139,9 @@ internal sealed partial class BatchRun
         _log.Info($"Resuming {file.Key}: {done.Count} of its {plan.Count} chunks are loaded; loading the rest");
         var logged = new RowErrorCount();
         var loaded = done.Select(d => d.Index).ToHashSet();
-        return plan.Where(chunk => !loaded.Contains(chunk.Index)).Select(chunk => new Claim(file, chunk) { Logged = logged });
+        var missing = plan.Where(chunk => !loaded.Contains(chunk.Index)).ToList();
+        var gate = new ChunkGate(missing.Count);
+        return missing.Select(chunk => new Claim(file, chunk) { Logged = logged, Gate = gate });
     }
 
     // The size of a file that could be cut or grouped (an uncompressed local file), else 0: its length is known and says
