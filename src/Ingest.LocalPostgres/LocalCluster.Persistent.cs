@@ -35,7 +35,7 @@ internal sealed partial class LocalCluster
                 Directory.Delete(cluster.DataDirectory, recursive: true);
             }
 
-            await cluster.InitializeAsync(durable: true, cancellationToken).ConfigureAwait(false);
+            await cluster.InitializeAsync(durable: true, cancellationToken, withPassword: true).ConfigureAwait(false);
             await cluster.WriteSettingsAsync(FreePort.Prefer(preferredPort), [], cancellationToken).ConfigureAwait(false);
         }
         else if (!cluster.TryReadPort())
@@ -56,8 +56,49 @@ internal sealed partial class LocalCluster
         }
 
         await ServerReadiness.WaitAsync(cluster.ConnectionString("postgres"), cancellationToken).ConfigureAwait(false);
+        await cluster.RequirePasswordAsync(cancellationToken).ConfigureAwait(false);
         await ServerReadiness.EnsureDatabaseAsync(cluster.ConnectionString("postgres"), PostgresServer.EmbeddedDatabase, cancellationToken)
             .ConfigureAwait(false);
         return cluster;
     }
+
+    /// <summary>
+    /// Makes a cluster that trusted every loopback connection (made by an earlier version) ask for a password: the
+    /// superuser gets a random one, kept in <see cref="PasswordFile"/>, and pg_hba.conf's trust lines become SCRAM,
+    /// reloaded at once. Each step is checked on every start, so one cut short by a crash is finished by the next.
+    /// </summary>
+    private async Task RequirePasswordAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(PasswordFile))
+        {
+            var password = NewPassword();
+            var connection = new Npgsql.NpgsqlConnection(ConnectionString("postgres"));
+            await using (connection.ConfigureAwait(false))
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                using var command = new Npgsql.NpgsqlCommand($"ALTER ROLE postgres PASSWORD '{password}'", connection); // URL-safe base64: nothing to escape
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await WritePrivateAsync(PasswordFile, password, cancellationToken).ConfigureAwait(false);
+        }
+
+        var hba = Path.Combine(DataDirectory, "pg_hba.conf");
+        var rules = await File.ReadAllTextAsync(hba, cancellationToken).ConfigureAwait(false);
+        var required = TrustRule().Replace(rules, "$1 scram-sha-256");
+        if (required != rules)
+        {
+            await File.WriteAllTextAsync(hba, required, cancellationToken).ConfigureAwait(false);
+            var connection = new Npgsql.NpgsqlConnection(ConnectionString("postgres"));
+            await using (connection.ConfigureAwait(false))
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                using var reload = new Npgsql.NpgsqlCommand("SELECT pg_reload_conf()", connection);
+                await reload.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?!\s*#)(.*\S)[ \t]+trust[ \t]*$", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex TrustRule();
 }

@@ -36,21 +36,66 @@ internal sealed partial class LocalCluster
     /// <summary>True once initdb has completed here.</summary>
     public bool IsInitialized => File.Exists(Path.Combine(DataDirectory, "PG_VERSION"));
 
-    /// <summary>Trust authentication on loopback only: no password exists to leak.</summary>
-    public string ConnectionString(string database) =>
-        $"Host=127.0.0.1;Port={Port.ToString(CultureInfo.InvariantCulture)};Username=postgres;Database={database}";
+    /// <summary>
+    /// The file holding the superuser's password of a cluster made with one (the persistent cluster): readable by
+    /// this user alone, in the cluster's folder, never printed.
+    /// </summary>
+    public string PasswordFile => Path.Combine(RootDirectory, "password");
 
-    /// <summary>Runs initdb; its stderr is in the exception when it fails.</summary>
-    public async Task InitializeAsync(bool durable, CancellationToken cancellationToken)
+    /// <summary>
+    /// On loopback only. With a password where the cluster has one (the persistent cluster: anyone on the machine can
+    /// reach 127.0.0.1, and a superuser session can run programs as the server's OS user); trust for a throwaway
+    /// test cluster, which lives as long as a test run.
+    /// </summary>
+    public string ConnectionString(string database)
     {
-        var arguments = new List<string> { "-D", DataDirectory, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C" };
+        var text = $"Host=127.0.0.1;Port={Port.ToString(CultureInfo.InvariantCulture)};Username=postgres;Database={database}";
+        return ReadPassword() is { } password ? $"{text};Password={password}" : text;
+    }
+
+    /// <summary>
+    /// Runs initdb; its stderr is in the exception when it fails. <paramref name="withPassword"/>: the superuser gets a
+    /// random password, kept in <see cref="PasswordFile"/>, and every connection must give it (SCRAM); else trust.
+    /// </summary>
+    public async Task InitializeAsync(bool durable, CancellationToken cancellationToken, bool withPassword = false)
+    {
+        var arguments = new List<string> { "-D", DataDirectory, "-U", "postgres", "-E", "UTF8", "--locale=C" };
+        string? initdbPasswordFile = null;
+        if (withPassword)
+        {
+            var password = NewPassword();
+            await WritePrivateAsync(PasswordFile, password, cancellationToken).ConfigureAwait(false);
+
+            // initdb reads its own copy, which it can read as the postgres user when this process is root.
+            initdbPasswordFile = Path.Combine(RootDirectory, "initdb.pw");
+            await WritePrivateAsync(initdbPasswordFile, password, cancellationToken).ConfigureAwait(false);
+            await FileOwnership.GiveToPostgresAsync(initdbPasswordFile, cancellationToken).ConfigureAwait(false);
+            arguments.AddRange(["-A", "scram-sha-256", "--pwfile", initdbPasswordFile]);
+        }
+        else
+        {
+            arguments.AddRange(["-A", "trust"]);
+        }
+
         if (!durable)
         {
             arguments.Add("--no-sync");
         }
 
-        var result = await ProcessRunner.RunPostgresToolAsync(Tool("initdb"), arguments, RootDirectory, ToolTimeout, cancellationToken)
-            .ConfigureAwait(false);
+        ProcessResult result;
+        try
+        {
+            result = await ProcessRunner.RunPostgresToolAsync(Tool("initdb"), arguments, RootDirectory, ToolTimeout, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            if (initdbPasswordFile is not null)
+            {
+                File.Delete(initdbPasswordFile);
+            }
+        }
+
         if (!result.Succeeded)
         {
             throw new InvalidOperationException(
@@ -104,6 +149,35 @@ internal sealed partial class LocalCluster
     private static partial Regex PortSetting();
 
     private string Tool(string name) => Path.Combine(_binDirectory, name);
+
+    private string? ReadPassword() => File.Exists(PasswordFile) ? File.ReadAllText(PasswordFile).Trim() : null;
+
+    /// <summary>32 random bytes as URL-safe base64: nothing a connection string or SQL literal must escape.</summary>
+    private static string NewPassword() =>
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>Writes a file only its owner can read or write (created so, never readable by others for a moment).</summary>
+    private static async Task WritePrivateAsync(string path, string text, CancellationToken cancellationToken)
+    {
+        // (Windows: the user's own profile folder is private already.)
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = ownerOnly;
+        }
+
+        var stream = new FileStream(path, options);
+        await using (stream.ConfigureAwait(false))
+        {
+            await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, ownerOnly); // An older file keeps its mode on Create.
+        }
+    }
 
     private static string AsUser() => ProcessRunner.RunAsPostgresUser ? " (run as the postgres user, because this process is root)" : string.Empty;
 }

@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace Ingest.LocalPostgres.Tests;
 
 /// <summary>The persistent cluster of the sample hosts, in a folder of its own under /tmp (never the real one).</summary>
@@ -95,5 +97,49 @@ public sealed class EmbeddedServerTests : IAsyncLifetime
 
         await using var second = await PostgresServer.StartEmbeddedAsync(Options, default);
         Assert.Equal(1, await Sql.ScalarAsync(second.ConnectionString, "SELECT 1"));
+    }
+
+    [SkippableFact]
+    public async Task The_cluster_asks_every_connection_for_its_superusers_password_which_only_this_user_can_read()
+    {
+        Skip.If(PostgresBinaries.FindBinDirectory() is null, "PostgreSQL's binaries are not installed.");
+        Skip.If(OperatingSystem.IsWindows(), "File modes are Unix's.");
+
+        await using var server = await PostgresServer.StartEmbeddedAsync(Options, default);
+
+        var withoutPassword = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Password = null, Pooling = false }.ConnectionString;
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => Sql.ScalarAsync(withoutPassword, "SELECT 1"));
+        var wrongPassword = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Password = "guess", Pooling = false }.ConnectionString;
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => Sql.ScalarAsync(wrongPassword, "SELECT 1"));
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, refused.SqlState);
+        Assert.Equal(1, await Sql.ScalarAsync(server.ConnectionString, "SELECT 1"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(server.Cluster!.PasswordFile));
+        Assert.Equal(new NpgsqlConnectionStringBuilder(server.ConnectionString).Password, (await File.ReadAllTextAsync(server.Cluster!.PasswordFile)).Trim());
+        Assert.False(File.Exists(Path.Combine(_root, "initdb.pw")));
+    }
+
+    [SkippableFact]
+    public async Task A_cluster_made_trusting_every_local_connection_is_given_a_password_at_its_next_start_and_keeps_its_data()
+    {
+        var bin = PostgresBinaries.FindBinDirectory();
+        Skip.If(bin is null, "PostgreSQL's binaries are not installed.");
+
+        // As an earlier version made it: trust on loopback, no password.
+        Directory.CreateDirectory(_root);
+        await FileOwnership.GiveToPostgresAsync(_root, default);
+        var old = new LocalCluster(bin, _root);
+        await old.InitializeAsync(durable: false, default);
+        await old.WriteSettingsAsync(FreePort.Any(), [], default);
+        await old.StartAsync(default);
+        var trusting = old.ConnectionString("postgres");
+        await Sql.ExecuteAsync(trusting, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)");
+        NpgsqlConnection.ClearAllPools();
+
+        await using var server = await PostgresServer.StartEmbeddedAsync(Options, default);
+
+        Assert.True(File.Exists(server.Cluster!.PasswordFile));
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => Sql.ScalarAsync(new NpgsqlConnectionStringBuilder(trusting) { Pooling = false }.ConnectionString, "SELECT 1"));
+        Assert.Equal(7, await Sql.ScalarAsync(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres" }.ConnectionString, "SELECT v FROM kept"));
+        Assert.DoesNotMatch(@"(?m)^[^#\n]*\btrust\s*$", await File.ReadAllTextAsync(Path.Combine(server.Cluster.DataDirectory, "pg_hba.conf")));
     }
 }
