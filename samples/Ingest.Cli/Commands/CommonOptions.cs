@@ -65,12 +65,29 @@ internal static class CommonOptions
         Description = "Print the outcome as JSON on standard output (batch id, status, counts, first invalid rows).",
     };
 
-    public static Argument<string[]> Sources() => new("sources")
+    public static Argument<string[]> Sources()
     {
-        Description = "CSV files: http(s) URLs, file:// URLs, local paths, s3://bucket/key objects and s3://bucket/prefix/**/*.csv.gz patterns "
-            + "(listed once, when the batch first starts; * stays within a folder, ** spans folders). .gz and .zst are decompressed.",
-        Arity = ArgumentArity.OneOrMore,
-    };
+        var sources = new Argument<string[]>("sources")
+        {
+            Description = "CSV files: http(s) URLs, file:// URLs, local paths, s3://bucket/key objects and s3://bucket/prefix/**/*.csv.gz patterns "
+                + "(listed once, when the batch first starts; * stays within a folder, ** spans folders). .gz and .zst are decompressed.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+
+        // A mistyped option (--stream for --streams) would otherwise be taken for a file, and the batch would be made
+        // with it, to fail on it: it is bad usage, said before anything starts. A file named so is still ./-name.
+        sources.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (token.Value.Length > 1 && token.Value[0] == '-')
+                {
+                    result.AddError($"unknown option '{token.Value}' (see --help; a file whose name starts with '-' is given as ./{token.Value})");
+                }
+            }
+        });
+        return sources;
+    }
 
     public static Option<string?> S3Endpoint() => new("--s3-endpoint")
     {

@@ -206,6 +206,23 @@ public sealed class CliTests
         Assert.DoesNotContain("(Parameter", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("import", "--bogusflag")]
+    [InlineData("import", "--stream")] // a typo of --streams, followed by its value
+    [InlineData("dry-run", "-x")]
+    [InlineData("submit", "--stream")]
+    public async Task An_unknown_option_among_the_files_is_bad_usage_before_anything_starts_not_a_file_that_fails(string command, string option)
+    {
+        // A closed port: had the command got as far as the database, it would fail there (exit 1), not here.
+        var (exit, stdout, stderr) = await RunAsync(
+            command, "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat,
+            "--connection", Infrastructure.ClosedPort.ConnectionString(), option, "2", "a.csv");
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"unknown option '{option}'", stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, stdout);
+    }
+
     [Fact]
     public async Task Import_json_with_the_database_out_of_reach_still_prints_an_outcome_to_parse()
     {
