@@ -179,9 +179,15 @@ internal sealed partial class GuardedDecompressionStream : ReadOnlyStream
             ? _compressed.RawBytesRead == 0
                 ? "not a gzip stream: the file is empty (a .gz file or a gzip-encoded response holds at least a gzip header)"
                 : "not a gzip stream: it does not start with the gzip header (bytes 1f 8b); is it a plain file named .gz?"
-            : inner is null
-                ? "broken gzip stream: it does not end where its last member ends (cut short, or bytes after it)"
-                : $"broken gzip stream: {Redactor.RedactText(inner.Message)}",
+            : inner switch
+            {
+                null => "broken gzip stream: it does not end where its last member ends (cut short, or bytes after it)",
+
+                // zlib's data error reaches .NET as "...compressed using an unsupported compression method", which
+                // sends the reader the wrong way: it is a bad deflate block, or a CRC or length that does not match.
+                InvalidDataException => "broken gzip stream: its data is corrupt (a damaged file: the compressed data, or the checksum or length at its end, does not match)",
+                _ => $"broken gzip stream: {Redactor.RedactText(inner.Message)}",
+            },
         inner);
 
     protected override void Dispose(bool disposing)

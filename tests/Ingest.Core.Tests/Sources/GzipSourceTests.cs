@@ -131,6 +131,23 @@ public sealed class GzipSourceTests
         Assert.Contains("broken gzip stream", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(8)] // the first byte of the trailer's CRC-32
+    [InlineData(4)] // the first byte of the trailer's length
+    public async Task A_gzip_whose_checksum_or_length_does_not_match_is_called_corrupt_not_an_unsupported_method(int fromEnd)
+    {
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var gzip = LoopbackHttpServer.Gzip(CsvBytes());
+        gzip[^fromEnd] ^= 0x5A;
+        server.AddFile("/a.csv.gz", gzip);
+        using var opener = Opener([]);
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, server.Url("/a.csv.gz")));
+
+        Assert.Contains("broken gzip stream: its data is corrupt", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsupported compression method", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Gzip_bomb_over_the_decompressed_cap_is_a_file_error()
     {
