@@ -22,7 +22,9 @@ internal static class DryRunner
     public static async Task<DryRunResult> RunAsync(ImportRequest request, IngestOptions options, NpgsqlDataSource? dataSource, CancellationToken cancellationToken)
     {
         var log = new BatchLog();
-        log.Info(request.S3 is null ? $"Starting dry run of {request.Sources.Count} file(s), first {options.DryRunRows} rows each" : $"Starting dry run of {request.Sources.Count} file(s) and the objects of the s3 source, first {options.DryRunRows} rows each");
+        log.Info(request.S3 is null
+            ? $"Starting dry run of {request.Sources.Count} source(s), first {options.DryRunRows} rows of each file"
+            : $"Starting dry run of {request.Sources.Count} source(s) and the objects of the s3 source, first {options.DryRunRows} rows of each file");
         var problems = request.Format.Check(request.Dataset);
         if (problems.Count > 0)
         {
@@ -68,6 +70,11 @@ internal static class DryRunner
             }
         }).ConfigureAwait(false);
         BatchFiles.CheckCount(locations.Count, options.MaxFilesPerBatch);
+        if (locations.Count != request.Sources.Count || request.S3 is not null)
+        {
+            log.Info($"Checking {locations.Count} file(s)"); // Patterns listed: the files are not the sources given.
+        }
+
         foreach (var location in locations)
         {
             SourceFile file;

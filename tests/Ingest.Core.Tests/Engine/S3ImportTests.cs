@@ -35,6 +35,13 @@ public sealed class S3ImportTests
         Assert.Contains($"INFO Fetching url s3://{bucket}/data/c.csv.zst", result.Log, StringComparison.Ordinal);
         var batch = await f.Recorder.GetBatchAsync(result.BatchId);
         Assert.Equal([pattern], batch.Source!.Value.GetProperty("urls").EnumerateArray().Select(u => u.GetString()));
+
+        // The dry run's log counts the sources given, then the files the pattern listed.
+        var dryRun = await f.Engine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [pattern]));
+        Assert.Equal("success", dryRun.Status);
+        Assert.Contains("INFO Starting dry run of 1 source(s), first ", dryRun.Log, StringComparison.Ordinal);
+        Assert.Contains("INFO Checking 3 file(s)", dryRun.Log, StringComparison.Ordinal);
+        Assert.Equal(3, dryRun.Report.Split("Valid rows:").Length - 1);
     }
 
     [SkippableFact]
