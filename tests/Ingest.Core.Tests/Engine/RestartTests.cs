@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using System.Text.RegularExpressions;
 using Ingest.Core.Tests.Infrastructure;
 using Ingest.Status;
 using Npgsql;
@@ -183,6 +184,38 @@ public sealed class RestartTests
         Assert.Equal(500, await f.ScalarAsync("SELECT count(*) FROM plants"));
         Assert.Equal(2, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{result.BatchId}' AND state = 'loaded'"));
         Assert.Contains($"1 file(s) committed earlier are not in the ledger now", result.Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_lost_file_cut_into_more_chunks_than_the_first_pass_had_streams_is_loaded_again_without_waiting_forever()
+    {
+        // Five files of 9.5 MB on 6 streams: none is over its share, so the first pass runs 5 streams. The file whose
+        // commit the server loses is alone in the second pass, over its share of 6 streams: it is cut into 6 chunks,
+        // which wait for each other, so that pass needs 6 streams.
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 6 });
+        var files = Enumerable.Range(1, 5).Select(k => f.WriteFile($"f{k}.csv", EngineFixture.Rows(95_000, k * 100_000))).ToList();
+        var lost = files[0];
+        var fired = 0;
+        f.Engine.Hooks = new Ingest.Engine.Loading.LoadHooks
+        {
+            AfterCommit = key =>
+            {
+                if (key == lost && Interlocked.Exchange(ref fired, 1) == 0)
+                {
+                    using var forget = f.DataSource.CreateCommand($"DELETE FROM plants WHERE altitude < 200000; DELETE FROM ingest.import_file WHERE file_key = '{lost}'");
+                    forget.ExecuteNonQuery();
+                }
+            },
+        };
+
+        var result = await f.ImportAsync(files).WaitAsync(TimeSpan.FromSeconds(180));
+
+        Assert.Equal(1, fired);
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(475_000, result.InsertCount);
+        Assert.Equal(475_000, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Contains($"Splitting {lost} (9 MiB) into 6 chunks", result.Log, StringComparison.Ordinal);
+        Assert.Single(Regex.Matches(result.Log!, "Splitting "));
     }
 
     /// <summary>A session holding the batch's lease, as a run's does (<c>BatchLease</c>); disposing it ends the session.</summary>

@@ -223,10 +223,14 @@ internal sealed partial class BatchRun
 
             _log.Warn($"{missing.Count} file(s) committed earlier are not in the ledger now (the server lost acknowledged commits in a crash: is synchronous_commit or fsync off?); loading them again: {string.Join(", ", missing.Take(3).Select(f => f.Key))}");
             Volatile.Write(ref _filesDone, _files.Count - missing.Count);
-            foreach (var piece in Pieces(missing, ledger.Partial))
+            var again = Pieces(missing, ledger.Partial);
+            foreach (var piece in again)
             {
                 _queue.Enqueue(piece);
             }
+
+            // Streams for what is left: up to the option's, and one for each chunk of a file cut now (they wait for each other).
+            streams = Math.Max(1, Math.Min(_options.Streams, again.Count));
         }
     }
 
