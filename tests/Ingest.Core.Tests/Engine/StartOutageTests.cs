@@ -76,6 +76,20 @@ public sealed class StartOutageTests
         await f.AssertFinishedWithEachRowOnceAsync(id, 6000, files: 3);
     }
 
+    [Fact]
+    public async Task A_run_that_cannot_reach_the_database_says_so_once_not_once_per_session_it_tries()
+    {
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var engine = IngestEngine.Create(
+            Infrastructure.ClosedPort.ConnectionString(),
+            EngineFixture.FastOptions with { DatabaseOutageTolerance = TimeSpan.FromSeconds(1), OnLogLine = (_, _, line) => lines.Enqueue(line) });
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => engine.ImportAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, ["/nowhere/a.csv"])));
+
+        Assert.True(Ingest.Engine.Loading.LoadPolicy.IsDatabaseUnavailable(error) || error is DatabaseUnavailableException, error.ToString());
+        Assert.Single(lines, line => line.Contains("The database is out of reach", StringComparison.Ordinal));
+    }
+
     [SkippableFact]
     public async Task A_worker_that_cannot_reach_the_database_past_the_tolerance_stops_with_the_fault()
     {

@@ -99,10 +99,20 @@ internal sealed partial class BatchRun
     private async Task<(IReadOnlyList<string> Warnings, BatchRecord? Existing, bool ReadUnderLease, BatchLease Lease, TimeSpan Waited)> PrepareAndLeaseAsync(CancellationToken cancellationToken)
     {
         using var leaseCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var leasing = _policy.RideOutAsync(() => AcquireLeaseAsync(leaseCancel.Token), AnnounceWarning, leaseCancel.Token);
+        // The checks and the lease ride out an outage side by side: the user hears of it once, not once from each.
+        var outageAnnounced = 0;
+        void AnnounceOnce(string message)
+        {
+            if (Interlocked.Exchange(ref outageAnnounced, 1) == 0)
+            {
+                AnnounceWarning(message);
+            }
+        }
+
+        var leasing = _policy.RideOutAsync(() => AcquireLeaseAsync(leaseCancel.Token), AnnounceOnce, leaseCancel.Token);
         try
         {
-            var (warnings, existing, readUnderLease) = await _policy.RideOutAsync(() => PrepareAsync(leasing, cancellationToken), AnnounceWarning, cancellationToken).ConfigureAwait(false);
+            var (warnings, existing, readUnderLease) = await _policy.RideOutAsync(() => PrepareAsync(leasing, cancellationToken), AnnounceOnce, cancellationToken).ConfigureAwait(false);
             var (lease, waited) = await leasing.ConfigureAwait(false);
             return (warnings, existing, readUnderLease, lease, waited);
         }
