@@ -166,12 +166,24 @@ internal static class CommonOptions
             return value;
         }
 
+        if (Directory.Exists(value))
+        {
+            throw new UsageException($"{option}: '{value}' is a folder; give the JSON file in it, or inline JSON.");
+        }
+
         if (!File.Exists(value))
         {
             throw new UsageException($"{option}: the file '{value}' does not exist (give a JSON file or inline JSON).");
         }
 
-        return File.ReadAllText(value);
+        try
+        {
+            return File.ReadAllText(value);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{option}: the file '{value}' cannot be read: {ex.Message}");
+        }
     }
 
     public static ImportRequest Request(string dataset, string schema, string format, string[] sources, Guid? batchId = null)

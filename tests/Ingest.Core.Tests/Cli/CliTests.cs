@@ -206,6 +206,23 @@ public sealed class CliTests
         Assert.DoesNotContain("(Parameter", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_folder_given_as_the_schema_is_named_a_folder_not_a_missing_file()
+    {
+        var folder = Directory.CreateTempSubdirectory("ingest-cli-").FullName;
+        try
+        {
+            var (exit, _, stderr) = await RunAsync("dry-run", "--dataset", "plants", "--schema", folder, "--format", RowEncoderTests.PlantsFormat, "a.csv");
+
+            Assert.Equal(2, exit);
+            Assert.Contains($"--schema: '{folder}' is a folder; give the JSON file in it, or inline JSON.", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
+    }
+
     [Theory]
     [InlineData("import", "--bogusflag")]
     [InlineData("import", "--stream")] // a typo of --streams, followed by its value
