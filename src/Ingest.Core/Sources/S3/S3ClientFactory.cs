@@ -79,10 +79,20 @@ internal static class S3ClientFactory
             return null;
         }
 
+        // The messages never repeat the setting: it may hold a secret.
         var endpoint = Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri : null;
-        if (endpoint is null || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps) || endpoint.UserInfo.Length != 0)
+        if (endpoint is null || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
         {
-            throw new ArgumentException("AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_S3) is not an http(s) URL such as http://127.0.0.1:9000.", nameof(environment));
+#pragma warning disable CA2208 // The setting is an environment variable, not a parameter: no parameter name belongs in the message.
+            throw new ArgumentException("AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_S3) is not an http(s) URL such as http://127.0.0.1:9000.");
+        }
+
+        if (endpoint.UserInfo.Length != 0)
+        {
+            throw new ArgumentException(
+                "AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_S3) holds a user name or password (user:password@): give the store's address alone, such as "
+                + "http://127.0.0.1:9000, and its credentials through AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or a profile.");
+#pragma warning restore CA2208
         }
 
         return endpoint;

@@ -74,14 +74,15 @@ public sealed class S3SettingsTests
     }
 
     [Theory]
-    [InlineData("ftp://host/")]
-    [InlineData("http://user:secret@host/")]
-    public void A_bad_endpoint_in_the_environment_is_refused_without_repeating_it(string endpoint)
+    [InlineData("ftp://host/", "is not an http(s) URL")]
+    [InlineData("http://user:secret@host/", "holds a user name or password (user:password@)")]
+    public void A_bad_endpoint_in_the_environment_is_refused_saying_what_is_wrong_without_repeating_it(string endpoint, string why)
     {
         var error = Assert.Throws<ArgumentException>(() => S3ClientFactory.Endpoint(new S3Settings(), Environment(("AWS_ENDPOINT_URL", endpoint))));
 
-        Assert.Contains("AWS_ENDPOINT_URL", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_S3) {why}", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("secret", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
