@@ -90,9 +90,13 @@ public sealed class InterruptTests(ITestOutputHelper output)
         Assert.Equal(1000, await f.ScalarAsync("SELECT count(*) FROM plants"));
         var stopped = await f.Recorder.GetBatchAsync(id);
         Assert.Equal(BatchStatus.Started, stopped.Status);
+        var timeline = await f.Recorder.GetTimelineAsync(id);
         foreach (var url in slow)
         {
             Assert.Contains($"[{name}] Stopped loading {url}: this worker is stopping; the file rolled back and went back to the queue", stopped.Log, StringComparison.Ordinal);
+
+            // On the timeline too ('ingest status'), not only once another worker records something.
+            Assert.Contains($"[{name}] Stopped loading {url}", timeline[0].Log, StringComparison.Ordinal);
         }
 
         await f.Engine.RunWorkerAsync(new WorkerOptions { Name = "next", Streams = 2, ExitWhenIdle = true, PollInterval = TimeSpan.FromMilliseconds(50) });

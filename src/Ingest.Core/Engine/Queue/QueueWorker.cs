@@ -71,11 +71,19 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         finally
         {
             // The streams have stopped: the batches' own openers go (a later run loads a batch again when it needs it).
-            foreach (var entry in _batches.Values)
+            // Stopped in order (not by a fault: the database may be out of reach), the lines this worker added to a batch's
+            // log since its last record ('Stopped loading ...') reach its timeline now, not when another worker next
+            // records something there.
+            var orderly = !streams.Any(stream => stream.IsFaulted);
+            foreach (var (batchId, entry) in _batches)
             {
                 if (entry.IsValueCreated && entry.Value.IsCompletedSuccessfully)
                 {
                     entry.Value.Result.Evict();
+                    if (orderly)
+                    {
+                        Quietly(async () => await recorder.AppendStartedSnapshotAsync(batchId, TimeSpan.Zero).ConfigureAwait(false));
+                    }
                 }
             }
         }
