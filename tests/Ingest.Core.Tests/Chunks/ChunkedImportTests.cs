@@ -132,6 +132,37 @@ public sealed class ChunkedImportTests
     }
 
     [SkippableFact]
+    public async Task Chunks_left_half_committed_are_resumed_on_fewer_streams_than_chunks_are_missing()
+    {
+        var id = Guid.NewGuid();
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });
+        var (path, valid, _) = WriteBigFile(f, "fewer.csv", records: 150_000, badEvery: 0);
+        f.Engine.Hooks = new LoadHooks
+        {
+            ChunksCopied = name =>
+            {
+                if (!name.EndsWith("(chunk 1 of 3)", StringComparison.Ordinal))
+                {
+                    throw new FileErrorException(path, "the test's stand-in for a crash between the chunks' commits");
+                }
+            },
+        };
+        var failed = await f.ImportAsync([path], id);
+        Assert.Equal(BatchStatus.Error, failed.Status);
+        Assert.Equal(1, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_chunk WHERE batch_id = '{id}' AND state = 'loaded'"));
+
+        // Two chunks missing, one stream: they load one after the other.
+        await using var oneStream = EngineFixture.On(f.ConnectionString, EngineFixture.FastOptions with { Streams = 1 });
+        var resumed = await oneStream.ImportAsync([path], id).WaitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.Equal(BatchStatus.Finished, resumed.Status);
+        Assert.Equal(valid, resumed.InsertCount);
+        Assert.Equal(valid, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        Assert.Equal(valid, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Contains($"Resuming {path}: 1 of its 3 chunks are loaded; loading the rest", resumed.Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task A_file_error_in_a_chunk_ends_the_batch_naming_the_files_line_and_rolls_back_every_chunk_of_the_file()
     {
         await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });

@@ -16,30 +16,92 @@ namespace Ingest.Engine.Chunks;
 /// <param name="chunks">How many chunks of the file this run loads (all of them, or on a resume the missing ones).</param>
 internal sealed class ChunkGate(int chunks)
 {
+    private readonly object _lock = new();
     private readonly HashSet<int> _copied = [];
-    private readonly ManualResetEventSlim _open = new(chunks <= 1);
+    private readonly ManualResetEventSlim _decided = new(false);
+    private State _state = chunks <= 1 ? State.Open : State.Waiting;
+
+    private enum State
+    {
+        Waiting,
+        Open,
+        Cancelled,
+    }
 
     /// <summary>True once every chunk has copied: they commit now, whatever comes.</summary>
-    public bool IsOpen => _open.IsSet;
+    public bool IsOpen
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state == State.Open;
+            }
+        }
+    }
 
     /// <summary>
     /// Says chunk <paramref name="index"/> has copied its rows and waits until all have; a retry of a chunk after the
-    /// gate opened passes at once.
+    /// gate opened passes at once. The gate is decided once, under one lock: open (every chunk copied first) or
+    /// cancelled (the batch stopped first), so no chunk commits while a sibling rolls back because of the same stop.
     /// </summary>
     /// <exception cref="OperationCanceledException">The batch stopped before the last chunk copied: roll back.</exception>
     public void Wait(int index, CancellationToken token)
     {
-        lock (_copied)
+        lock (_lock)
         {
+            switch (_state)
+            {
+                case State.Open:
+                    return;
+                case State.Cancelled:
+                    throw new OperationCanceledException(token);
+            }
+
+            if (token.IsCancellationRequested)
+            {
+                Decide(State.Cancelled);
+                throw new OperationCanceledException(token);
+            }
+
             if (_copied.Add(index) && _copied.Count >= chunks)
             {
-                _open.Set();
+                Decide(State.Open);
+                return;
             }
         }
 
-        if (!_open.IsSet)
+        try
         {
-            _open.Wait(token);
+            _decided.Wait(token);
         }
+        catch (OperationCanceledException)
+        {
+            lock (_lock)
+            {
+                if (_state == State.Open)
+                {
+                    return; // Opened before the stop: the chunks commit together.
+                }
+
+                Decide(State.Cancelled);
+            }
+
+            throw;
+        }
+
+        lock (_lock)
+        {
+            if (_state == State.Cancelled)
+            {
+                throw new OperationCanceledException(token);
+            }
+        }
+    }
+
+    private void Decide(State state)
+    {
+        _state = state;
+        _decided.Set();
     }
 }

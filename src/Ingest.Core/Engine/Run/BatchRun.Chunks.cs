@@ -140,7 +140,10 @@ internal sealed partial class BatchRun
         var logged = new RowErrorCount();
         var loaded = done.Select(d => d.Index).ToHashSet();
         var missing = plan.Where(chunk => !loaded.Contains(chunk.Index)).ToList();
-        var gate = new ChunkGate(missing.Count);
+
+        // The file is in part already: its missing chunks commit together when this run has a stream for each, else
+        // one by one (the cut was made for the streams of an earlier run; waiting for more chunks than streams would never end).
+        var gate = missing.Count <= MaxChunks ? new ChunkGate(missing.Count) : null;
         return missing.Select(chunk => new Claim(file, chunk) { Logged = logged, Gate = gate });
     }
 
