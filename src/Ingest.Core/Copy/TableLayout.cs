@@ -69,9 +69,29 @@ internal sealed class TableLayout
                 }
 
                 warnings = table.Value.Unlogged ? [UnloggedWarning()] : [];
+                RowsMayWait = table.Value.IndexedOrTriggered && await RowsMayWaitAsync(connection, cancellationToken).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
         return warnings;
+    }
+
+    /// <summary>
+    /// Set by <see cref="EnsureAsync"/>: the table has a unique or exclusion index, a foreign key or a trigger of its
+    /// own, so a row inserted by one transaction can make another wait until the first commits (a duplicate key does).
+    /// Chunks of one file that commit together must not wait on each other: such a table's files load whole.
+    /// </summary>
+    public bool RowsMayWait { get; private set; }
+
+    private async Task<bool> RowsMayWaitAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        const string Query = """
+            SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = to_regclass($1) AND (indisunique OR indisexclusion))
+                OR EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype IN ('f', 'x'))
+                OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal)
+            """;
+        using var command = new NpgsqlCommand(Query, connection);
+        command.Parameters.AddWithValue(QualifiedName);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private async Task CreateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -125,12 +145,15 @@ internal sealed class TableLayout
     private async Task<string?> MismatchAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
         await ReadAsync(connection, cancellationToken).ConfigureAwait(false) is { } table ? Mismatch(table.Columns) : null; // Not there yet: a load creates it.
 
-    /// <summary>The table's columns and whether it is UNLOGGED, in one catalog query; null when there is no such table.</summary>
-    private async Task<(Dictionary<string, (string Type, bool NotNull, bool HasDefault)> Columns, bool Unlogged)?> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// The table's columns, whether it is UNLOGGED and whether it has any index or trigger (a foreign key's included), in
+    /// one catalog query; null when there is no such table.
+    /// </summary>
+    private async Task<(Dictionary<string, (string Type, bool NotNull, bool HasDefault)> Columns, bool Unlogged, bool IndexedOrTriggered)?> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         const string Query = """
             SELECT c.relpersistence = 'u', a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                   a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
+                   a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', c.relhasindex OR c.relhastriggers
             FROM pg_class c
             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
             WHERE c.oid = to_regclass($1)
@@ -138,6 +161,7 @@ internal sealed class TableLayout
         var columns = new Dictionary<string, (string Type, bool NotNull, bool HasDefault)>(StringComparer.Ordinal);
         var exists = false;
         var unlogged = false;
+        var indexedOrTriggered = false;
         using var command = new NpgsqlCommand(Query, connection);
         command.Parameters.AddWithValue(QualifiedName);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -147,6 +171,7 @@ internal sealed class TableLayout
             {
                 exists = true;
                 unlogged = reader.GetBoolean(0);
+                indexedOrTriggered = reader.GetBoolean(5);
                 if (!reader.IsDBNull(1))
                 {
                     columns[reader.GetString(1)] = (reader.GetString(2), reader.GetBoolean(3), reader.GetBoolean(4));
@@ -154,7 +179,7 @@ internal sealed class TableLayout
             }
         }
 
-        return exists ? (columns, unlogged) : null;
+        return exists ? (columns, unlogged, indexedOrTriggered) : null;
     }
 
     private string? Mismatch(Dictionary<string, (string Type, bool NotNull, bool HasDefault)> actual)

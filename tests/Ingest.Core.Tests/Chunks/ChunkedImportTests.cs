@@ -163,6 +163,24 @@ public sealed class ChunkedImportTests
     }
 
     [SkippableFact]
+    public async Task A_table_with_a_unique_index_loads_a_big_file_whole_so_a_key_in_two_chunks_fails_the_file_instead_of_waiting_forever()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });
+        Assert.Equal(BatchStatus.Finished, (await f.ImportAsync([f.WriteFile("seed.csv", EngineFixture.Rows(1, 9_000_000))])).Status);
+        await f.ScalarAsync("CREATE UNIQUE INDEX plants_entity ON plants (entity_id)");
+        var (path, _, _) = WriteBigFile(f, "dup.csv", records: 150_000, badEvery: 0);
+        File.AppendAllText(path, File.ReadLines(path).First() + "\nagain\"\n"); // the first record's key again, at the end (closing its quoted note)
+
+        var result = await f.ImportAsync([path]).WaitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.Equal(BatchStatus.Error, result.Status);
+        Assert.Contains("duplicate key", result.Error, StringComparison.Ordinal);
+        Assert.Contains("Large files load whole, each on one stream: table \"plants\" has a unique or exclusion index", result.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("chunks on record boundaries", result.Log, StringComparison.Ordinal);
+        Assert.Equal(1, await f.ScalarAsync("SELECT count(*) FROM plants")); // the seed row only
+    }
+
+    [SkippableFact]
     public async Task A_file_error_in_a_chunk_ends_the_batch_naming_the_files_line_and_rolls_back_every_chunk_of_the_file()
     {
         await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });

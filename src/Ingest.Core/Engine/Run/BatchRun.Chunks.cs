@@ -19,6 +19,8 @@ internal sealed partial class BatchRun
     /// </summary>
     private int MaxChunks => Math.Min(_options.Streams, new Npgsql.NpgsqlConnectionStringBuilder(_dataSource.ConnectionString).MaxPoolSize - 2);
 
+    private bool _wholeForWaitsLogged;
+
     private const int GroupMaxFiles = 64;
     private const long GroupMaxBytes = 4L * 1024 * 1024;
 
@@ -46,6 +48,17 @@ internal sealed partial class BatchRun
             var count = size >= MinSplitBytes && _options.SplitLargeFiles && size > share + (share / 4)
                 ? (int)Math.Min(MaxChunks, (size + share - 1) / share)
                 : 1;
+            if (count > 1 && _layout.RowsMayWait)
+            {
+                if (!_wholeForWaitsLogged)
+                {
+                    _wholeForWaitsLogged = true;
+                    _log.Info($"Large files load whole, each on one stream: table {_layout.QualifiedName} has a unique or exclusion index, a foreign key or a trigger, through which the chunks of a file could wait on each other before they commit together");
+                }
+
+                count = 1;
+            }
+
             if (count > 1 && ChunkPlanner.Plan(file.LocalPath, count) is { } chunks)
             {
                 _log.Info($"Splitting {file.Key} ({size / 1048576.0:0} MiB) into {chunks.Count} chunks on record boundaries, loaded side by side and committed together once all have copied");
@@ -141,9 +154,10 @@ internal sealed partial class BatchRun
         var loaded = done.Select(d => d.Index).ToHashSet();
         var missing = plan.Where(chunk => !loaded.Contains(chunk.Index)).ToList();
 
-        // The file is in part already: its missing chunks commit together when this run has a stream for each, else
-        // one by one (the cut was made for the streams of an earlier run; waiting for more chunks than streams would never end).
-        var gate = missing.Count <= MaxChunks ? new ChunkGate(missing.Count) : null;
+        // The file is in part already: its missing chunks commit together when this run has a stream for each and the
+        // table cannot make them wait on each other, else one by one (the cut was made for the streams of an earlier
+        // run; waiting for more chunks than streams, or on each other's rows, would never end).
+        var gate = missing.Count <= MaxChunks && !_layout.RowsMayWait ? new ChunkGate(missing.Count) : null;
         return missing.Select(chunk => new Claim(file, chunk) { Logged = logged, Gate = gate });
     }
 
