@@ -64,41 +64,63 @@ internal sealed partial class LocalCluster
 
     /// <summary>
     /// Makes a cluster that trusted every loopback connection (made by an earlier version) ask for a password: the
-    /// superuser gets a random one, kept in <see cref="PasswordFile"/>, and pg_hba.conf's trust lines become SCRAM,
-    /// reloaded at once. Each step is checked on every start, so one cut short by a crash is finished by the next.
+    /// superuser gets a random one, kept in <see cref="PasswordFile"/> and set as a SCRAM verifier made here (so the
+    /// server stores SCRAM whatever its <c>password_encryption</c>, and no password text reaches its log), then
+    /// pg_hba.conf's trust lines become SCRAM, replaced whole by a rename, and the server reloads. A marker file says a
+    /// reload is owed until it is done, so a start cut short at any step is finished by the next.
     /// </summary>
     private async Task RequirePasswordAsync(CancellationToken cancellationToken)
     {
         if (!File.Exists(PasswordFile))
         {
             var password = NewPassword();
-            var connection = new Npgsql.NpgsqlConnection(ConnectionString("postgres"));
-            await using (connection.ConfigureAwait(false))
-            {
-                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-                using var command = new Npgsql.NpgsqlCommand($"ALTER ROLE postgres PASSWORD '{password}'", connection); // URL-safe base64: nothing to escape
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
+            await ExecuteAsync($"ALTER ROLE postgres PASSWORD '{ScramVerifier(password)}'", cancellationToken).ConfigureAwait(false); // base64 and '$:': nothing to escape
             await WritePrivateAsync(PasswordFile, password, cancellationToken).ConfigureAwait(false);
         }
 
         var hba = Path.Combine(DataDirectory, "pg_hba.conf");
+        var reloadOwed = Path.Combine(RootDirectory, "hba.reload");
         var rules = await File.ReadAllTextAsync(hba, cancellationToken).ConfigureAwait(false);
-        var required = TrustRule().Replace(rules, "$1 scram-sha-256");
+        var required = TrustRule().Replace(rules, "$1 scram-sha-256$2");
         if (required != rules)
         {
-            await File.WriteAllTextAsync(hba, required, cancellationToken).ConfigureAwait(false);
-            var connection = new Npgsql.NpgsqlConnection(ConnectionString("postgres"));
-            await using (connection.ConfigureAwait(false))
-            {
-                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-                using var reload = new Npgsql.NpgsqlCommand("SELECT pg_reload_conf()", connection);
-                await reload.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await File.WriteAllTextAsync(reloadOwed, string.Empty, cancellationToken).ConfigureAwait(false);
+            var next = hba + ".ingest";
+            await WritePrivateAsync(next, required, cancellationToken).ConfigureAwait(false);
+            await FileOwnership.GiveToPostgresAsync(next, cancellationToken).ConfigureAwait(false);
+            File.Move(next, hba, overwrite: true);
+        }
+
+        if (File.Exists(reloadOwed))
+        {
+            await ExecuteAsync("SELECT pg_reload_conf()", cancellationToken).ConfigureAwait(false);
+            File.Delete(reloadOwed);
         }
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(?!\s*#)(.*\S)[ \t]+trust[ \t]*$", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    {
+        var connection = new Npgsql.NpgsqlConnection(ConnectionString("postgres"));
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The SCRAM-SHA-256 verifier PostgreSQL stores for <paramref name="password"/> (RFC 5802, as libpq's PQencryptPasswordConn makes it).</summary>
+    internal static string ScramVerifier(string password)
+    {
+        const int iterations = 4096;
+        var salt = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
+        var salted = System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2(
+            System.Text.Encoding.UTF8.GetBytes(password), salt, iterations, System.Security.Cryptography.HashAlgorithmName.SHA256, 32);
+        var storedKey = System.Security.Cryptography.SHA256.HashData(System.Security.Cryptography.HMACSHA256.HashData(salted, "Client Key"u8));
+        var serverKey = System.Security.Cryptography.HMACSHA256.HashData(salted, "Server Key"u8);
+        return $"SCRAM-SHA-256${iterations}:{Convert.ToBase64String(salt)}${Convert.ToBase64String(storedKey)}:{Convert.ToBase64String(serverKey)}";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?!\s*#)(.*\S)[ \t]+trust[ \t]*(\r?)$", System.Text.RegularExpressions.RegexOptions.Multiline)]
     private static partial System.Text.RegularExpressions.Regex TrustRule();
 }

@@ -133,6 +133,10 @@ public sealed class EmbeddedServerTests : IAsyncLifetime
         await old.StartAsync(default);
         var trusting = old.ConnectionString("postgres");
         await Sql.ExecuteAsync(trusting, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)");
+
+        // As PostgreSQL 13 and older hash passwords by default: the password set must be SCRAM all the same.
+        await Sql.ExecuteAsync(trusting, "ALTER SYSTEM SET password_encryption = 'md5'");
+        await Sql.ExecuteAsync(trusting, "SELECT pg_reload_conf()");
         NpgsqlConnection.ClearAllPools();
 
         await using var server = await PostgresServer.StartEmbeddedAsync(Options, default);
@@ -141,5 +145,35 @@ public sealed class EmbeddedServerTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<NpgsqlException>(() => Sql.ScalarAsync(new NpgsqlConnectionStringBuilder(trusting) { Pooling = false }.ConnectionString, "SELECT 1"));
         Assert.Equal(7, await Sql.ScalarAsync(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres" }.ConnectionString, "SELECT v FROM kept"));
         Assert.DoesNotMatch(@"(?m)^[^#\n]*\btrust\s*$", await File.ReadAllTextAsync(Path.Combine(server.Cluster.DataDirectory, "pg_hba.conf")));
+        Assert.StartsWith("SCRAM-SHA-256$4096:", (string)(await Sql.ScalarAsync(server.ConnectionString, "SELECT rolpassword FROM pg_authid WHERE rolname = 'postgres'"))!, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_root, "hba.reload")));
+    }
+
+    [SkippableFact]
+    public async Task A_start_cut_short_after_pg_hba_was_rewritten_but_before_the_reload_is_finished_by_the_next_start()
+    {
+        var bin = PostgresBinaries.FindBinDirectory();
+        Skip.If(bin is null, "PostgreSQL's binaries are not installed.");
+        await using (var first = await PostgresServer.StartEmbeddedAsync(Options, default))
+        {
+        }
+
+        // The state such a start leaves: the file says SCRAM and a reload is owed, while the running server still trusts.
+        var cluster = new LocalCluster(bin, _root);
+        var hba = Path.Combine(cluster.DataDirectory, "pg_hba.conf");
+        var rules = await File.ReadAllTextAsync(hba);
+        await File.WriteAllTextAsync(hba, rules.Replace("scram-sha-256", "trust", StringComparison.Ordinal));
+        Assert.True(cluster.TryReadPort());
+        var password = new NpgsqlConnectionStringBuilder(cluster.ConnectionString("postgres")) { Pooling = false };
+        await Sql.ExecuteAsync(password.ConnectionString, "SELECT pg_reload_conf()");
+        await File.WriteAllTextAsync(hba, rules);
+        await File.WriteAllTextAsync(Path.Combine(_root, "hba.reload"), string.Empty);
+        var withoutPassword = new NpgsqlConnectionStringBuilder(password.ConnectionString) { Password = null }.ConnectionString;
+        Assert.Equal(1, await Sql.ScalarAsync(withoutPassword, "SELECT 1")); // trusted until the reload
+
+        await using var server = await PostgresServer.StartEmbeddedAsync(Options, default);
+
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => Sql.ScalarAsync(withoutPassword, "SELECT 1"));
+        Assert.False(File.Exists(Path.Combine(_root, "hba.reload")));
     }
 }
