@@ -75,12 +75,13 @@ internal static class CommonOptions
         };
 
         // A mistyped option (--stream for --streams) would otherwise be taken for a file, and the batch would be made
-        // with it, to fail on it: it is bad usage, said before anything starts. A file named so is still ./-name.
+        // with it, to fail on it: it is bad usage, said before anything starts. A file that exists under such a name is
+        // a file (given after '--', or as ./-name).
         sources.Validators.Add(result =>
         {
             foreach (var token in result.Tokens)
             {
-                if (token.Value.Length > 1 && token.Value[0] == '-')
+                if (token.Value.Length > 1 && token.Value[0] == '-' && !File.Exists(token.Value) && !Directory.Exists(token.Value))
                 {
                     result.AddError($"unknown option '{token.Value}' (see --help; a file whose name starts with '-' is given as ./{token.Value})");
                 }

@@ -20,6 +20,9 @@ public sealed record IngestOptions
     /// </summary>
     public int MaxRecordSize { get; init; } = 1024 * 1024;
 
+    /// <summary>The largest <see cref="MaxRecordSize"/>: a record's characters must fit one .NET array with room to spare.</summary>
+    public const int MaxRecordSizeLimit = 1 << 30;
+
     /// <summary>
     /// Whether a local file larger than its share of <see cref="Streams"/> (an uncompressed one, at least 8 MiB) is cut
     /// on record boundaries into chunks that load side by side, each in a transaction of its own with its own ledger
@@ -116,7 +119,7 @@ public sealed record IngestOptions
     {
         Check(Streams is >= 1 and <= 64, nameof(Streams), "must be 1 to 64");
         Check(HeaderLines >= 0, nameof(HeaderLines), "must be 0 or more");
-        Check(MaxRecordSize >= 1024, nameof(MaxRecordSize), "must be at least 1024 characters");
+        Check(MaxRecordSize is >= 1024 and <= MaxRecordSizeLimit, nameof(MaxRecordSize), "must be at least 1024 characters and at most 1073741824 (1 Gi)");
         Check(DryRunRows >= 1, nameof(DryRunRows), "must be at least 1");
         Check(MaxFilesPerBatch >= 1, nameof(MaxFilesPerBatch), "must be at least 1");
         Check(MaxRowErrorsKept >= 0, nameof(MaxRowErrorsKept), "must be 0 or more");

@@ -196,6 +196,7 @@ public sealed class CliTests
     [InlineData("--streams", "0", "--streams must be 1 to 64")]
     [InlineData("--header-lines", "-1", "--header-lines must be 0 or more")]
     [InlineData("--max-record-size", "10", "--max-record-size must be at least 1024 characters")]
+    [InlineData("--max-record-size", "2147483647", "--max-record-size must be at least 1024 characters and at most 1073741824")]
     public async Task A_bad_option_value_is_named_by_its_flag(string flag, string value, string message)
     {
         var (exit, _, stderr) = await RunAsync("import", "--dataset", "d", "--schema", "{\"name\": \"d\"}", "--format", "{\"csv\": {}}", flag, value, "a.csv");
