@@ -94,7 +94,41 @@ internal sealed partial class LocalCluster
         if (File.Exists(reloadOwed))
         {
             await ExecuteAsync("SELECT pg_reload_conf()", cancellationToken).ConfigureAwait(false);
+            await WaitUntilPasswordAskedAsync(cancellationToken).ConfigureAwait(false);
             File.Delete(reloadOwed);
+        }
+    }
+
+    /// <summary>
+    /// pg_reload_conf() only signals the server: waits (up to 10 s) until a session without the password is refused, so
+    /// the cluster is closed to other users when the start returns.
+    /// </summary>
+    private async Task WaitUntilPasswordAskedAsync(CancellationToken cancellationToken)
+    {
+        var withoutPassword = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString("postgres")) { Password = null, Pooling = false, Timeout = 5 }.ConnectionString;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                var connection = new Npgsql.NpgsqlConnection(withoutPassword);
+                await using (connection.ConfigureAwait(false))
+                {
+                    await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Npgsql.NpgsqlException)
+            {
+                return; // Asked for a password: the new rules are in force.
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException(
+                    $"The local cluster at {DataDirectory} still lets sessions in without a password after its pg_hba.conf was changed and reloaded; check that file.");
+            }
+
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
     }
 

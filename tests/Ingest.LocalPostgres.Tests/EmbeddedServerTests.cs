@@ -166,9 +166,18 @@ public sealed class EmbeddedServerTests : IAsyncLifetime
         Assert.True(cluster.TryReadPort());
         var password = new NpgsqlConnectionStringBuilder(cluster.ConnectionString("postgres")) { Pooling = false };
         await Sql.ExecuteAsync(password.ConnectionString, "SELECT pg_reload_conf()");
+        var withoutPassword = new NpgsqlConnectionStringBuilder(password.ConnectionString) { Password = null }.ConnectionString;
+
+        // pg_reload_conf() only signals the server: the file must stay as it is until the server has read it.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await Sql.AcceptsConnectionsAsync(withoutPassword))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the server never took the trust rules back");
+            await Task.Delay(50);
+        }
+
         await File.WriteAllTextAsync(hba, rules);
         await File.WriteAllTextAsync(Path.Combine(_root, "hba.reload"), string.Empty);
-        var withoutPassword = new NpgsqlConnectionStringBuilder(password.ConnectionString) { Password = null }.ConnectionString;
         Assert.Equal(1, await Sql.ScalarAsync(withoutPassword, "SELECT 1")); // trusted until the reload
 
         await using var server = await PostgresServer.StartEmbeddedAsync(Options, default);
