@@ -27,8 +27,10 @@ public sealed record IngestOptions
     /// Whether a local file larger than its share of <see cref="Streams"/> (an uncompressed one, at least 8 MiB) is cut
     /// on record boundaries into chunks that load side by side, each in a transaction of its own with its own ledger
     /// row (<c>ingest.import_chunk</c>), committed together once every chunk has copied, so an abort or a file error
-    /// while they copy leaves none of the file; the file's own ledger row is written with its last chunk. Default
-    /// true: one big file then loads on every stream. False loads every file in one transaction.
+    /// while they copy leaves none of the file; the file's own ledger row is written with its last chunk. A table with a
+    /// unique or exclusion index, a foreign key or a trigger loads its files whole (chunks committing together could
+    /// wait on each other's rows). Default true: one big file then loads on every stream. False loads every file in one
+    /// transaction.
     /// </summary>
     public bool SplitLargeFiles { get; init; } = true;
 
