@@ -21,6 +21,17 @@ public sealed class ApiErrorTests
         await Expect(HttpStatusCode.BadRequest, "dryRun must be", await api.Client.PutAsync("/v1/import/batch?dryRun=maybe", ApiHost.Json(ApiHost.BatchBody(datasetId, url))));
         await Expect(HttpStatusCode.BadRequest, "dryRun must be", await api.Client.PutAsync("/v1/import/batch?dryRun=0", new StringContent(ApiHost.BatchBody(datasetId, url))));
         await Expect(HttpStatusCode.BadRequest, "http(s)", await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(ApiHost.BatchBody(datasetId, new Uri("file:///etc/passwd")))));
+
+        // A refused source is named without what a presigned URL's query holds, whatever its scheme, or if it is no URL.
+        foreach (var source in (string[])["ftp://x/y.csv?X-Amz-Signature=secret123", "y.csv?X-Amz-Signature=secret123", "gs://b/y.csv#secret123"])
+        {
+            var body = ApiHost.BatchBody(datasetId, url).Replace(url.ToString(), source, StringComparison.Ordinal);
+            var refused = await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(body));
+            var text = await refused.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("is not an http(s) URL", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("secret123", text, StringComparison.Ordinal);
+        }
         var unmapped = ApiHost.BatchBody(datasetId, url).Replace("\"plantHeight\":4", "\"height\":4", StringComparison.Ordinal);
         await Expect(HttpStatusCode.BadRequest, "'height'", await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(unmapped)));
         await Expect(HttpStatusCode.NotFound, "was not found", await api.Client.GetAsync($"/v1/import/batch/{Guid.NewGuid()}"));

@@ -38,7 +38,9 @@ internal sealed class SourceGuard(ApiSettings settings)
 
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             {
-                throw ApiError.BadRequest($"Source '{Redactor.RedactUrl(url)}' is not an http(s) URL; the API fetches only http and https URLs.");
+                // Not even a URL may be a path with a pasted signature in its name: shown up to its '?' or '#'.
+                var shown = Redactor.RedactUrl(url) is var redacted && redacted.IndexOfAny(['?', '#']) is var cut and >= 0 ? redacted[..cut] + "..." : Redactor.RedactUrl(url);
+                throw ApiError.BadRequest($"Source '{shown}' is not an http(s) URL; the API fetches only http and https URLs.");
             }
 
             if (settings.AllowPrivateNetworks)

@@ -32,6 +32,22 @@ public static partial class Redactor
                 return url;
             }
 
+            if (query >= 0)
+            {
+                // Cut at the text's own '?' or '#': a scheme without queries (ftp:, gs:, ...) keeps them in its path,
+                // escaped, where a pasted signature would survive the builder below.
+                var cut = url[..query];
+                if (!Uri.TryCreate(cut, UriKind.Absolute, out uri))
+                {
+                    return StripByHand(cut, url.IndexOf("://", StringComparison.Ordinal) is var at and > 0 ? at + 3 : 0);
+                }
+
+                if (uri.UserInfo.Length == 0)
+                {
+                    return cut;
+                }
+            }
+
             var builder = new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty, Query = string.Empty, Fragment = string.Empty };
             return builder.Uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
         }
