@@ -3,6 +3,7 @@ using System.Text;
 using Ingest.Cli;
 using Ingest.Core.Tests.Copy;
 using Ingest.Core.Tests.Infrastructure;
+using Ingest.Engine;
 using Ingest.Status;
 using Xunit.Abstractions;
 
@@ -103,6 +104,35 @@ public sealed class InterruptTests(ITestOutputHelper output)
 
         await f.AssertFinishedWithEachRowOnceAsync(id, 41_000, files: 3);
         Assert.DoesNotContain("Taking over", (await f.Recorder.GetBatchAsync(id)).Log, StringComparison.Ordinal); // Given back, not abandoned.
+    }
+
+    [SkippableFact]
+    public async Task A_worker_yields_the_cpu_while_it_loads_and_gives_it_back_while_it_waits_for_work()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && File.Exists("/proc/self/autogroup"), "Linux autogroups only.");
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/slow.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(20_000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(50), ChunkSize = 32 * 1024 });
+
+        // In a session of its own (RealProcess): its autogroup is its own, as a worker started from a shell shares the shell's.
+        using var worker = RealProcess.Start(BuiltApp.Cli, ["worker", "--connection", f.ConnectionString, "--streams", "2"]);
+        await PostgresFaultTests.WaitUntilAsync(() => Task.FromResult(worker.Error.Any(l => l.Contains("with 2 streams", StringComparison.Ordinal))));
+        await Task.Delay(1500); // several empty polls
+        Assert.Equal(0, AutogroupNice(worker.Id));
+
+        var id = await f.Engine.SubmitAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [server.Url("/slow.csv").ToString()]));
+        await PostgresFaultTests.WaitUntilAsync(async () => await f.ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY %'") == 1);
+        Assert.Equal(CpuYielder.YieldNice, AutogroupNice(worker.Id));
+
+        await PostgresFaultTests.WaitUntilAsync(async () => (await f.Recorder.GetBatchAsync(id)).Status == BatchStatus.Finished);
+        await PostgresFaultTests.WaitUntilAsync(() => Task.FromResult(AutogroupNice(worker.Id) == 0));
+        Assert.Equal(0, await SignalAndWaitAsync(worker, "TERM", "ingest worker"));
+    }
+
+    private static int AutogroupNice(int pid)
+    {
+        var line = File.ReadAllText($"/proc/{pid}/autogroup");
+        return int.Parse(line[(line.LastIndexOf(' ') + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Sends the signal and waits for the exit within the bound; prints the time it took and returns the exit code.</summary>

@@ -53,7 +53,6 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         };
         using var liveness = new WorkerLiveness(dataSource, options.Name);
         liveness.Ensure();
-        using var yielding = CpuYielder.Process.TryEnter(engine.Options.YieldCpuToLocalServer, dataSource);
 
         // A stream that stops on a fault (the database out of reach past the tolerance) stops the others: their files
         // roll back and go back to the queue, and the worker ends with the fault instead of running on with fewer streams.
@@ -117,6 +116,22 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
     private void StreamLoop(SourceOpener opener, WorkerLiveness liveness, CancellationToken cancellationToken)
     {
         using var stream = new LoadStream(dataSource);
+
+        // The CPU is yielded to a local server while this stream has files to load, and given back when it finds none:
+        // an idle worker must not keep its whole session (the shell it was started from) at the lowest priority.
+        CpuYielder.Lease? yielding = null;
+        try
+        {
+            StreamLoop(stream, opener, liveness, ref yielding, cancellationToken);
+        }
+        finally
+        {
+            yielding?.Dispose();
+        }
+    }
+
+    private void StreamLoop(LoadStream stream, SourceOpener opener, WorkerLiveness liveness, ref CpuYielder.Lease? yielding, CancellationToken cancellationToken)
+    {
         var idle = false;
         var failures = 0;
         long? outageSince = null;
@@ -150,6 +165,8 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
 
             if (claim is null)
             {
+                yielding?.Dispose();
+                yielding = null;
                 SettleOrphans(stream);
                 if (options.ExitWhenIdle)
                 {
@@ -169,6 +186,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
                 continue;
             }
 
+            yielding ??= CpuYielder.Process.TryEnter(engine.Options.YieldCpuToLocalServer, dataSource);
             if (idle)
             {
                 idle = false;
