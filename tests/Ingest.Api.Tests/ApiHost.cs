@@ -114,6 +114,23 @@ internal sealed class ApiHost : IAsyncDisposable
         return null!;
     }
 
+    /// <summary>The columns of <paramref name="table"/> in their order.</summary>
+    public async Task<List<string>> ColumnsAsync(string table)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Settings.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT column_name FROM information_schema.columns WHERE table_name = @t ORDER BY ordinal_position", connection);
+        command.Parameters.AddWithValue("t", table);
+        var columns = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            columns.Add(reader.GetString(0));
+        }
+
+        return columns;
+    }
+
     public async Task<long> CountAsync(string sql)
     {
         await using var dataSource = Npgsql.NpgsqlDataSource.Create(Settings.ConnectionString);

@@ -50,6 +50,14 @@ public sealed class ImportApiTests
         Assert.Equal(datasetId, finished.DatasetId);
         Assert.Equal(500, await api.CountAsync("SELECT count(*) FROM plants"));
 
+        // The filter fields' columns come in the document's order (jsonb would sort them by length: plantIPv4 first).
+        Assert.Equal(
+            ["entity_id", "timestamp", "longitude", "latitude", "altitude", "metadata_id", "plantHeight", "plantIPv4", "plantCultivar"],
+            await api.ColumnsAsync("plants"));
+        Assert.Equal(
+            ["plantHeight", "plantIPv4", "plantCultivar"],
+            schema["dataDescription"]!["metadataSchema"]!.AsObject().Select(field => field.Key));
+
         var timeline = StatusJson.DeserializeTimeline(await api.Client.GetStringAsync($"/v1/import/batch/{created.Id}/status"));
         Assert.Equal(BatchStatus.Finished, timeline[0].Status);
         Assert.Equal(BatchStatus.Created, timeline[^1].Status);

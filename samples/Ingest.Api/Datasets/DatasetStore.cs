@@ -26,6 +26,9 @@ internal sealed class DatasetStore(NpgsqlDataSource dataSource)
             CREATE TABLE IF NOT EXISTS ingest.dataset (
                 id uuid PRIMARY KEY, name text NOT NULL, document jsonb NOT NULL, added_at timestamptz NOT NULL DEFAULT now());
             CREATE INDEX IF NOT EXISTS dataset_name ON ingest.dataset (name, added_at);
+            -- jsonb orders an object's keys its own way; the document's text keeps the filter fields in the order given,
+            -- which is the order of the dataset table's columns (datasets registered before this column keep jsonb's).
+            ALTER TABLE ingest.dataset ADD COLUMN IF NOT EXISTS document_text text;
             CREATE TABLE IF NOT EXISTS ingest.api_batch (
                 id uuid PRIMARY KEY, dataset_id uuid NOT NULL REFERENCES ingest.dataset (id), added_at timestamptz NOT NULL DEFAULT now());
             """,
@@ -47,10 +50,12 @@ internal sealed class DatasetStore(NpgsqlDataSource dataSource)
             }
         }
 
-        await using var command = dataSource.CreateCommand("INSERT INTO ingest.dataset (id, name, document) VALUES (@id, @name, @document)");
+        var text = stored.ToJsonString();
+        await using var command = dataSource.CreateCommand("INSERT INTO ingest.dataset (id, name, document, document_text) VALUES (@id, @name, @document, @text)");
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("name", name);
-        command.Parameters.AddWithValue("document", NpgsqlDbType.Jsonb, stored.ToJsonString());
+        command.Parameters.AddWithValue("document", NpgsqlDbType.Jsonb, text);
+        command.Parameters.AddWithValue("text", text);
         await command.ExecuteNonQueryAsync(cancellationToken);
         return new Dataset(id, name, stored);
     }
@@ -59,8 +64,8 @@ internal sealed class DatasetStore(NpgsqlDataSource dataSource)
     public async Task<Dataset?> FindAsync(string reference, CancellationToken cancellationToken)
     {
         await using var command = Guid.TryParse(reference, out var id)
-            ? dataSource.CreateCommand("SELECT id, name, document::text FROM ingest.dataset WHERE id = @id")
-            : dataSource.CreateCommand("SELECT id, name, document::text FROM ingest.dataset WHERE name = @name ORDER BY added_at DESC LIMIT 1");
+            ? dataSource.CreateCommand("SELECT id, name, coalesce(document_text, document::text) FROM ingest.dataset WHERE id = @id")
+            : dataSource.CreateCommand("SELECT id, name, coalesce(document_text, document::text) FROM ingest.dataset WHERE name = @name ORDER BY added_at DESC LIMIT 1");
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("name", reference);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
