@@ -18,6 +18,8 @@ public sealed class ApiErrorTests
         await Expect(HttpStatusCode.NotFound, "was not found", await api.Client.GetAsync($"/v1/datasets/{Guid.NewGuid()}/schema"));
         await Expect(HttpStatusCode.NotFound, "was not found", await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(ApiHost.BatchBody(Guid.NewGuid().ToString(), url))));
         await Expect(HttpStatusCode.BadRequest, "source.urls", await api.Client.PutAsync("/v1/import/batch", ApiHost.Json("{\"datasetId\": \"" + datasetId + "\", \"format\": {\"csv\": {}}}")));
+        await Expect(HttpStatusCode.BadRequest, "\"datasetId\" must be a string, the id POST /v1/datasets returned; found a number", await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(ApiHost.BatchBody(datasetId, url).Replace($"\"{datasetId}\"", "5", StringComparison.Ordinal))));
+        await Expect(HttpStatusCode.BadRequest, "The dataset document has no \"name\"", await api.Client.PostAsync("/v1/datasets", ApiHost.Json("""{"dataDescription": {"metadataSchema": {}}}""")));
         await Expect(HttpStatusCode.BadRequest, "dryRun must be", await api.Client.PutAsync("/v1/import/batch?dryRun=maybe", ApiHost.Json(ApiHost.BatchBody(datasetId, url))));
         await Expect(HttpStatusCode.BadRequest, "dryRun must be", await api.Client.PutAsync("/v1/import/batch?dryRun=0", new StringContent(ApiHost.BatchBody(datasetId, url))));
         await Expect(HttpStatusCode.BadRequest, "http(s)", await api.Client.PutAsync("/v1/import/batch", ApiHost.Json(ApiHost.BatchBody(datasetId, new Uri("file:///etc/passwd")))));

@@ -22,6 +22,11 @@ internal sealed record BatchRequest(string DatasetId, IReadOnlyList<string> Urls
         }
 
         var datasetId = body.TryGetProperty("datasetId", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+        if (d.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.String))
+        {
+            throw ApiError.BadRequest($"\"datasetId\" must be a string, the id POST /v1/datasets returned; found a {d.ValueKind.ToString().ToLowerInvariant()}. " + Shape);
+        }
+
         if (string.IsNullOrWhiteSpace(datasetId))
         {
             throw ApiError.BadRequest("\"datasetId\" is missing: give the id POST /v1/datasets returned. " + Shape);
