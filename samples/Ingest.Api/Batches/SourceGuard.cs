@@ -39,7 +39,12 @@ internal sealed class SourceGuard(ApiSettings settings)
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             {
                 // Not even a URL may be a path with a pasted signature in its name: shown up to its '?' or '#'.
-                var shown = Redactor.RedactUrl(url) is var redacted && redacted.IndexOfAny(['?', '#']) is var cut and >= 0 ? redacted[..cut] + "..." : Redactor.RedactUrl(url);
+                var shown = Redactor.RedactUrl(url);
+                if (shown.IndexOfAny(['?', '#']) is var cut and >= 0)
+                {
+                    shown = shown[..cut] + "...";
+                }
+
                 throw ApiError.BadRequest($"Source '{shown}' is not an http(s) URL; the API fetches only http and https URLs.");
             }
 

@@ -26,11 +26,6 @@ internal static class DatasetEndpoints
             throw ApiError.BadRequest("The body must be a JSON object: {\"name\": ..., \"dataDescription\": {\"metadataSchema\": {...}}}.");
         }
 
-        if (document["name"] is not JsonValue name || !name.TryGetValue<string>(out var text) || string.IsNullOrWhiteSpace(text))
-        {
-            throw ApiError.BadRequest("The dataset document has no \"name\" (a string): it names the dataset's table, as \"plants\" or \"schema.plants\".");
-        }
-
         // Validated now, so a bad document is a 400 here rather than at its first batch.
         using var parsed = JsonDocument.Parse(document.ToJsonString());
         var schema = DatasetSchema.FromDocument(parsed.RootElement);

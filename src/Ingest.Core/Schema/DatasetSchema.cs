@@ -88,7 +88,7 @@ public sealed class DatasetSchema
 
         if (string.IsNullOrWhiteSpace(name))
         {
-            throw new SchemaException("The dataset has no name: give it as \"name\" in the dataset document or with --dataset.");
+            throw new SchemaException("The dataset document has no \"name\" (a string), and no dataset name was given beside it: it names the dataset's table, as \"plants\" or \"schema.plants\".");
         }
 
         var filters = new List<DatasetField>();

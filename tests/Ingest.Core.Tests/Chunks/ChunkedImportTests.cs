@@ -76,10 +76,7 @@ public sealed class ChunkedImportTests
         f.Engine.Hooks = LoadHooks.None;
         var resumed = await f.ImportAsync([path], id);
 
-        Assert.Equal(BatchStatus.Finished, resumed.Status);
-        Assert.Equal(valid, resumed.InsertCount);
-        Assert.Equal(valid, await f.ScalarAsync("SELECT count(*) FROM plants"));
-        Assert.Equal(valid, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        await AssertEachRowOnceAsync(f, resumed, valid);
         Assert.DoesNotContain($"Resuming {path}", resumed.Log, StringComparison.Ordinal);
         // The log holds both runs: every chunk was read by both.
         Assert.Equal(2, Count(resumed.Log!, $"Reading file {path} (chunk 1 of 3)"));
@@ -96,17 +93,7 @@ public sealed class ChunkedImportTests
 
         // All three chunks have copied; chunk 3 then fails before its commit, as if the process died between the
         // chunks' commits. The others commit: they no longer stop for anything.
-        f.Engine.Hooks = new LoadHooks
-        {
-            ChunksCopied = name =>
-            {
-                if (name.EndsWith("(chunk 3 of 3)", StringComparison.Ordinal))
-                {
-                    throw new FileErrorException(path, "the test's stand-in for a crash between the chunks' commits");
-                }
-            },
-        };
-        var failed = await f.ImportAsync([path], id);
+        var failed = await LoadFailingAfterCopyAsync(f, path, id, name => name.EndsWith("(chunk 3 of 3)", StringComparison.Ordinal));
 
         var kept = await f.ScalarAsync("SELECT count(*) FROM plants");
         Assert.Equal(BatchStatus.Error, failed.Status);
@@ -119,10 +106,7 @@ public sealed class ChunkedImportTests
         f.Engine.Hooks = LoadHooks.None;
         var resumed = await f.ImportAsync([path], id);
 
-        Assert.Equal(BatchStatus.Finished, resumed.Status);
-        Assert.Equal(valid, resumed.InsertCount);
-        Assert.Equal(valid, await f.ScalarAsync("SELECT count(*) FROM plants"));
-        Assert.Equal(valid, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
+        await AssertEachRowOnceAsync(f, resumed, valid);
         Assert.Contains($"Resuming {path}: 2 of its 3 chunks are loaded; loading the rest", resumed.Log, StringComparison.Ordinal);
         // The log holds both runs: chunks 1 and 2 were read once (by the first run), chunk 3 by both.
         Assert.Equal(1, Count(resumed.Log!, $"Reading file {path} (chunk 1 of 3)"));
@@ -137,17 +121,7 @@ public sealed class ChunkedImportTests
         var id = Guid.NewGuid();
         await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 3 });
         var (path, valid, _) = WriteBigFile(f, "fewer.csv", records: 150_000, badEvery: 0);
-        f.Engine.Hooks = new LoadHooks
-        {
-            ChunksCopied = name =>
-            {
-                if (!name.EndsWith("(chunk 1 of 3)", StringComparison.Ordinal))
-                {
-                    throw new FileErrorException(path, "the test's stand-in for a crash between the chunks' commits");
-                }
-            },
-        };
-        var failed = await f.ImportAsync([path], id);
+        var failed = await LoadFailingAfterCopyAsync(f, path, id, name => !name.EndsWith("(chunk 1 of 3)", StringComparison.Ordinal));
         Assert.Equal(BatchStatus.Error, failed.Status);
         Assert.Equal(1, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_chunk WHERE batch_id = '{id}' AND state = 'loaded'"));
 
@@ -155,10 +129,7 @@ public sealed class ChunkedImportTests
         await using var oneStream = EngineFixture.On(f.ConnectionString, EngineFixture.FastOptions with { Streams = 1 });
         var resumed = await oneStream.ImportAsync([path], id).WaitAsync(TimeSpan.FromSeconds(120));
 
-        Assert.Equal(BatchStatus.Finished, resumed.Status);
-        Assert.Equal(valid, resumed.InsertCount);
-        Assert.Equal(valid, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
-        Assert.Equal(valid, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        await AssertEachRowOnceAsync(f, resumed, valid);
         Assert.Contains($"Resuming {path}: 1 of its 3 chunks are loaded; loading the rest", resumed.Log, StringComparison.Ordinal);
     }
 
@@ -216,6 +187,31 @@ public sealed class ChunkedImportTests
         Assert.Equal(BatchStatus.Finished, compressed.Status);
         Assert.DoesNotContain("chunks on record boundaries", compressed.Log, StringComparison.Ordinal);
         Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM ingest.import_chunk"));
+    }
+
+    /// <summary>Loads the file with the chunks <paramref name="fails"/> names failing once every chunk has copied, as a crash between the chunks' commits leaves them.</summary>
+    private static Task<BatchResult> LoadFailingAfterCopyAsync(EngineFixture f, string path, Guid id, Func<string, bool> fails)
+    {
+        f.Engine.Hooks = new LoadHooks
+        {
+            ChunksCopied = name =>
+            {
+                if (fails(name))
+                {
+                    throw new FileErrorException(path, "the test's stand-in for a crash between the chunks' commits");
+                }
+            },
+        };
+        return f.ImportAsync([path], id);
+    }
+
+    /// <summary>The resumed batch finished with every valid row of the file in the table exactly once.</summary>
+    private static async Task AssertEachRowOnceAsync(EngineFixture f, BatchResult resumed, long valid)
+    {
+        Assert.Equal(BatchStatus.Finished, resumed.Status);
+        Assert.Equal(valid, resumed.InsertCount);
+        Assert.Equal(valid, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(valid, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ namespace Ingest.Engine.Chunks;
 /// <param name="chunks">How many chunks of the file this run loads (all of them, or on a resume the missing ones).</param>
 internal sealed class ChunkGate(int chunks)
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly HashSet<int> _copied = [];
     private readonly ManualResetEventSlim _decided = new(false);
     private State _state = chunks <= 1 ? State.Open : State.Waiting;
