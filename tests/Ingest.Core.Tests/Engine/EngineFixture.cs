@@ -68,6 +68,12 @@ internal sealed class EngineFixture : IAsyncDisposable
         return output.ToArray();
     }
 
+    /// <summary>Progress kept as it is reported, on the reporting thread (Progress&lt;T&gt; posts it later, out of order).</summary>
+    public sealed class CountRecording(System.Collections.Concurrent.ConcurrentQueue<long> counts) : IProgress<BatchProgress>
+    {
+        public void Report(BatchProgress value) => counts.Enqueue(value.InsertCount);
+    }
+
     public Task<BatchResult> ImportAsync(IReadOnlyList<string> sources, Guid? batchId = null, DatasetSchema? schema = null, CsvFormat? format = null, CancellationToken cancellationToken = default) =>
         Engine.ImportAsync(new ImportRequest(schema ?? Plants(), format ?? PlantsFormat, sources) { BatchId = batchId }, null, cancellationToken);
 

@@ -69,6 +69,40 @@ public sealed class HttpImportTests
     }
 
     [SkippableFact]
+    public async Task A_file_read_again_from_its_start_does_not_make_the_live_count_go_down()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var rows = EngineFixture.Rows(20_000);
+        var half = rows.Length / 2;
+
+        // A slow body (about 0.8 s a pass), cut at its middle once by a server that cannot resume: the next pass reads
+        // the first half again while the live count is sampled every 50 ms.
+        server.AddFile("/slow.csv", Encoding.UTF8.GetBytes(rows), new HttpFault
+        {
+            DropAfterBytes = half, DropFirst = 1, SupportsRange = false, ChunkSize = 32 * 1024, ChunkDelay = TimeSpan.FromMilliseconds(10),
+        });
+        var counts = new System.Collections.Concurrent.ConcurrentQueue<long>();
+
+        var result = await f.Engine.ImportAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [server.Url("/slow.csv").ToString()]), new EngineFixture.CountRecording(counts));
+
+        Assert.Equal(BatchStatus.Finished, result.Status);
+        Assert.Equal(20_000, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.True(server.RequestCount("/slow.csv") >= 2);
+        var seen = counts.ToArray();
+        Assert.Contains(seen, c => c > 0 && c < 20_000); // it did show the first pass's rows while they loaded
+        for (var i = 1; i < seen.Length; i++)
+        {
+            Assert.True(seen[i] >= seen[i - 1], $"the live count went from {seen[i - 1]} down to {seen[i]}: {string.Join(", ", seen)}");
+        }
+
+        Assert.Equal(20_000, seen[^1]);
+        var timeline = await f.Recorder.GetTimelineAsync(result.BatchId);
+        var started = timeline.Where(r => r.Status == BatchStatus.Started).Select(r => r.InsertCount).Reverse().ToArray();
+        Assert.Equal(started.Order(), started);
+    }
+
+    [SkippableFact]
     public async Task A_body_cut_with_range_support_resumes_and_loads_every_row_once()
     {
         await using var f = await EngineFixture.CreateAsync();

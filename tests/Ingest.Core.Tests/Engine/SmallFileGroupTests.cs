@@ -222,7 +222,7 @@ public sealed class SmallFileGroupTests
             },
         };
 
-        var result = await f.Engine.ImportAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, files), new Recording(reports));
+        var result = await f.Engine.ImportAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, files), new EngineFixture.CountRecording(reports));
 
         Assert.Equal(BatchStatus.Finished, result.Status);
         Assert.Equal(160, result.InsertCount);
@@ -289,12 +289,6 @@ public sealed class SmallFileGroupTests
         Assert.Equal(160, await f.ScalarAsync("SELECT count(*) FROM plants"));
         Assert.Equal(160, await f.ScalarAsync("SELECT count(DISTINCT entity_id) FROM plants"));
         Assert.Equal(16, await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'"));
-    }
-
-    /// <summary>Progress kept as it is reported, on the reporting thread (Progress&lt;T&gt; posts it later, out of order).</summary>
-    private sealed class Recording(System.Collections.Concurrent.ConcurrentQueue<long> counts) : IProgress<BatchProgress>
-    {
-        public void Report(BatchProgress value) => counts.Enqueue(value.InsertCount);
     }
 
     private static List<string> WriteFiles(EngineFixture f, int count, int rows, int badRowIn)

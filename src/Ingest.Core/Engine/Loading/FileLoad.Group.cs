@@ -139,12 +139,12 @@ internal sealed partial class FileLoad
     }
 
     /// <summary>
-    /// The counts of files whose COMMIT happened though its answer was lost: the failed attempt took them back from the
-    /// live totals, and the timeline's counts must not go down, so they are read from the ledger and published again.
+    /// The counts of files whose COMMIT happened though its answer was lost: the failed attempt showed what it had read
+    /// when the connection broke, so the live totals are settled to the ledger's counts of those files.
     /// </summary>
     private void RepublishCommitted(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] fileKeys)
     {
         var (inserted, invalid) = FileLedger.CountsOf(connection, transaction, site.BatchId, fileKeys);
-        site.Progress(inserted, invalid);
+        Shown.Settle(fileKeys, inserted, invalid);
     }
 }

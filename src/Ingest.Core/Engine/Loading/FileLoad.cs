@@ -14,8 +14,23 @@ namespace Ingest.Engine.Loading;
 /// </summary>
 internal sealed partial class FileLoad(ILoadSite site, Claim claim, LoadPolicy policy, LoadHooks hooks, IngestOptions options)
 {
+    /// <summary>What this unit's files have shown in the batch's live counts, across its attempts.</summary>
+    internal ShownCounts Shown { get; } = new(site);
+
     /// <summary>Loads the claim on <paramref name="stream"/>'s connection, retrying in place, until it ends one way or another.</summary>
     public LoadResult Run(LoadStream stream, CancellationToken token)
+    {
+        var result = RunAttempts(stream, token);
+        if (result.Outcome is not (LoadOutcome.Loaded or LoadOutcome.CommittedBefore or LoadOutcome.AlreadyLoaded))
+        {
+            // Rolled back for good: the rows its attempts showed never reached the dataset.
+            Shown.TakeBackAll();
+        }
+
+        return result;
+    }
+
+    private LoadResult RunAttempts(LoadStream stream, CancellationToken token)
     {
         var key = claim.Name;
 
@@ -41,6 +56,7 @@ internal sealed partial class FileLoad(ILoadSite site, Claim claim, LoadPolicy p
                     // loaded one by one, so the one at fault is named and the others load as they would have alone.
                     if (claim.Group is { } group && decision.Failure == LoadFailure.File && ex is not FileErrorException)
                     {
+                        Shown.TakeBackAll();
                         return OneByOne(group, stream, LoadPolicy.Describe(ex), token);
                     }
 

@@ -7,9 +7,9 @@ using Ingest.Validation;
 namespace Ingest.Engine.Loading;
 
 /// <summary>
-/// One attempt of one file as it loads: publishes its counts into the batch's live totals as deltas (so a
-/// rollback can take them back), counts its bytes, and reports its invalid rows, the first few of each file to
-/// the batch log.
+/// One attempt of one file as it loads: shows its counts in the batch's live totals (through its unit's
+/// <see cref="ShownCounts"/>, which settles them when the file ends), counts its bytes, and reports its invalid rows,
+/// the first few of each file to the batch log.
 /// </summary>
 internal sealed class FileObserver(ILoadSite site, string name, FileLoad load, RowErrorCount logged) : ICopyObserver
 {
@@ -30,17 +30,10 @@ internal sealed class FileObserver(ILoadSite site, string name, FileLoad load, R
 
     public void Progress(long inserted, long invalid)
     {
-        var (dInserted, dInvalid) = (inserted - _inserted, invalid - _invalid);
         Volatile.Write(ref _inserted, inserted);
         Volatile.Write(ref _invalid, invalid);
-        if (dInserted != 0 || dInvalid != 0)
-        {
-            site.Progress(dInserted, dInvalid);
-        }
+        load.Shown.Grow(name, inserted, invalid);
     }
-
-    /// <summary>The file rolled back: its rows never commit, so the counts it published are taken back.</summary>
-    public void TakeBack() => Progress(0, 0);
 
     public void Invalid(SourceFile source, long line, int column, RowErrorKind kind, ref CsvRow row) => load.OnInvalidRow(logged, source, line, column, kind, ref row);
 

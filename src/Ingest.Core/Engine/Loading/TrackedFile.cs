@@ -10,6 +10,7 @@ namespace Ingest.Engine.Loading;
 internal sealed class TrackedFile
 {
     private readonly ILoadSite _site;
+    private readonly FileLoad _load;
     private readonly KeyValuePair<string, object?> _tag;
     private readonly Activity? _span;
     private bool _inFlight;
@@ -18,6 +19,7 @@ internal sealed class TrackedFile
     public TrackedFile(ILoadSite site, FileLoad load, string name, string fileKey, RowErrorCount logged)
     {
         _site = site;
+        _load = load;
         _tag = IngestTelemetry.Dataset(site.Dataset);
         Observer = new FileObserver(site, name, load, logged);
         _span = IngestTelemetry.StartFile(fileKey, site.Dataset);
@@ -43,22 +45,18 @@ internal sealed class TrackedFile
     /// <summary>Its rows committed: the live counts and the row counters get them.</summary>
     public void Committed(long inserted, long invalid)
     {
-        Observer.Progress(inserted, invalid);
+        _load.Shown.Settle([Observer.FileKey], inserted, invalid);
         IngestTelemetry.RowsInserted.Add(inserted, _tag);
         IngestTelemetry.RowsInvalid.Add(invalid, _tag);
     }
 
     /// <summary>
-    /// The end of the attempt: counts published for rows that never committed are taken back, and the copy time (up to
-    /// <paramref name="copiedUntil"/>, or now) and the span's outcome are recorded.
+    /// The end of the attempt: the copy time (up to <paramref name="copiedUntil"/>, or now) and the span's outcome are
+    /// recorded. Counts it showed for rows that did not commit stay shown until the unit ends (a next attempt reads
+    /// the same rows again), see <see cref="ShownCounts"/>.
     /// </summary>
     public void End(bool loaded, string failure, long? copiedUntil = null)
     {
-        if (!loaded)
-        {
-            Observer.TakeBack();
-        }
-
         Copied();
         IngestTelemetry.FileLoaded(_site.Dataset, Stopwatch.GetElapsedTime(Started, copiedUntil ?? Stopwatch.GetTimestamp()), loaded);
         IngestTelemetry.End(_span, loaded ? "loaded" : failure, failed: !loaded);
