@@ -9,7 +9,8 @@ namespace Ingest.Status;
 /// Timeline entries are appended only on status changes (and, while <c>started</c>, as periodic
 /// snapshots chosen by the caller). Live counts and log go through <see cref="UpdateProgressAsync"/>,
 /// which updates the batch record without adding a timeline entry, so a running batch can publish its
-/// counts often without flooding the timeline.
+/// counts often without flooding the timeline; the timeline's newest entry, while it is the running
+/// batch's <c>started</c>, shows those live counts and log (its <c>updatedAt</c> moves with them).
 /// </remarks>
 public interface IStatusRecorder
 {
@@ -51,7 +52,10 @@ public interface IStatusRecorder
     /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
     ValueTask AddSourceUrlsAsync(Guid batchId, IReadOnlyList<string> urls, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
-    /// <summary>Updates the live counts and log of the batch record without adding a timeline entry.</summary>
+    /// <summary>
+    /// Updates the live counts and log of the batch record without adding a timeline entry; the newest entry, when it
+    /// is the running batch's <c>started</c>, shows them too.
+    /// </summary>
     /// <exception cref="BatchNotFoundException">The batch is unknown.</exception>
     ValueTask UpdateProgressAsync(
         Guid batchId,

@@ -79,10 +79,11 @@ public sealed class InMemoryStatusRecorder : IStatusRecorder
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            // Live counts go on the batch record only; the engine appends a `started` snapshot to
-            // the timeline itself, at most every few seconds, so the timeline stays short.
+            // Live counts go on the batch record only (the timeline's newest `started` entry shows them when read); the
+            // engine appends a `started` snapshot itself, at most every few seconds, so the timeline stays short.
             var entry = Find(batchId);
             entry.Batch = entry.Batch with { InsertCount = insertCount, InvalidCount = invalidCount, Log = log };
+            entry.LiveAt = RecorderShared.Now(_time);
         }
 
         return ValueTask.CompletedTask;
@@ -94,11 +95,19 @@ public sealed class InMemoryStatusRecorder : IStatusRecorder
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            var timeline = Find(batchId).Timeline;
+            var entry = Find(batchId);
+            var timeline = entry.Timeline;
             var newestFirst = new StatusRecord[timeline.Count];
             for (var i = 0; i < newestFirst.Length; i++)
             {
                 newestFirst[i] = timeline[timeline.Count - 1 - i];
+            }
+
+            // The newest entry of a running batch shows its live counts and log, as the PostgreSQL recorder's does.
+            if (entry.Batch.Status == BatchStatus.Started && newestFirst[0] is { Status: BatchStatus.Started } head)
+            {
+                var at = entry.LiveAt is { } live && live > head.UpdatedAt ? live : head.UpdatedAt;
+                newestFirst[0] = head with { InsertCount = entry.Batch.InsertCount, InvalidCount = entry.Batch.InvalidCount, Log = entry.Batch.Log, UpdatedAt = at };
             }
 
             return ValueTask.FromResult<IReadOnlyList<StatusRecord>>(newestFirst);
@@ -196,6 +205,9 @@ public sealed class InMemoryStatusRecorder : IStatusRecorder
         public List<StatusRecord> Timeline { get; } = [created];
 
         public bool AbortRequested { get; set; }
+
+        /// <summary>When live counts last reached the batch record.</summary>
+        public DateTimeOffset? LiveAt { get; set; }
 
         public StatusRecord Append(BatchStatus status, long insertCount, long invalidCount, string? log, DateTimeOffset now)
         {

@@ -7,13 +7,20 @@ public sealed partial class PostgresStatusRecorder
     {
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
 
-        // seq, not updated_at: two entries in the same millisecond keep the order they were written in.
+        // seq, not updated_at: two entries in the same millisecond keep the order they were written in. The newest entry
+        // of a running batch shows the batch's live counts and log (updated in place every second or so, where snapshots
+        // are appended every few seconds), so the timeline's head is never behind the batch record.
         var command = _dataSource.CreateCommand(
             """
-            SELECT status, insert_count, invalid_count, log, updated_at
-            FROM ingest.import_batch_status
-            WHERE batch_id = @id
-            ORDER BY seq DESC
+            SELECT s.status,
+                   CASE WHEN live THEN b.insert_count ELSE s.insert_count END,
+                   CASE WHEN live THEN b.invalid_count ELSE s.invalid_count END,
+                   CASE WHEN live THEN b.log ELSE s.log END,
+                   CASE WHEN live THEN greatest(b.updated_at, s.updated_at) ELSE s.updated_at END
+            FROM (SELECT *, seq = max(seq) OVER () AS head FROM ingest.import_batch_status WHERE batch_id = @id) s
+            LEFT JOIN ingest.import_batch b ON b.id = s.batch_id
+            CROSS JOIN LATERAL (SELECT s.head AND s.status = 'started' AND b.status = 'started' AS live) l
+            ORDER BY s.seq DESC
             """);
         await using var commandScope = command.ConfigureAwait(false);
         command.Parameters.Add(Sql.Uuid("id", batchId));

@@ -251,22 +251,40 @@ public abstract partial class StatusRecorderContract : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task Progress_updates_the_batch_record_but_not_the_timeline()
+    public async Task Progress_shows_in_the_batch_record_and_the_newest_started_entry_without_adding_one()
     {
-        var recorder = await NewRecorderAsync();
+        var time = new FixedTime(new DateTimeOffset(2024, 1, 25, 15, 27, 52, 302, TimeSpan.Zero));
+        var recorder = await NewRecorderAsync(time);
         var batch = NewBatch();
         await recorder.CreateBatchAsync(batch);
-        await recorder.AppendStatusAsync(batch.Id, BatchStatus.Started, 0, 0, "start");
+        var started = await recorder.AppendStatusAsync(batch.Id, BatchStatus.Started, 0, 0, "start");
 
+        time.Advance(TimeSpan.FromSeconds(1));
         await recorder.UpdateProgressAsync(batch.Id, 1000, 7, "start\nprogress");
+        time.Advance(TimeSpan.FromSeconds(1));
         await recorder.UpdateProgressAsync(batch.Id, 2000, 9, "start\nprogress\nmore");
 
         var record = await recorder.GetBatchAsync(batch.Id);
         Assert.Equal((2000, 9, "start\nprogress\nmore"), (record.InsertCount, record.InvalidCount, record.Log));
         Assert.Equal(BatchStatus.Started, record.Status);
         var timeline = await recorder.GetTimelineAsync(batch.Id);
-        Assert.Equal(2, timeline.Count);
-        Assert.Equal(0, timeline[0].InsertCount);
+        Assert.Equal([BatchStatus.Started, BatchStatus.Created], timeline.Select(r => r.Status));
+        Assert.Equal((2000L, 9L, "start\nprogress\nmore"), (timeline[0].InsertCount, timeline[0].InvalidCount, timeline[0].Log));
+        Assert.Equal(started.UpdatedAt + TimeSpan.FromSeconds(2), timeline[0].UpdatedAt);
+        Assert.Null(timeline[1].Log);
+
+        // A snapshot appended later is the head from then on; the one before keeps what it was written with.
+        time.Advance(TimeSpan.FromSeconds(1));
+        await recorder.AppendStatusAsync(batch.Id, BatchStatus.Started, 2500, 9, "start\nprogress\nmore\nsnapshot");
+        time.Advance(TimeSpan.FromSeconds(1));
+        await recorder.UpdateProgressAsync(batch.Id, 3000, 9, "start\nprogress\nmore\nsnapshot\nlive");
+        timeline = await recorder.GetTimelineAsync(batch.Id);
+        Assert.Equal([3000L, 0L, 0L], timeline.Select(r => r.InsertCount));
+
+        // Once the batch ended, its end is the head and no entry is live.
+        await recorder.AppendStatusAsync(batch.Id, BatchStatus.Finished, 3100, 9, "end");
+        timeline = await recorder.GetTimelineAsync(batch.Id);
+        Assert.Equal([3100L, 2500L, 0L, 0L], timeline.Select(r => r.InsertCount));
     }
 
     [SkippableFact]
