@@ -65,6 +65,35 @@ public sealed class BatchIdentityTests
     }
 
     [SkippableFact]
+    public async Task A_resume_that_leaves_out_a_file_not_loaded_yet_is_refused_and_one_that_leaves_out_loaded_files_finishes()
+    {
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 1 });
+        var a = f.WriteFile("a.csv", EngineFixture.Rows(10));
+        var b = Path.Combine(f.Folder, "b.csv");
+        var c = Path.Combine(f.Folder, "c.csv");
+        var id = Guid.NewGuid();
+        Assert.Equal(BatchStatus.Error, (await f.ImportAsync([a, b, c], id)).Status); // b is missing: a loads, b and c do not
+        var timeline = (await f.Recorder.GetTimelineAsync(id)).Count;
+        f.WriteFile("b.csv", EngineFixture.Rows(20, 100));
+        f.WriteFile("c.csv", EngineFixture.Rows(5, 200));
+
+        // Only b given: c, listed and not loaded, would never load while the batch said finished.
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => f.ImportAsync([b], id));
+
+        Assert.Contains($"Batch {id} lists 1 file(s) not loaded yet that this run does not give: {c}.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("files already loaded may be left out", error.Message, StringComparison.Ordinal);
+        Assert.Equal(10, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(BatchStatus.Error, (await f.Recorder.GetBatchAsync(id)).Status);
+        Assert.Equal(timeline, (await f.Recorder.GetTimelineAsync(id)).Count);
+
+        // a is loaded already, so b and c are all it needs.
+        var resumed = await f.ImportAsync([b, c], id);
+        Assert.Equal(BatchStatus.Finished, resumed.Status);
+        Assert.Equal(35, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Equal(35, resumed.InsertCount);
+    }
+
+    [SkippableFact]
     public async Task A_resume_into_another_dataset_is_refused_before_that_table_is_made()
     {
         await using var f = await EngineFixture.CreateAsync();

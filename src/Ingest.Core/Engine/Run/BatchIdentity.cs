@@ -40,6 +40,30 @@ internal static class BatchIdentity
     public static IReadOnlyList<SourceFile> Unlisted(BatchRecord? existing, IReadOnlyList<SourceFile> files) =>
         Keys(existing?.Source) is { } listed ? [.. files.Where(f => !listed.Contains(f.Key))] : [];
 
+    /// <summary>
+    /// A run of an existing batch must name every file of it that is not loaded yet: the batch ends <c>finished</c> only
+    /// when all its files are in, and the record keeps no URL's query string, so a file left out could not be fetched
+    /// from the record. Files already loaded may be left out.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch lists files that are neither loaded nor in <paramref name="files"/>.</exception>
+    public static void CheckNoneLeftOut(BatchRecord? existing, IReadOnlyList<SourceFile> files, IReadOnlyDictionary<string, (long Inserted, long Invalid)> loaded)
+    {
+        if (Keys(existing?.Source) is not { } listed)
+        {
+            return;
+        }
+
+        listed.ExceptWith(files.Select(f => f.Key));
+        var missing = listed.Where(key => !loaded.ContainsKey(key)).Order(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            var shown = string.Join(", ", missing.Take(5)) + (missing.Count > 5 ? $" and {missing.Count - 5} more" : "");
+            throw new ArgumentException(
+                $"Batch {existing!.Id} lists {missing.Count} file(s) not loaded yet that this run does not give: {shown}. "
+                + "Give them too to resume the batch (URLs with their query strings, if they had one); files already loaded may be left out.");
+        }
+    }
+
     // The mapping of a recorded {"csv": {...}}; null when the record holds none it can be compared with.
     private static Dictionary<string, int>? Columns(JsonElement? format)
     {

@@ -67,6 +67,7 @@ internal sealed partial class BatchRun
         IReadOnlyList<string> allWarnings = [.. sourceWarnings, .. warnings];
 
         var loaded = ledger.Loaded;
+        BatchIdentity.CheckNoneLeftOut(existing, _files, loaded);
         var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
         (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
         _filesDone = _files.Count - pending.Count;
