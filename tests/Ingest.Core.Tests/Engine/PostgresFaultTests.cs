@@ -113,6 +113,53 @@ public sealed class PostgresFaultTests
         }
     }
 
+    // Down longer than the tolerance and still down when the streams give up (2 s of tolerance, 15 s down): the end of
+    // the batch takes one more look instead of waiting the tolerance out again, returns the error with the way on, and
+    // the batch, whose end could not be recorded, resumes once the server is back.
+    [SkippableFact]
+    public async Task A_database_still_down_when_the_streams_give_up_ends_the_run_at_once_saying_the_batch_is_left_started()
+    {
+        await using var pg = await PostgresServer.StartThrowawayAsync();
+        Skip.If(!pg.Description.Contains("local cluster", StringComparison.Ordinal), $"Needs a local cluster to stop; the server is {pg.Description}.");
+        var connectionString = await pg.CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var recorder = new PostgresStatusRecorder(dataSource);
+        var options = EngineFixture.FastOptions with { Streams = 2, DatabaseOutageTolerance = TimeSpan.FromSeconds(2) };
+        await using var engine = new IngestEngine(dataSource, recorder, options);
+        await using var server = await LoopbackHttpServer.StartAsync();
+        var sources = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            server.AddFile($"/d{i}.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(5000, i * 10_000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(20), ChunkSize = 16 * 1024 });
+            sources.Add(server.Url($"/d{i}.csv").ToString());
+        }
+
+        var request = new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, sources) { BatchId = Guid.NewGuid() };
+        var run = engine.ImportAsync(request);
+        await WaitUntilAsync(async () => (await recorder.TryGetBatchAsync(request.BatchId.Value))?.InsertCount > 0);
+        var restart = pg.RestartAsync(TimeSpan.FromSeconds(15));
+        var result = await run;
+        var serverWasDown = !restart.IsCompleted;
+        await restart;
+
+        Assert.True(serverWasDown, "the run should have ended while the server was still down");
+        Assert.Equal(BatchStatus.Error, result.Status);
+        Assert.StartsWith("the database stayed out of reach while loading ", result.Error, StringComparison.Ordinal);
+        Assert.Contains("the batch's end could not be recorded (it shows 'started' until then). When the database is back, run the batch again with the same id", result.Error, StringComparison.Ordinal);
+        Assert.Equal(BatchStatus.Started, (await recorder.GetBatchAsync(request.BatchId.Value)).Status);
+
+        var resumed = await engine.ImportAsync(request);
+        Assert.Equal(BatchStatus.Finished, resumed.Status);
+        Assert.Equal(20_000, resumed.InsertCount);
+        Assert.Equal(20_000, await CountDistinctAsync(dataSource));
+    }
+
+    private static async Task<long> CountDistinctAsync(NpgsqlDataSource dataSource)
+    {
+        await using var count = dataSource.CreateCommand("SELECT count(DISTINCT entity_id) FROM plants WHERE (SELECT count(*) FROM plants) = (SELECT count(DISTINCT entity_id) FROM plants)");
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
     [SkippableFact]
     public async Task Twenty_batches_at_once_on_one_server_and_status_store_finish_with_exact_counts()
     {

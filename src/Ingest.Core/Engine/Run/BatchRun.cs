@@ -240,7 +240,28 @@ internal sealed partial class BatchRun
         // The ledger is the truth: counts of files that committed, whatever happened to the others (as the streams' last
         // pass read it after they all ended, or read now). The server may be coming back from a restart: the end of the
         // batch rides it out as the start and the streams do.
-        var ledger = ended ?? await _policy.RideOutAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None), announce: null, CancellationToken.None).ConfigureAwait(false);
+        FileLedger.State ledger;
+        if (ended is not null)
+        {
+            ledger = ended;
+        }
+        else if (_fatal is DatabaseUnavailableException)
+        {
+            // The streams already waited the whole tolerance out: one more look, not another wait as long.
+            try
+            {
+                ledger = await FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (LoadPolicy.IsDatabaseUnavailable(ex))
+            {
+                return Unrecorded(progress);
+            }
+        }
+        else
+        {
+            ledger = await _policy.RideOutAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None), announce: null, CancellationToken.None).ConfigureAwait(false);
+        }
+
         (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
         _filesDone = _files.Count(f => ledger.Loaded.ContainsKey(f.Key));
         BatchStatus status;
@@ -287,6 +308,20 @@ internal sealed partial class BatchRun
         IngestTelemetry.End(_activity, status.ToWord(), status == BatchStatus.Error);
         progress?.Report(Snapshot(status));
         return Result(status, _log.Text, error);
+    }
+
+    /// <summary>
+    /// The database is still out of reach at the end: the batch's end cannot be recorded (it shows <c>started</c>, its
+    /// counts as last published) and the ledger cannot be read. The caller gets the error and how to go on.
+    /// </summary>
+    private BatchResult Unrecorded(IProgress<BatchProgress>? progress)
+    {
+        var error = $"{LoadPolicy.Describe(_fatal!)}; the database is still out of reach, so the batch's end could not be recorded "
+            + "(it shows 'started' until then). When the database is back, run the batch again with the same id to load the rest";
+        _log.Error(error);
+        IngestTelemetry.End(_activity, BatchStatus.Error.ToWord(), failed: true);
+        progress?.Report(Snapshot(BatchStatus.Error));
+        return Result(BatchStatus.Error, _log.Text, error);
     }
 
     private BatchResult Result(BatchStatus status, string? log, string? error)
