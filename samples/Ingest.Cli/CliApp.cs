@@ -69,9 +69,10 @@ internal static class CliApp
         }
         catch (Exception ex) when (ex is NpgsqlException or Ingest.LocalPostgres.PostgresUnavailableException)
         {
-            await stderr.WriteLineAsync($"ingest: cannot use the database: {Redactor.RedactText(ex.Message)}").ConfigureAwait(false);
-            await stderr.WriteLineAsync("Give a reachable PostgreSQL with --connection or INGEST_CONNECTION.").ConfigureAwait(false);
-            return ExitCodes.Failed;
+            var (message, hint, exit) = DatabaseProblem.Describe(ex);
+            await stderr.WriteLineAsync($"ingest: {Redactor.RedactText(message)}").ConfigureAwait(false);
+            await stderr.WriteLineAsync(hint).ConfigureAwait(false);
+            return exit;
         }
         catch (OperationCanceledException)
         {

@@ -128,6 +128,35 @@ public sealed class CliTests
     }
 
     [SkippableFact]
+    public async Task A_privilege_or_database_the_server_refuses_says_what_to_grant_or_create_with_exit_2()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var role = $"lim_{Guid.NewGuid():N}";
+        await using (var command = f.DataSource.CreateCommand($"CREATE ROLE {role} LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var file = f.WriteFile("a.csv", EngineFixture.Rows(3));
+        string[] common = ["import", "--dataset", "lim_plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat];
+        var limited = new Npgsql.NpgsqlConnectionStringBuilder(f.ConnectionString) { Username = role }.ConnectionString;
+        var noSuchDatabase = new Npgsql.NpgsqlConnectionStringBuilder(f.ConnectionString) { Database = "no_such_db_here" }.ConnectionString;
+
+        var denied = await RunAsync([.. common, "--connection", limited, file]);
+        var missing = await RunAsync([.. common, "--connection", noSuchDatabase, file]);
+
+        Assert.Equal(2, denied.Exit);
+        Assert.Contains("ingest: the database refused: permission denied for", denied.Err, StringComparison.Ordinal);
+        Assert.Contains("GRANT CREATE ON DATABASE", denied.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("POSITION", denied.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("Give a reachable PostgreSQL", denied.Err, StringComparison.Ordinal);
+        Assert.Equal(2, missing.Exit);
+        Assert.Contains("\"no_such_db_here\" does not exist", missing.Err, StringComparison.Ordinal);
+        Assert.Contains("createdb", missing.Err, StringComparison.Ordinal);
+        Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM pg_tables WHERE tablename = 'lim_plants'"));
+    }
+
+    [SkippableFact]
     public async Task Status_of_an_unknown_batch_says_not_found_with_exit_2()
     {
         await using var f = await EngineFixture.CreateAsync();
