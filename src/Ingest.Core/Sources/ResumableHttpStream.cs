@@ -170,6 +170,13 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
     {
         _failures++;
         var max = _options.MaxAttempts;
+        var wait = Backoff.Delay(_options, _failures, retryAfter);
+        if (wait.TooLong)
+        {
+            // Retrying sooner than asked would be refused again, and waiting longer would hold a stream of the batch.
+            throw new FileErrorException(Key, wait.TooLongReason(reason, _options));
+        }
+
         if (_failures >= max)
         {
             // Final: the retries with backoff were the policy for a source that fails. Retrying the whole file
@@ -177,12 +184,11 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
             throw new FileErrorException(Key, string.Create(CultureInfo.InvariantCulture, $"gave up after {max} attempts: {reason}"));
         }
 
-        var delay = Backoff.Delay(_options, _failures, retryAfter);
         var from = _position > 0 ? string.Create(CultureInfo.InvariantCulture, $" from byte {_position}") : string.Empty;
         _opener.OnRetrying(string.Create(
             CultureInfo.InvariantCulture,
-            $"Retrying {Key}{from} (attempt {_failures + 1} of {max}) after {reason} in {delay.TotalSeconds:0.0} s"));
-        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            $"Retrying {Key}{from} (attempt {_failures + 1} of {max}) after {reason} {wait.Words}"));
+        await Task.Delay(wait.Delay, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsRetryable(Exception exception, CancellationToken cancellationToken) =>

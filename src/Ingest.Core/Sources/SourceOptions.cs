@@ -26,8 +26,18 @@ public sealed record SourceOptions
     /// <summary>The first retry's delay; it doubles per attempt, with jitter, up to <see cref="MaxBackoff"/>. Default 200 ms.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The longest delay between two attempts, also the longest <c>Retry-After</c> honoured. Default 10 s.</summary>
+    /// <summary>
+    /// The longest delay of Ingest's own backoff between two attempts. A server's <c>Retry-After</c> is not capped by it
+    /// but by <see cref="MaxRetryAfter"/>. Default 10 s.
+    /// </summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The longest <c>Retry-After</c> (of a 429 or 503) that is waited exactly as the server asked. A server that asks
+    /// for more ends the file at once as a file error that says so (running the import again later resumes it):
+    /// retrying sooner than asked would only be refused again. Default 2 minutes.
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// The most bytes a compressed file may decompress to; more is a file error, so a gzip bomb cannot
@@ -84,6 +94,7 @@ public sealed record SourceOptions
         Check(StallTimeout > TimeSpan.Zero, nameof(StallTimeout), "must be positive");
         Check(InitialBackoff >= TimeSpan.Zero, nameof(InitialBackoff), "must be zero or more");
         Check(MaxBackoff >= InitialBackoff, nameof(MaxBackoff), "must be at least InitialBackoff");
+        Check(MaxRetryAfter >= TimeSpan.Zero && MaxRetryAfter <= TimeSpan.FromDays(1), nameof(MaxRetryAfter), "must be 0 to 1 day");
         Check(MaxDecompressedBytes >= 0, nameof(MaxDecompressedBytes), "must be 0 (no cap) or more");
         Check(MaxCompressionRatio >= 0 && double.IsFinite(MaxCompressionRatio), nameof(MaxCompressionRatio), "must be 0 (no cap) or more");
         ArgumentNullException.ThrowIfNull(AllowedNetworks, nameof(AllowedNetworks));

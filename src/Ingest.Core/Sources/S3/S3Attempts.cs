@@ -24,11 +24,12 @@ internal sealed class S3Attempts(SourceOpener opener, string name, Func<string, 
             throw giveUp(string.Create(CultureInfo.InvariantCulture, $"gave up after {max} attempts: {reason}"));
         }
 
-        var delay = Backoff.Delay(opener.Options, _failures);
+        // No Retry-After here: the SDK's exceptions do not carry the answer's headers, and S3 throttles with SlowDown, not with one.
+        var wait = Backoff.Delay(opener.Options, _failures);
         var from = position > 0 ? string.Create(CultureInfo.InvariantCulture, $" from byte {position}") : string.Empty;
         opener.OnRetrying(string.Create(
             CultureInfo.InvariantCulture,
-            $"Retrying {name}{from} (attempt {_failures + 1} of {max}) after {reason} in {delay.TotalSeconds:0.0} s"));
-        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            $"Retrying {name}{from} (attempt {_failures + 1} of {max}) after {reason} {wait.Words}"));
+        await Task.Delay(wait.Delay, cancellationToken).ConfigureAwait(false);
     }
 }
