@@ -89,6 +89,7 @@ internal sealed partial class ResumableHttpStream
 
             _body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             _response = response;
+            _watch.Restart();
         }
         catch
         {

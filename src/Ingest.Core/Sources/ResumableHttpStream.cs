@@ -16,7 +16,7 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
     private readonly SourceOptions _options;
     private HttpResponseMessage? _response;
     private Stream? _body;
-    private CancellationTokenSource _stall = new();
+    private readonly ReadProgressWatch _watch;
     private long _position;
     private long? _length;
     private EntityTagHeaderValue? _etag;
@@ -30,6 +30,7 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
         _opener = opener;
         _file = file;
         _options = opener.Options;
+        _watch = new ReadProgressWatch(_options.StallTimeout);
     }
 
     /// <summary>True when the server compressed the body (<c>Content-Encoding: gzip</c>).</summary>
@@ -66,11 +67,15 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
             string reason;
             try
             {
-                var read = await ReadOnceAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var (read, progress) = await _watch.ReadAsync(_body!, buffer, closeOnStall: false, cancellationToken).ConfigureAwait(false);
                 if (read > 0)
                 {
                     _position += read;
-                    _failures = 0; // progress: a later fault starts a fresh count of attempts
+                    if (progress)
+                    {
+                        _failures = 0; // real progress: a later fault starts a fresh count of attempts
+                    }
+
                     return read;
                 }
 
@@ -82,36 +87,17 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
 
                 reason = string.Create(CultureInfo.InvariantCulture, $"connection closed at byte {_position} of {length}");
             }
+            catch (Exception) when (_watch.Stalled && !cancellationToken.IsCancellationRequested)
+            {
+                reason = _watch.StallReason;
+            }
             catch (Exception ex) when (IsRetryable(ex, cancellationToken))
             {
-                reason = ex is OperationCanceledException
-                    ? string.Create(CultureInfo.InvariantCulture, $"no data for {_options.StallTimeout.TotalSeconds:0.###} s (stalled read)")
-                    : HttpFailure.Describe(ex);
+                reason = HttpFailure.Describe(ex);
             }
 
             ReleaseResponse();
             await ResumeAsync(reason, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async ValueTask<int> ReadOnceAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        if (_stall.IsCancellationRequested)
-        {
-            _stall.Dispose();
-            _stall = new CancellationTokenSource();
-        }
-
-        // One timer per response, re-armed per read, instead of a linked source per read.
-        _stall.CancelAfter(_options.StallTimeout);
-        using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _stall);
-        try
-        {
-            return await _body!.ReadAsync(buffer, _stall.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            _stall.CancelAfter(Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -208,7 +194,7 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
         {
             _disposed = true;
             ReleaseResponse();
-            _stall.Dispose();
+            _watch.Dispose();
         }
 
         base.Dispose(disposing);

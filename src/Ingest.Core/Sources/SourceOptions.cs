@@ -10,7 +10,8 @@ public sealed record SourceOptions
 {
     /// <summary>
     /// Attempts per file for faults that may pass: connect failures, HTTP 5xx, 408 and 429, a reset
-    /// connection and a stalled read. The count starts again once the file makes progress. Default 5.
+    /// connection and a stalled read. The count starts again once the file makes progress
+    /// (<see cref="StallProgressBytes"/> more bytes). Default 5.
     /// </summary>
     public int MaxAttempts { get; init; } = 5;
 
@@ -18,8 +19,10 @@ public sealed record SourceOptions
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// A read that receives no byte for this long (or response headers that take this long after the
-    /// connection) counts as stalled and is retried. Default 30 s.
+    /// A body must make real progress: when its reads have waited this long in all without
+    /// <see cref="StallProgressBytes"/> arriving, the read counts as stalled and is retried (resumed where the server
+    /// allows). Only the time spent waiting inside reads counts, not the time the consumer takes between them. Response
+    /// headers that take this long after the connection are stalled too. Default 30 s.
     /// </summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -79,6 +82,12 @@ public sealed record SourceOptions
 
     /// <summary>How <c>s3://</c> objects are reached: endpoint, region, role (see <see cref="S3Settings"/>). Default: all from the environment.</summary>
     public S3Settings S3 { get; init; } = new();
+
+    /// <summary>
+    /// The bytes a body must deliver per <see cref="StallTimeout"/> of waiting to count as progress: 16 KiB. Progress
+    /// re-arms the stall timer and starts a fresh count of <see cref="MaxAttempts"/>; a server that trickles less is stalled.
+    /// </summary>
+    public const int StallProgressBytes = 16 * 1024;
 
     /// <summary>Decompressed bytes after which <see cref="MaxCompressionRatio"/> is checked: 8 MiB.</summary>
     public const long CompressionRatioFloor = 8L * 1024 * 1024;

@@ -5,13 +5,13 @@ namespace Ingest.Sources.S3;
 /// <summary>
 /// The attempts at one S3 request (a listing page, an object's body): counts failures, reports each retry through
 /// <see cref="SourceOpener.Retrying"/> in the words http sources use, waits the backoff, and gives up after
-/// <see cref="SourceOptions.MaxAttempts"/>. Progress starts the count again.
+/// <see cref="SourceOptions.MaxAttempts"/>. Real progress (<see cref="ReadProgressWatch"/>) starts the count again.
 /// </summary>
 internal sealed class S3Attempts(SourceOpener opener, string name, Func<string, Exception> giveUp)
 {
     private int _failures;
 
-    /// <summary>The request made progress: a later fault starts a fresh count.</summary>
+    /// <summary>The request made real progress: a later fault starts a fresh count.</summary>
     public void Progress() => _failures = 0;
 
     /// <summary>Counts a failure; throws <c>giveUp</c>'s exception when the attempts ran out, else reports the retry and waits.</summary>
