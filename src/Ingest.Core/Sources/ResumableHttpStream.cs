@@ -147,6 +147,12 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
                     ? string.Create(CultureInfo.InvariantCulture, $"no response within {(_options.ConnectTimeout + _options.StallTimeout).TotalSeconds:0.###} s")
                     : HttpFailure.Describe(ex);
             }
+            catch (HttpRequestException ex)
+            {
+                // A fault that will not pass (a certificate that failed validation): final, in words that say what to fix.
+                // Let through, the engine made a file error of .NET's own message ("... see inner exception.").
+                throw new FileErrorException(Key, HttpFailure.Describe(ex), ex);
+            }
 
             await FailedAsync(reason, retryAfter, cancellationToken).ConfigureAwait(false);
         }

@@ -154,4 +154,23 @@ public sealed class HttpImportTests
         Assert.Equal(BatchStatus.Finished, again.Status);
         Assert.Equal(50, await f.ScalarAsync("SELECT count(*) FROM plants"));
     }
+
+    [SkippableFact]
+    public async Task An_untrusted_tls_certificate_ends_the_batch_with_the_reason_and_the_fix_in_the_error_and_the_log()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        using var certificate = LoopbackHttpServer.SelfSignedCertificate();
+        await using var server = await LoopbackHttpServer.StartAsync(certificate);
+        server.AddFile("/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(10)));
+
+        var result = await f.ImportAsync([server.Url("/a.csv").ToString()]);
+
+        Assert.Equal(BatchStatus.Error, result.Status);
+        Assert.Contains("UntrustedRoot", result.Error, StringComparison.Ordinal);
+        Assert.Contains("SSL_CERT_FILE", result.Error, StringComparison.Ordinal);
+        var log = (await f.Recorder.GetBatchAsync(result.BatchId)).Log!;
+        var line = Assert.Single(log.Split('\n'), l => l.Contains(" ERROR ", StringComparison.Ordinal) && l.Contains(server.Url("/a.csv").ToString(), StringComparison.Ordinal));
+        Assert.Contains("TLS handshake failed (The remote certificate is invalid because of errors in the certificate chain: UntrustedRoot)", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("see inner exception", log, StringComparison.Ordinal);
+    }
 }
