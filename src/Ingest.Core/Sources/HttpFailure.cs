@@ -15,7 +15,7 @@ internal static class HttpFailure
     public static bool IsRetryable(HttpStatusCode status) =>
         (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
-    /// <summary>True for a redirect the handler did not follow (too many of them, or https to http).</summary>
+    /// <summary>True for a redirect that was not followed: one too many in a row.</summary>
     public static bool IsUnfollowedRedirect(HttpResponseMessage response) =>
         (int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is not null;
 
@@ -51,7 +51,11 @@ internal static class HttpFailure
         _ => false,
     };
 
-    /// <summary>A short reason for a network fault, redacted in case a message quotes a URL.</summary>
+    /// <summary>
+    /// A short reason for a network fault, redacted in case a message quotes a URL: the innermost message that says
+    /// something (.NET's "The SSL connection could not be established, see inner exception." does not), and for a
+    /// certificate that failed validation, what to fix.
+    /// </summary>
     public static string Describe(Exception exception)
     {
         var kind = exception switch
@@ -64,7 +68,45 @@ internal static class HttpFailure
             IOException or SocketException => "connection lost",
             _ => "network error",
         };
-        return $"{kind} ({Redactor.RedactText(exception.Message)})";
+        var detail = Detail(exception);
+        return $"{kind} ({Redactor.RedactText(detail)}){CertificateHint(detail)}";
+    }
+
+    // Down the chain past messages that only point at their inner exception.
+    private static string Detail(Exception exception)
+    {
+        var current = exception;
+        while (current.InnerException is { } inner
+            && (current.Message.Contains("see inner exception", StringComparison.OrdinalIgnoreCase) || string.IsNullOrWhiteSpace(current.Message)))
+        {
+            current = inner;
+        }
+
+        return current.Message;
+    }
+
+    // .NET words a failed validation "The remote certificate is invalid ...: UntrustedRoot" (or PartialChain,
+    // NotTimeValid, RemoteCertificateNameMismatch...). On Linux it trusts the system store and also honours
+    // SSL_CERT_FILE (a PEM bundle) and SSL_CERT_DIR (a folder of PEM files), as OpenSSL does.
+    private static string CertificateHint(string detail)
+    {
+        if (!detail.Contains("remote certificate", StringComparison.OrdinalIgnoreCase))
+        {
+            return string.Empty;
+        }
+
+        if (detail.Contains("NameMismatch", StringComparison.Ordinal))
+        {
+            return ": the server's certificate is not for this host name; use the name the certificate was issued for";
+        }
+
+        if (detail.Contains("NotTimeValid", StringComparison.Ordinal))
+        {
+            return ": the server's certificate has expired or is not valid yet; the server must renew it (or check this machine's clock)";
+        }
+
+        return ": the server's certificate is not signed by a trusted authority; trust its CA certificate in the system store"
+            + " (e.g. update-ca-certificates), or point SSL_CERT_FILE (a PEM bundle) or SSL_CERT_DIR (a folder of PEM files) at it";
     }
 
     /// <summary>The Content-Encoding of a response when it is gzip; throws for another compression.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Ingest.Status;
 
 namespace Ingest.Sources;
 
@@ -49,7 +50,11 @@ internal sealed partial class ResumableHttpStream
 
             if (target.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp)
             {
-                return response; // Not followed: ThrowIfFinalFailure names the downgrade.
+                var status = (int)response.StatusCode;
+                response.Dispose();
+                throw new FileErrorException(Key, string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"the server redirected from https to http (HTTP {status} to {Redactor.RedactUrl(next.OriginalString)}), which is refused: a file asked for over https is not read unencrypted; use an https URL that is not redirected to http"));
             }
 
             response.Dispose();
@@ -89,6 +94,7 @@ internal sealed partial class ResumableHttpStream
 
             _body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             _response = response;
+            _watch.Restart();
         }
         catch
         {
@@ -153,7 +159,7 @@ internal sealed partial class ResumableHttpStream
         {
             throw new FileErrorException(Key, string.Create(
                 CultureInfo.InvariantCulture,
-                $"too many redirects: HTTP {(int)response.StatusCode} was not followed (more than {SourceOpener.MaxRedirects} redirects in a row, or a redirect from https to http)"));
+                $"too many redirects: HTTP {(int)response.StatusCode} was not followed (more than {SourceOpener.MaxRedirects} redirects in a row)"));
         }
 
         if (!response.IsSuccessStatusCode)

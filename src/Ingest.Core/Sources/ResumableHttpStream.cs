@@ -16,7 +16,7 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
     private readonly SourceOptions _options;
     private HttpResponseMessage? _response;
     private Stream? _body;
-    private CancellationTokenSource _stall = new();
+    private readonly ReadProgressWatch _watch;
     private long _position;
     private long? _length;
     private EntityTagHeaderValue? _etag;
@@ -30,6 +30,7 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
         _opener = opener;
         _file = file;
         _options = opener.Options;
+        _watch = new ReadProgressWatch(_options.StallTimeout);
     }
 
     /// <summary>True when the server compressed the body (<c>Content-Encoding: gzip</c>).</summary>
@@ -66,11 +67,15 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
             string reason;
             try
             {
-                var read = await ReadOnceAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var (read, progress) = await _watch.ReadAsync(_body!, buffer, closeOnStall: false, cancellationToken).ConfigureAwait(false);
                 if (read > 0)
                 {
                     _position += read;
-                    _failures = 0; // progress: a later fault starts a fresh count of attempts
+                    if (progress)
+                    {
+                        _failures = 0; // real progress: a later fault starts a fresh count of attempts
+                    }
+
                     return read;
                 }
 
@@ -82,36 +87,17 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
 
                 reason = string.Create(CultureInfo.InvariantCulture, $"connection closed at byte {_position} of {length}");
             }
+            catch (Exception) when (_watch.Stalled && !cancellationToken.IsCancellationRequested)
+            {
+                reason = _watch.StallReason;
+            }
             catch (Exception ex) when (IsRetryable(ex, cancellationToken))
             {
-                reason = ex is OperationCanceledException
-                    ? string.Create(CultureInfo.InvariantCulture, $"no data for {_options.StallTimeout.TotalSeconds:0.###} s (stalled read)")
-                    : HttpFailure.Describe(ex);
+                reason = HttpFailure.Describe(ex);
             }
 
             ReleaseResponse();
             await ResumeAsync(reason, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async ValueTask<int> ReadOnceAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        if (_stall.IsCancellationRequested)
-        {
-            _stall.Dispose();
-            _stall = new CancellationTokenSource();
-        }
-
-        // One timer per response, re-armed per read, instead of a linked source per read.
-        _stall.CancelAfter(_options.StallTimeout);
-        using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _stall);
-        try
-        {
-            return await _body!.ReadAsync(buffer, _stall.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            _stall.CancelAfter(Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -161,6 +147,12 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
                     ? string.Create(CultureInfo.InvariantCulture, $"no response within {(_options.ConnectTimeout + _options.StallTimeout).TotalSeconds:0.###} s")
                     : HttpFailure.Describe(ex);
             }
+            catch (HttpRequestException ex)
+            {
+                // A fault that will not pass (a certificate that failed validation): final, in words that say what to fix.
+                // Let through, the engine made a file error of .NET's own message ("... see inner exception.").
+                throw new FileErrorException(Key, HttpFailure.Describe(ex), ex);
+            }
 
             await FailedAsync(reason, retryAfter, cancellationToken).ConfigureAwait(false);
         }
@@ -170,6 +162,13 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
     {
         _failures++;
         var max = _options.MaxAttempts;
+        var wait = Backoff.Delay(_options, _failures, retryAfter);
+        if (wait.TooLong)
+        {
+            // Retrying sooner than asked would be refused again, and waiting longer would hold a stream of the batch.
+            throw new FileErrorException(Key, wait.TooLongReason(reason, _options));
+        }
+
         if (_failures >= max)
         {
             // Final: the retries with backoff were the policy for a source that fails. Retrying the whole file
@@ -177,12 +176,11 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
             throw new FileErrorException(Key, string.Create(CultureInfo.InvariantCulture, $"gave up after {max} attempts: {reason}"));
         }
 
-        var delay = Backoff.Delay(_options, _failures, retryAfter);
         var from = _position > 0 ? string.Create(CultureInfo.InvariantCulture, $" from byte {_position}") : string.Empty;
         _opener.OnRetrying(string.Create(
             CultureInfo.InvariantCulture,
-            $"Retrying {Key}{from} (attempt {_failures + 1} of {max}) after {reason} in {delay.TotalSeconds:0.0} s"));
-        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            $"Retrying {Key}{from} (attempt {_failures + 1} of {max}) after {reason} {wait.Words}"));
+        await Task.Delay(wait.Delay, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsRetryable(Exception exception, CancellationToken cancellationToken) =>
@@ -202,7 +200,7 @@ internal sealed partial class ResumableHttpStream : ReadOnlyStream
         {
             _disposed = true;
             ReleaseResponse();
-            _stall.Dispose();
+            _watch.Dispose();
         }
 
         base.Dispose(disposing);

@@ -10,7 +10,8 @@ public sealed record SourceOptions
 {
     /// <summary>
     /// Attempts per file for faults that may pass: connect failures, HTTP 5xx, 408 and 429, a reset
-    /// connection and a stalled read. The count starts again once the file makes progress. Default 5.
+    /// connection and a stalled read. The count starts again once the file makes progress
+    /// (<see cref="StallProgressBytes"/> more bytes). Default 5.
     /// </summary>
     public int MaxAttempts { get; init; } = 5;
 
@@ -18,16 +19,28 @@ public sealed record SourceOptions
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// A read that receives no byte for this long (or response headers that take this long after the
-    /// connection) counts as stalled and is retried. Default 30 s.
+    /// A body must make real progress: when its reads have waited this long in all without
+    /// <see cref="StallProgressBytes"/> arriving, the read counts as stalled and is retried (resumed where the server
+    /// allows). Only the time spent waiting inside reads counts, not the time the consumer takes between them. Response
+    /// headers that take this long after the connection are stalled too. Default 30 s.
     /// </summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The first retry's delay; it doubles per attempt, with jitter, up to <see cref="MaxBackoff"/>. Default 200 ms.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The longest delay between two attempts, also the longest <c>Retry-After</c> honoured. Default 10 s.</summary>
+    /// <summary>
+    /// The longest delay of Ingest's own backoff between two attempts. A server's <c>Retry-After</c> is not capped by it
+    /// but by <see cref="MaxRetryAfter"/>. Default 10 s.
+    /// </summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The longest <c>Retry-After</c> (of a 429 or 503) that is waited exactly as the server asked. A server that asks
+    /// for more ends the file at once as a file error that says so (running the import again later resumes it):
+    /// retrying sooner than asked would only be refused again. Default 2 minutes.
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// The most bytes a compressed file may decompress to; more is a file error, so a gzip bomb cannot
@@ -70,6 +83,12 @@ public sealed record SourceOptions
     /// <summary>How <c>s3://</c> objects are reached: endpoint, region, role (see <see cref="S3Settings"/>). Default: all from the environment.</summary>
     public S3Settings S3 { get; init; } = new();
 
+    /// <summary>
+    /// The bytes a body must deliver per <see cref="StallTimeout"/> of waiting to count as progress: 16 KiB. Progress
+    /// re-arms the stall timer and starts a fresh count of <see cref="MaxAttempts"/>; a server that trickles less is stalled.
+    /// </summary>
+    public const int StallProgressBytes = 16 * 1024;
+
     /// <summary>Decompressed bytes after which <see cref="MaxCompressionRatio"/> is checked: 8 MiB.</summary>
     public const long CompressionRatioFloor = 8L * 1024 * 1024;
 
@@ -84,6 +103,7 @@ public sealed record SourceOptions
         Check(StallTimeout > TimeSpan.Zero, nameof(StallTimeout), "must be positive");
         Check(InitialBackoff >= TimeSpan.Zero, nameof(InitialBackoff), "must be zero or more");
         Check(MaxBackoff >= InitialBackoff, nameof(MaxBackoff), "must be at least InitialBackoff");
+        Check(MaxRetryAfter >= TimeSpan.Zero && MaxRetryAfter <= TimeSpan.FromDays(1), nameof(MaxRetryAfter), "must be 0 to 1 day");
         Check(MaxDecompressedBytes >= 0, nameof(MaxDecompressedBytes), "must be 0 (no cap) or more");
         Check(MaxCompressionRatio >= 0 && double.IsFinite(MaxCompressionRatio), nameof(MaxCompressionRatio), "must be 0 (no cap) or more");
         ArgumentNullException.ThrowIfNull(AllowedNetworks, nameof(AllowedNetworks));

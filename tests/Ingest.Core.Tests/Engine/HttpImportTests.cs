@@ -131,4 +131,46 @@ public sealed class HttpImportTests
         Assert.Contains("404", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("HUSH", (await f.Recorder.GetBatchAsync(result.BatchId)).Log, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public async Task A_server_asking_to_wait_longer_than_ingest_waits_ends_the_batch_saying_so_and_a_rerun_resumes_it()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        await using var server = await LoopbackHttpServer.StartAsync();
+        server.AddFile("/busy.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(50)), new HttpFault { FailFirst = 1, FailStatus = 503, RetryAfterSeconds = 600 });
+        var url = server.Url("/busy.csv").ToString();
+
+        var first = await f.ImportAsync([url + "?sig=HUSH"]);
+
+        Assert.Equal(BatchStatus.Error, first.Status);
+        Assert.Equal(1, server.RequestCount("/busy.csv")); // not hammered
+        Assert.Contains("the server asked to wait 600 s (Retry-After), more than Ingest waits (SourceOptions.MaxRetryAfter, 120 s)", first.Error, StringComparison.Ordinal);
+        var log = (await f.Recorder.GetBatchAsync(first.BatchId)).Log!;
+        Assert.Contains($"{url}: HTTP 503 Service Unavailable: the server asked to wait 600 s", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("HUSH", log, StringComparison.Ordinal);
+
+        var again = await f.ImportAsync([url + "?sig=HUSH"], first.BatchId);
+
+        Assert.Equal(BatchStatus.Finished, again.Status);
+        Assert.Equal(50, await f.ScalarAsync("SELECT count(*) FROM plants"));
+    }
+
+    [SkippableFact]
+    public async Task An_untrusted_tls_certificate_ends_the_batch_with_the_reason_and_the_fix_in_the_error_and_the_log()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        using var certificate = LoopbackHttpServer.SelfSignedCertificate();
+        await using var server = await LoopbackHttpServer.StartAsync(certificate);
+        server.AddFile("/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(10)));
+
+        var result = await f.ImportAsync([server.Url("/a.csv").ToString()]);
+
+        Assert.Equal(BatchStatus.Error, result.Status);
+        Assert.Contains("UntrustedRoot", result.Error, StringComparison.Ordinal);
+        Assert.Contains("SSL_CERT_FILE", result.Error, StringComparison.Ordinal);
+        var log = (await f.Recorder.GetBatchAsync(result.BatchId)).Log!;
+        var line = Assert.Single(log.Split('\n'), l => l.Contains(" ERROR ", StringComparison.Ordinal) && l.Contains(server.Url("/a.csv").ToString(), StringComparison.Ordinal));
+        Assert.Contains("TLS handshake failed (The remote certificate is invalid because of errors in the certificate chain: UntrustedRoot)", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("see inner exception", log, StringComparison.Ordinal);
+    }
 }

@@ -8,7 +8,7 @@ namespace Ingest.Core.Tests.Infrastructure;
 /// <summary>
 /// A loopback TCP proxy put between a client and a server (s3rver) that can cut one connection once: the first
 /// connection whose answer passes <c>N</c> bytes gets exactly N, then a reset (or, to stall, nothing more until
-/// the client gives up). It records the head of every HTTP request it forwards, so a test can see the Range and
+/// the client gives up); or trickle every answer past its first N bytes. It records the head of every HTTP request it forwards, so a test can see the Range and
 /// If-Match of a resumed read.
 /// <code>
 /// await using var proxy = DroppingProxy.Start(server.Endpoint);
@@ -30,6 +30,8 @@ public sealed class DroppingProxy : IAsyncDisposable
     private int _armed;
     private long _forwarded;
     private int _dropped;
+    private long _trickleAfter = -1;
+    private long _trickleInterval;
 
     private DroppingProxy(Uri target)
     {
@@ -74,6 +76,16 @@ public sealed class DroppingProxy : IAsyncDisposable
         _stall = true;
         Interlocked.Increment(ref _armed);
         Volatile.Write(ref _dropAfter, bytes);
+    }
+
+    /// <summary>
+    /// From now on every connection forwards the first <paramref name="bytes"/> bytes of its answers (headers included) as
+    /// they come, then one byte per <paramref name="interval"/>: a server that trickles, on every reconnect too.
+    /// </summary>
+    public void TrickleAfter(long bytes, TimeSpan interval)
+    {
+        Volatile.Write(ref _trickleInterval, interval.Ticks);
+        Volatile.Write(ref _trickleAfter, bytes);
     }
 
     public async ValueTask DisposeAsync()
@@ -181,11 +193,33 @@ public sealed class DroppingProxy : IAsyncDisposable
                 return;
             }
 
+            var trickleAfter = Volatile.Read(ref _trickleAfter);
+            if (trickleAfter >= 0 && sent + read > trickleAfter)
+            {
+                await TrickleAsync(to, buffer.AsMemory(0, read), Math.Max(0, trickleAfter - sent), cancellationToken);
+                sent += read;
+                continue;
+            }
+
             // Counted before it is sent: a reader that has a byte finds it counted (counted after, a test reading the
             // count right after its first byte could see 0).
             Interlocked.Add(ref _forwarded, read);
             await SendAllAsync(to, buffer.AsMemory(0, read), cancellationToken);
             sent += read;
+        }
+    }
+
+    // The first 'fast' bytes at once, then the rest a byte at a time.
+    private async Task TrickleAsync(Socket to, ReadOnlyMemory<byte> bytes, long fast, CancellationToken cancellationToken)
+    {
+        var interval = TimeSpan.FromTicks(Volatile.Read(ref _trickleInterval));
+        Interlocked.Add(ref _forwarded, fast);
+        await SendAllAsync(to, bytes[..(int)fast], cancellationToken);
+        for (var i = (int)fast; i < bytes.Length; i++)
+        {
+            await Task.Delay(interval, cancellationToken);
+            Interlocked.Increment(ref _forwarded);
+            await SendAllAsync(to, bytes.Slice(i, 1), cancellationToken);
         }
     }
 

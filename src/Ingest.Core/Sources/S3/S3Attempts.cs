@@ -5,13 +5,13 @@ namespace Ingest.Sources.S3;
 /// <summary>
 /// The attempts at one S3 request (a listing page, an object's body): counts failures, reports each retry through
 /// <see cref="SourceOpener.Retrying"/> in the words http sources use, waits the backoff, and gives up after
-/// <see cref="SourceOptions.MaxAttempts"/>. Progress starts the count again.
+/// <see cref="SourceOptions.MaxAttempts"/>. Real progress (<see cref="ReadProgressWatch"/>) starts the count again.
 /// </summary>
 internal sealed class S3Attempts(SourceOpener opener, string name, Func<string, Exception> giveUp)
 {
     private int _failures;
 
-    /// <summary>The request made progress: a later fault starts a fresh count.</summary>
+    /// <summary>The request made real progress: a later fault starts a fresh count.</summary>
     public void Progress() => _failures = 0;
 
     /// <summary>Counts a failure; throws <c>giveUp</c>'s exception when the attempts ran out, else reports the retry and waits.</summary>
@@ -24,11 +24,12 @@ internal sealed class S3Attempts(SourceOpener opener, string name, Func<string, 
             throw giveUp(string.Create(CultureInfo.InvariantCulture, $"gave up after {max} attempts: {reason}"));
         }
 
-        var delay = Backoff.Delay(opener.Options, _failures);
+        // No Retry-After here: the SDK's exceptions do not carry the answer's headers, and S3 throttles with SlowDown, not with one.
+        var wait = Backoff.Delay(opener.Options, _failures);
         var from = position > 0 ? string.Create(CultureInfo.InvariantCulture, $" from byte {position}") : string.Empty;
         opener.OnRetrying(string.Create(
             CultureInfo.InvariantCulture,
-            $"Retrying {name}{from} (attempt {_failures + 1} of {max}) after {reason} in {delay.TotalSeconds:0.0} s"));
-        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            $"Retrying {name}{from} (attempt {_failures + 1} of {max}) after {reason} {wait.Words}"));
+        await Task.Delay(wait.Delay, cancellationToken).ConfigureAwait(false);
     }
 }

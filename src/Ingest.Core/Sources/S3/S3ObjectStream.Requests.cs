@@ -73,6 +73,7 @@ internal sealed partial class S3ObjectStream
 
             _body = response.ResponseStream;
             _response = response;
+            _watch.Restart();
         }
         catch
         {

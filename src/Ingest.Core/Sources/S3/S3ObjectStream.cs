@@ -19,7 +19,7 @@ internal sealed partial class S3ObjectStream : ReadOnlyStream
     private readonly S3Attempts _attempts;
     private GetObjectResponse? _response;
     private Stream? _body;
-    private CancellationTokenSource _stall = new();
+    private readonly ReadProgressWatch _watch;
     private long _position;
     private long _length = -1;
     private string? _etag;
@@ -33,6 +33,7 @@ internal sealed partial class S3ObjectStream : ReadOnlyStream
         _address = file.S3!.Value;
         _options = opener.Options;
         _attempts = new S3Attempts(opener, file.Key, reason => new FileErrorException(file.Key, reason));
+        _watch = new ReadProgressWatch(_options.StallTimeout);
     }
 
     /// <summary>True when the object is stored with <c>Content-Encoding: gzip</c>.</summary>
@@ -71,11 +72,16 @@ internal sealed partial class S3ObjectStream : ReadOnlyStream
             string reason;
             try
             {
-                var read = await ReadOnceAsync(buffer, cancellationToken).ConfigureAwait(false);
+                // The body is closed on a stall too, in case the SDK's body stream does not watch the token.
+                var (read, progress) = await _watch.ReadAsync(_body!, buffer, closeOnStall: true, cancellationToken).ConfigureAwait(false);
                 if (read > 0)
                 {
                     _position += read;
-                    _attempts.Progress();
+                    if (progress)
+                    {
+                        _attempts.Progress();
+                    }
+
                     return read;
                 }
 
@@ -87,10 +93,10 @@ internal sealed partial class S3ObjectStream : ReadOnlyStream
 
                 reason = string.Create(CultureInfo.InvariantCulture, $"connection closed at byte {_position} of {_length}");
             }
-            catch (Exception) when (_stall.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (Exception) when (_watch.Stalled && !cancellationToken.IsCancellationRequested)
             {
                 // The stall timer fired: the read was cancelled, or failed when the timer closed the response under it.
-                reason = string.Create(CultureInfo.InvariantCulture, $"no data for {_options.StallTimeout.TotalSeconds:0.###} s (stalled read)");
+                reason = _watch.StallReason;
             }
             catch (Exception ex) when (S3Failure.IsRetryable(ex, cancellationToken))
             {
@@ -108,29 +114,6 @@ internal sealed partial class S3ObjectStream : ReadOnlyStream
         }
     }
 
-    private async ValueTask<int> ReadOnceAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        if (_stall.IsCancellationRequested)
-        {
-            _stall.Dispose();
-            _stall = new CancellationTokenSource();
-        }
-
-        // One timer per response, re-armed per read. When it fires the response is closed too, in case the
-        // SDK's body stream does not watch the token.
-        _stall.CancelAfter(_options.StallTimeout);
-        using var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _stall);
-        using var close = _stall.Token.UnsafeRegister(static state => ((S3ObjectStream)state!)._body?.Dispose(), this);
-        try
-        {
-            return await _body!.ReadAsync(buffer, _stall.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            _stall.CancelAfter(Timeout.InfiniteTimeSpan);
-        }
-    }
-
     private void ReleaseResponse()
     {
         _body?.Dispose();
@@ -145,7 +128,7 @@ internal sealed partial class S3ObjectStream : ReadOnlyStream
         {
             _disposed = true;
             ReleaseResponse();
-            _stall.Dispose();
+            _watch.Dispose();
         }
 
         base.Dispose(disposing);

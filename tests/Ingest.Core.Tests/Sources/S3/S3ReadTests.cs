@@ -91,6 +91,25 @@ public sealed class S3ReadTests
     }
 
     [SkippableFact]
+    public async Task A_body_that_trickles_is_a_stalled_read_and_a_little_after_each_reconnect_is_not_progress()
+    {
+        var server = await TestS3.GetServerAsync();
+        var bucket = await server.CreateBucketAsync("trickle");
+        await server.PutAsync(bucket, "a.csv", CsvBytes(100)); // about 7 KB, under the 16 KiB of real progress
+        await using var proxy = DroppingProxy.Start(server.Endpoint);
+        proxy.TrickleAfter(1_000, TimeSpan.FromMilliseconds(10)); // the headers and some body, then 100 bytes/s
+        var retries = new List<string>();
+        using var opener = SourceTestKit.Opener(retries, Options(proxy.Endpoint) with { StallTimeout = TimeSpan.FromSeconds(1), MaxAttempts = 4 });
+
+        var error = await Assert.ThrowsAsync<FileErrorException>(() => ReadAllAsync(opener, $"s3://{bucket}/a.csv"));
+
+        Assert.Contains("gave up after 4 attempts", error.Reason, StringComparison.Ordinal);
+        Assert.Equal(3, retries.Count);
+        Assert.Contains(retries, r => System.Text.RegularExpressions.Regex.IsMatch(r, @"after only \d+ bytes? in 1 s \(stalled read\)"));
+        Assert.Equal(4, proxy.Requests.Count(r => r.RequestLine.StartsWith("GET ", StringComparison.Ordinal)));
+    }
+
+    [SkippableFact]
     public async Task An_object_replaced_between_attempts_requires_a_restart_of_the_file()
     {
         var server = await TestS3.GetServerAsync();
