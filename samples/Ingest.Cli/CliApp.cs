@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Ingest.Cli.Commands;
 using Ingest.Schema;
 using Ingest.Status;
@@ -44,13 +45,11 @@ internal static class CliApp
         };
         Console.CancelKeyPress += onCancel;
 
-        // SIGTERM (a service manager or 'kill') stops as gracefully as Ctrl+C: files in flight roll back, and an
-        // import leaves its batch to resume.
-        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            cancel.Cancel();
-        });
+        // SIGTERM (a service manager or 'kill') and SIGHUP (the terminal closed, an ssh connection dropped) stop as
+        // gracefully as Ctrl+C: files in flight roll back, and an import leaves its batch to resume. Left to the
+        // default, SIGHUP would end the process on the spot (exit 129) with its batch shown 'started' and stale counts.
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+        using var onHangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Interrupt);
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancel.Token).ConfigureAwait(false);
@@ -87,6 +86,12 @@ internal static class CliApp
         finally
         {
             Console.CancelKeyPress -= onCancel;
+        }
+
+        void Interrupt(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            cancel.Cancel();
         }
     }
 
