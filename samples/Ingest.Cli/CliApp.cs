@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Runtime.InteropServices;
 using Ingest.Cli.Commands;
 using Ingest.Schema;
@@ -25,6 +26,18 @@ internal static class CliApp
             QueueCommands.Worker(io),
         };
 
+        if (StandardStreams.TerminalColumns() is { } columns)
+        {
+            // The help's default width reads Console.WindowWidth, which leaves a terminal in keypad-transmit mode.
+            foreach (var option in root.Options)
+            {
+                if (option is HelpOption { Action: HelpAction help })
+                {
+                    help.MaxWidth = columns;
+                }
+            }
+        }
+
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -38,12 +51,11 @@ internal static class CliApp
         }
 
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+
+        // Ctrl+C (SIGINT) and Ctrl+\ (SIGQUIT) through PosixSignalRegistration, not Console.CancelKeyPress: subscribing
+        // to that initializes .NET's terminal handling, which leaves a terminal in keypad-transmit mode after exit.
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using var onQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Interrupt);
 
         // SIGTERM (a service manager or 'kill') and SIGHUP (the terminal closed, an ssh connection dropped) stop as
         // gracefully as Ctrl+C: files in flight roll back, and an import leaves its batch to resume. Left to the
@@ -82,10 +94,6 @@ internal static class CliApp
         {
             await stderr.WriteLineAsync($"ingest: failed: {Redactor.RedactText(ex.Message)}").ConfigureAwait(false);
             return ExitCodes.Failed;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
 
         void Interrupt(PosixSignalContext context)
