@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.Runtime.InteropServices;
 using Ingest.Cli.Commands;
 using Ingest.Schema;
 using Ingest.Status;
@@ -24,6 +26,18 @@ internal static class CliApp
             QueueCommands.Worker(io),
         };
 
+        if (StandardStreams.TerminalColumns() is { } columns)
+        {
+            // The help's default width reads Console.WindowWidth, which leaves a terminal in keypad-transmit mode.
+            foreach (var option in root.Options)
+            {
+                if (option is HelpOption { Action: HelpAction help })
+                {
+                    help.MaxWidth = columns;
+                }
+            }
+        }
+
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -37,20 +51,17 @@ internal static class CliApp
         }
 
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
 
-        // SIGTERM (a service manager or 'kill') stops as gracefully as Ctrl+C: files in flight roll back, and an
-        // import leaves its batch to resume.
-        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            cancel.Cancel();
-        });
+        // Ctrl+C (SIGINT) and Ctrl+\ (SIGQUIT) through PosixSignalRegistration, not Console.CancelKeyPress: subscribing
+        // to that initializes .NET's terminal handling, which leaves a terminal in keypad-transmit mode after exit.
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using var onQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Interrupt);
+
+        // SIGTERM (a service manager or 'kill') and SIGHUP (the terminal closed, an ssh connection dropped) stop as
+        // gracefully as Ctrl+C: files in flight roll back, and an import leaves its batch to resume. Left to the
+        // default, SIGHUP would end the process on the spot (exit 129) with its batch shown 'started' and stale counts.
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+        using var onHangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Interrupt);
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancel.Token).ConfigureAwait(false);
@@ -85,9 +96,11 @@ internal static class CliApp
             await stderr.WriteLineAsync($"ingest: failed: {Redactor.RedactText(ex.Message)}").ConfigureAwait(false);
             return ExitCodes.Failed;
         }
-        finally
+
+        void Interrupt(PosixSignalContext context)
         {
-            Console.CancelKeyPress -= onCancel;
+            context.Cancel = true;
+            cancel.Cancel();
         }
     }
 

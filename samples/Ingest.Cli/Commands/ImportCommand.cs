@@ -52,7 +52,7 @@ internal static class ImportCommand
                 YieldCpuToLocalServer = parse.GetValue(yieldCpu),
                 LeaseWait = CommonOptions.Seconds(parse.GetValue(leaseWait), "--lease-wait"),
 
-                // Ctrl+C or SIGTERM (a service manager, a supervisor): stop at once and leave the batch to resume;
+                // Ctrl+C, SIGTERM (a service manager, a supervisor) or SIGHUP (the terminal gone): stop at once and leave the batch to resume;
                 // 'ingest abort' is how a user ends a batch for good.
                 OnCancellation = CancellationMode.Interrupt,
                 Source = CommonOptions.WithS3(new Sources.SourceOptions(), parse.GetValue(s3Endpoint), parse.GetValue(s3Role), parse.GetValue(s3ExternalId)),

@@ -12,9 +12,10 @@ public enum CpuYield
     /// <summary>
     /// Yield when the server is on this machine (a loopback address, <c>localhost</c> or a Unix socket), from any
     /// session. Started from a shell, the process shares the shell's session: while loads run, the whole session runs
-    /// at the lower priority, and it gets its priority back when they end, at exit and on a terminating signal (a run
-    /// killed outright leaves a note in <c>$XDG_RUNTIME_DIR</c>, or <c>/run/ingest</c> for root, and the next run in the
-    /// session gives the priority back). A process that leads
+    /// at the lower priority, and it gets its priority back when they end, at exit and on a terminating signal (for a run
+    /// killed outright, a small watchdog it started in the session gives the priority back as it dies; failing that, the
+    /// run's note in <c>$XDG_RUNTIME_DIR</c>, or <c>/run/ingest</c> for root, lets the next run in the session give it
+    /// back). A process that leads
     /// its own session (a service, a container's process, <c>setsid</c>) lowers only itself.
     /// </summary>
     Auto,

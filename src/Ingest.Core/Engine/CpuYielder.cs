@@ -13,8 +13,9 @@ namespace Ingest.Engine;
 /// even while the server's backends wait for it. The group's nice value, in <c>/proc/self/autogroup</c>,
 /// is the only lever, and it belongs to the whole session. Counted: concurrent loads in one process
 /// lower it once, and the last to end restores it (also at exit and on a terminating signal). A run killed
-/// outright (SIGKILL) cannot: it leaves a note (in a folder only its user can write), and the next run in the same session
-/// gives the session its priority back when it ends (<c>CpuYielder.Note.cs</c>).
+/// outright (SIGKILL) cannot: a watchdog it started in the session gives the priority back when it dies
+/// (<c>CpuYielder.Watchdog.cs</c>), and it leaves a note (in a folder only its user can write) from which the next run in
+/// the same session gives the session its priority back when it ends, should the watchdog have failed (<c>CpuYielder.Note.cs</c>).
 /// </summary>
 internal sealed partial class CpuYielder(string autogroupPath, string statPath, Action<string, string>? write = null, string? noteFolder = null)
 {
@@ -31,7 +32,9 @@ internal sealed partial class CpuYielder(string autogroupPath, string statPath, 
     private PosixSignalRegistration[]? _exitHooks;
 
     /// <summary>This process's yielder.</summary>
-    public static CpuYielder Process { get; } = new("/proc/self/autogroup", "/proc/self/stat");
+    public static CpuYielder Process { get; } = new(ProcessAutogroup, "/proc/self/stat");
+
+    private const string ProcessAutogroup = "/proc/self/autogroup";
 
     /// <summary>
     /// Lowers the priority when <paramref name="mode"/> and the facts call for it; null when nothing
@@ -62,7 +65,8 @@ internal sealed partial class CpuYielder(string autogroupPath, string statPath, 
 
                     // A session of its own (a service) gets its priority back with its last process; a shared one (a
                     // shell's) is noted, so that a run killed outright is mended by the next.
-                    _note = LeadsSession() ? null : NotePath(line);
+                    var shared = !LeadsSession();
+                    _note = shared ? NotePath(line) : null;
                     if (current == YieldNice && TakeOverDeadRun() is { } before)
                     {
                         healed = $"; a run killed earlier in this session had left it at {YieldNice}, and it goes back to {before} after this load";
@@ -78,6 +82,10 @@ internal sealed partial class CpuYielder(string autogroupPath, string statPath, 
                     {
                         WriteNote(restoreTo);
                         HookExit();
+                        if (shared && autogroupPath == ProcessAutogroup)
+                        {
+                            StartWatchdog(restoreTo); // The real session's, not a test's stand-in file.
+                        }
                     }
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
@@ -232,6 +240,7 @@ internal sealed partial class CpuYielder(string autogroupPath, string statPath, 
                 _write(autogroupPath, nice.ToString(CultureInfo.InvariantCulture));
                 _restoreTo = null;
                 DeleteNote();
+                StopWatchdog();
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

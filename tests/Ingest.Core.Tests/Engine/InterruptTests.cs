@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace Ingest.Core.Tests.Engine;
 
 /// <summary>
-/// SIGTERM (a service manager) and Ctrl+C (SIGINT) stop <c>ingest import</c> and <c>ingest worker</c> at once and leave
+/// SIGTERM (a service manager), Ctrl+C (SIGINT) and SIGHUP (the terminal gone) stop <c>ingest import</c> and <c>ingest worker</c> at once and leave
 /// the batch to resume. The promise is an exit within 2 s; speed is not asserted here (it is measured and printed, and
 /// recorded in bench/results), only a bound of 10 s that fails on a hang, not on a slow machine.
 /// </summary>
@@ -21,6 +21,7 @@ public sealed class InterruptTests(ITestOutputHelper output)
     [SkippableTheory]
     [InlineData("TERM")]
     [InlineData("INT")]
+    [InlineData("HUP")] // The terminal closed, an ssh connection dropped.
     public async Task A_signal_rolls_back_files_in_flight_leaves_the_batch_resumable_and_the_next_run_resumes_at_once(string signal)
     {
         await using var f = await EngineFixture.CreateAsync();
