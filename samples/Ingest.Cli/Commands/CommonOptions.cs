@@ -202,8 +202,29 @@ internal static class CommonOptions
     /// <summary>The connection the user gave: --connection, else $INGEST_CONNECTION (normalized); null when neither is set.</summary>
     public static string? GivenConnection(string? flag)
     {
-        var given = !string.IsNullOrWhiteSpace(flag) ? flag : Environment.GetEnvironmentVariable("INGEST_CONNECTION");
-        return string.IsNullOrWhiteSpace(given) ? null : ConnectionStrings.Normalize(given);
+        var fromFlag = !string.IsNullOrWhiteSpace(flag);
+        var given = fromFlag ? flag : Environment.GetEnvironmentVariable("INGEST_CONNECTION");
+        if (string.IsNullOrWhiteSpace(given))
+        {
+            return null;
+        }
+
+        var normalized = ConnectionStrings.Normalize(given); // a URI's own faults say what to write
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(normalized);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            // The driver's words alone ("Couldn't set bogus") do not say which setting or what a good one looks like.
+            var said = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
+            throw new UsageException(
+                $"{(fromFlag ? "--connection" : "INGEST_CONNECTION")} is not a valid connection string ({Redactor.RedactText(said)}): "
+                + "give one such as Host=db;Port=5432;Username=app;Database=ingest (with the user's password, if it needs one), or a URI such as postgresql://db:5432/ingest",
+                ex);
+        }
+
+        return normalized;
     }
 
     /// <summary>--connection, else $INGEST_CONNECTION, else the embedded local PostgreSQL (started on demand).</summary>

@@ -156,6 +156,22 @@ public sealed class CliTests
         Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM pg_tables WHERE tablename = 'lim_plants'"));
     }
 
+    [Theory]
+    [InlineData("bogus", "Format of the initialization string")]
+    [InlineData("Host=db;bogus=1", "Couldn't set bogus")]
+    [InlineData("Host=db;Port=abc;Password=hunter2", "Couldn't set port")]
+    public async Task A_connection_string_the_driver_cannot_read_is_bad_usage_that_shows_a_good_one(string connection, string driverSaid)
+    {
+        var (exit, stdout, stderr) = await RunAsync("status", Guid.NewGuid().ToString(), "--connection", connection);
+
+        Assert.Equal(2, exit);
+        Assert.Equal(string.Empty, stdout);
+        Assert.StartsWith("ingest: --connection is not a valid connection string (", stderr, StringComparison.Ordinal);
+        Assert.Contains(driverSaid, stderr, StringComparison.Ordinal);
+        Assert.Contains("give one such as Host=db;Port=5432;Username=app;Database=ingest", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", stderr, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public async Task Status_of_an_unknown_batch_says_not_found_with_exit_2()
     {
