@@ -247,10 +247,11 @@ internal sealed partial class BatchRun
         }
         else if (_fatal is DatabaseUnavailableException)
         {
-            // The streams already waited the whole tolerance out: one more look, not another wait as long.
+            // The streams gave up on the database: the end still rides it out (the ledger, not this process's counts, says
+            // what committed), saying so, and when it stays away the run ends with the way on instead of an exception.
             try
             {
-                ledger = await FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None).ConfigureAwait(false);
+                ledger = await _policy.RideOutAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None), announce: _log.Warn, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex) when (LoadPolicy.IsDatabaseUnavailable(ex))
             {
@@ -312,7 +313,8 @@ internal sealed partial class BatchRun
 
     /// <summary>
     /// The database is still out of reach at the end: the batch's end cannot be recorded (it shows <c>started</c>, its
-    /// counts as last published) and the ledger cannot be read. The caller gets the error and how to go on.
+    /// counts as last published) and the ledger cannot be read, so the counts are this process's (a server that lost
+    /// acknowledged commits in its outage may hold fewer). The caller gets the error and how to go on.
     /// </summary>
     private BatchResult Unrecorded(IProgress<BatchProgress>? progress)
     {
