@@ -151,7 +151,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
                 // Before a claim: one this worker holds must never look like a dead worker's. A lock lost with its session
                 // (a database restart) is taken again here; while the database is away this throws, and nothing is claimed.
                 liveness.Ensure();
-                claim = WorkStore.TryClaim(stream.Open(announceTo: null), options.Name, options.Lease, liveness.HeldSince);
+                claim = WorkStore.TryClaim(stream.Open(announceTo: null), options.Name, options.Lease, liveness.RetakenAt);
                 (failures, outageSince) = (0, null);
             }
             catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)

@@ -151,12 +151,13 @@ internal static class WorkStore
     /// <summary>
     /// Claims the next loadable file of any running batch, or returns null when there is none: a pending file, or
     /// one claimed by a worker whose lease ran out or whose process is gone (no session holds its
-    /// <see cref="WorkerLiveness"/> lock). A missing lock proves a worker gone only if it renewed its claim since the
-    /// claiming worker took its own lock (<paramref name="heldSince"/>), or that was <see cref="WorkerLiveness.TakeoverGrace"/>
-    /// ago: a database restart drops every lock at once, the claiming worker's too, and a live worker takes its own
-    /// again within moments of the restart, before it renews (it renews only while it holds it).
+    /// <see cref="WorkerLiveness"/> lock). A missing lock proves a worker gone at once, unless every lock was dropped
+    /// since it last renewed: a database restart (the server's start) or, as the claiming worker saw, the loss of its
+    /// own session (<paramref name="lockRetakenAt"/>; a crash of one backend ends all of them without a new server
+    /// start). A live worker takes its lock again within moments of that, before it renews (it renews only while it
+    /// holds it), so such a claim is taken only once <see cref="WorkerLiveness.TakeoverGrace"/> has passed since.
     /// </summary>
-    public static WorkClaim? TryClaim(NpgsqlConnection connection, string worker, TimeSpan lease, DateTime heldSince)
+    public static WorkClaim? TryClaim(NpgsqlConnection connection, string worker, TimeSpan lease, DateTime? lockRetakenAt)
     {
         using var command = new NpgsqlCommand($$"""
             UPDATE ingest.work_file w
@@ -165,10 +166,11 @@ internal static class WorkStore
                 SELECT f.batch_id, f.file_key, CASE WHEN f.state = 'claimed' THEN f.worker END AS previous, f.lease_until < now() AS expired
                 FROM ingest.work_file f
                 JOIN ingest.import_batch b ON b.id = f.batch_id
+                CROSS JOIN (SELECT greatest(pg_postmaster_start_time(), $3) AS at) dropped
                 WHERE (f.state = 'pending' OR (f.state = 'claimed' AND (f.lease_until < now() OR (NOT EXISTS (
                     SELECT 1 FROM pg_locks l
                     WHERE l.locktype = 'advisory' AND l.classid = {{WorkerLiveness.LockClass}} AND l.objid = hashtext(f.worker)::oid AND l.objsubid = 2 AND l.granted)
-                    AND (f.renewed_at > $3 OR now() > $3 + $4)))))
+                    AND (f.renewed_at > dropped.at OR now() > dropped.at + $4)))))
                   AND b.status IN ('created', 'started') AND NOT b.abort_requested
                 ORDER BY f.batch_id, f.position
                 LIMIT 1
@@ -179,7 +181,7 @@ internal static class WorkStore
             """, connection);
         command.Parameters.AddWithValue(worker);
         command.Parameters.AddWithValue(lease);
-        command.Parameters.AddWithValue(DateTime.SpecifyKind(heldSince, DateTimeKind.Utc));
+        command.Parameters.AddWithValue(NpgsqlTypes.NpgsqlDbType.TimestampTz, lockRetakenAt is { } at ? DateTime.SpecifyKind(at, DateTimeKind.Utc) : (object)DBNull.Value);
         command.Parameters.AddWithValue(WorkerLiveness.TakeoverGrace);
         using var reader = command.ExecuteReader();
         return reader.Read()

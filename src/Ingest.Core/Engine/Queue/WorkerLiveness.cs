@@ -19,17 +19,21 @@ internal sealed class WorkerLiveness(NpgsqlDataSource dataSource, string name) :
     public static readonly TimeSpan KeepEvery = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
-    /// How long a worker holds its lock before it takes early over claims of workers that hold none and have not
-    /// renewed them since it took it. A database restart drops every worker's lock at once: the live ones take theirs
-    /// again within <see cref="KeepEvery"/> of its coming back, so until then a lock missing proves nothing.
+    /// How long after every lock was dropped at once (a database restart, a crash of one backend that ends them all) a
+    /// missing lock proves nothing about a worker that has not renewed since: the live ones take theirs again within
+    /// <see cref="KeepEvery"/> of the server's coming back. A worker killed while the server runs leaves no such doubt,
+    /// and its claims are taken at once (<see cref="WorkStore.TryClaim"/>).
     /// </summary>
     public static readonly TimeSpan TakeoverGrace = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SessionLock? _lock;
 
-    /// <summary>When the session holding the lock took it, by the server's clock: no lock was dropped by a restart since.</summary>
-    public DateTime HeldSince { get; private set; }
+    /// <summary>
+    /// When this worker last took its lock again after the session holding it was lost (by the server's clock), so
+    /// every worker's lock may have been dropped just before; null while it never was.
+    /// </summary>
+    public DateTime? RetakenAt { get; private set; }
 
     /// <summary>
     /// Holds the lock, taking it again if its session was lost. Throws while the database is out of reach: the worker
@@ -44,17 +48,19 @@ internal sealed class WorkerLiveness(NpgsqlDataSource dataSource, string name) :
             {
                 // Null: a live worker of the same name holds it, which proves the name alive just as well; asked again next time.
                 _lock = await SessionLock.TryTakeAsync(dataSource, LockClass, name, cancellationToken).ConfigureAwait(false);
-                HeldSince = _lock?.HeldSince ?? DateTime.MinValue;
                 return;
             }
 
-            if (await _lock.EnsureAsync(cancellationToken).ConfigureAwait(false) == SessionLockState.HeldElsewhere)
+            switch (await _lock.EnsureAsync(cancellationToken).ConfigureAwait(false))
             {
-                await _lock.DisposeAsync().ConfigureAwait(false);
-                _lock = null;
+                case SessionLockState.Retaken:
+                    RetakenAt = _lock.HeldSince;
+                    break;
+                case SessionLockState.HeldElsewhere:
+                    await _lock.DisposeAsync().ConfigureAwait(false);
+                    _lock = null;
+                    break;
             }
-
-            HeldSince = _lock?.HeldSince ?? DateTime.MinValue;
         }
         finally
         {
