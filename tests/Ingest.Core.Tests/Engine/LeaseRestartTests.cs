@@ -75,7 +75,13 @@ public sealed class LeaseRestartTests
             new WorkerOptions { Name = name, Streams = 2, Lease = TimeSpan.FromSeconds(5), PollInterval = TimeSpan.FromMilliseconds(50) }, stop.Token)).ToArray();
         try
         {
-            await PostgresFaultTests.WaitUntilAsync(async () => await f.ScalarAsync($"SELECT count(*) FROM ingest.work_file WHERE batch_id = '{before}' AND state = 'claimed'") >= 2);
+            await PostgresFaultTests.WaitUntilAsync(async () => await f.ScalarAsync($"SELECT count(*) FROM ingest.work_file WHERE batch_id = '{before}' AND state = 'claimed'") == 4);
+
+            // The throwaway cluster commits asynchronously (synchronous_commit = off), so an immediate shutdown this soon
+            // after the submit and the claims could lose them (the batch's row went: BatchNotFoundException when read).
+            // One synchronous commit writes out the WAL of every commit before it: the restart ends sessions, not data,
+            // as on a server that keeps what it acknowledged.
+            await f.ScalarAsync("SELECT txid_current() FROM (SELECT set_config('synchronous_commit', 'on', true)) durable");
             await pg.RestartAsync(TimeSpan.FromMilliseconds(500));
 
             // A batch submitted after the restart, as in the report.
