@@ -135,41 +135,68 @@ public sealed class IngestEngine : IAsyncDisposable
     private async Task<AbortOutcome> AbortLockedAsync(Guid batchId, bool queued, CancellationToken cancellationToken)
     {
         var outcome = await Recorder.RequestAbortAsync(batchId, cancellationToken).ConfigureAwait(false);
-        if (outcome != AbortOutcome.Requested || await RunEndsOnItsOwnAsync(batchId, cancellationToken).ConfigureAwait(false))
+        if (outcome != AbortOutcome.Requested || await LeaseOfNoLiveRunAsync(batchId, cancellationToken).ConfigureAwait(false) is not { } lease)
         {
             return outcome;
         }
 
-        // Counts from the ledger: rows of files that were in flight when the process died never committed.
-        await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        var (inserted, invalid) = await FileLedger.TotalsAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
+        // Marked under the batch's lease, as a run of its own: a live run that lost the lease with its database session
+        // (a restart) takes it back only after this, finds the batch aborted and records nothing; the run number goes up,
+        // so a status write of that run still on its way is refused.
+        await using (lease.ConfigureAwait(false))
+        {
+            if (Recorder is PostgresStatusRecorder postgres)
+            {
+                await postgres.BeginRunAsync(batchId, cancellationToken).ConfigureAwait(false);
+            }
 
-        // Queue workers may be appending lines right now (without the batch lock): append, never rewrite.
-        var lines = BatchLog.FormatLines(
-            BatchLogLevel.Info,
-            DateTimeOffset.UtcNow,
-            "Received abort instruction",
-            queued
-                ? "Batch job aborted: queue workers roll back the files they are loading and take no more"
-                : "Batch job aborted: no process was running it (the process that started it had stopped)");
-        await Recorder.AppendStatusLinesAsync(batchId, BatchStatus.Aborted, inserted, invalid, lines, cancellationToken).ConfigureAwait(false);
-        return AbortOutcome.AbortedNow;
+            // Counts from the ledger: rows of files that were in flight when the process died never committed.
+            await FileLedger.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+            var (inserted, invalid) = await FileLedger.TotalsAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
+
+            // Queue workers may be appending lines right now (without the batch lock): append, never rewrite.
+            var lines = BatchLog.FormatLines(
+                BatchLogLevel.Info,
+                DateTimeOffset.UtcNow,
+                "Received abort instruction",
+                queued
+                    ? "Batch job aborted: queue workers roll back the files they are loading and take no more"
+                    : "Batch job aborted: no process was running it (the process that started it had stopped)");
+            await Recorder.AppendStatusLinesAsync(batchId, BatchStatus.Aborted, inserted, invalid, lines, cancellationToken).ConfigureAwait(false);
+            return AbortOutcome.AbortedNow;
+        }
     }
 
     /// <summary>
-    /// After an abort was requested: false when no live process is left to act on it (so it is marked here), true
-    /// when the run holding the batch records the abort itself. A lease held by a run that has just died (its
-    /// sessions not yet ended) lets go within <see cref="IngestOptions.LeaseWait"/>; one still held then is live.
+    /// After an abort was requested: the batch's lease when no live process is left to act on it (so it is marked
+    /// here, under it); null when the run holding the batch records the abort itself, or the batch ended meanwhile. A
+    /// lease held by a run that has just died (its sessions not yet ended) lets go within
+    /// <see cref="IngestOptions.LeaseWait"/>; one still held then is live.
     /// </summary>
-    private async Task<bool> RunEndsOnItsOwnAsync(Guid batchId, CancellationToken cancellationToken)
+    private async Task<BatchLease?> LeaseOfNoLiveRunAsync(Guid batchId, CancellationToken cancellationToken)
     {
-        if (!await LeaseFreedAsync(batchId, async () => (await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Status.IsTerminal(), cancellationToken).ConfigureAwait(false))
+        var deadline = DateTime.UtcNow + Options.LeaseWait;
+        while (true)
         {
-            return true;
-        }
+            if (await BatchLease.TryAcquireAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false) is { } lease)
+            {
+                // A run that recorded its end let go of the lease after, so the status read now is final.
+                if (!(await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Status.IsTerminal())
+                {
+                    return lease;
+                }
 
-        // The lease is free: a run that recorded its end released it after, so the status read now is final.
-        return (await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Status.IsTerminal();
+                await lease.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+
+            if (DateTime.UtcNow >= deadline || (await Recorder.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)).Status.IsTerminal())
+            {
+                return null;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

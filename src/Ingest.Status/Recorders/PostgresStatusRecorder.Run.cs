@@ -25,6 +25,23 @@ public sealed partial class PostgresStatusRecorder
     }
 
     /// <summary>
+    /// True while the batch has not ended and (fenced) no newer run of it has started: what a run that lost its lease
+    /// with its database session (a restart) and took it again asks before it goes on, since meanwhile an abort may have
+    /// found no run holding the batch and marked it, or another run may have taken it over.
+    /// </summary>
+    internal async ValueTask<bool> IsCurrentRunAsync(Guid batchId, CancellationToken cancellationToken = default)
+    {
+        var command = _dataSource.CreateCommand(
+            "SELECT status NOT IN ('finished', 'error', 'aborted') AND (@run IS NULL OR run = @run) FROM ingest.import_batch WHERE id = @id");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(Sql.Uuid("id", batchId));
+            command.Parameters.Add(Fence(batchId));
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+        }
+    }
+
+    /// <summary>
     /// A recorder on the same database whose writes to <paramref name="batchId"/> land only while its run number is
     /// still <paramref name="run"/>; a refused write throws <see cref="RunSupersededException"/>.
     /// </summary>

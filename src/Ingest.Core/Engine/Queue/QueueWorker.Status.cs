@@ -184,6 +184,9 @@ internal sealed partial class QueueWorker
 
                 if (DateTime.UtcNow - lastRenew >= renewEvery)
                 {
+                    // Renewed only while this worker holds its liveness lock: a claim renewed since a restart proves its
+                    // worker took its lock again (WorkStore.TryClaim).
+                    await _liveness!.EnsureAsync(cancellationToken).ConfigureAwait(false);
                     if (!await WorkStore.RenewAsync(dataSource, claim, options.Name, options.Lease, cancellationToken).ConfigureAwait(false))
                     {
                         await fileStop.CancelAsync().ConfigureAwait(false);

@@ -27,6 +27,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
     // they read but not for which batch.
     private readonly AsyncLocal<BatchContext?> _loading = new();
     private int _idleStreams;
+    private WorkerLiveness? _liveness;
 
     private PostgresStatusRecorder Recorder => recorder;
 
@@ -51,8 +52,12 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
                 SourceRetried(loading.BatchId, loading.Dataset, message);
             }
         };
-        using var liveness = new WorkerLiveness(dataSource, options.Name);
-        liveness.Ensure();
+        // Taken by the streams before their first claim (under the outage policy); kept while they load.
+        var liveness = new WorkerLiveness(dataSource, options.Name);
+        await using var livenessScope = liveness.ConfigureAwait(false);
+        _liveness = liveness;
+        using var keepStop = new CancellationTokenSource();
+        var keeping = liveness.KeepAsync(keepStop.Token);
 
         // A stream that stops on a fault (the database out of reach past the tolerance) stops the others: their files
         // roll back and go back to the queue, and the worker ends with the fault instead of running on with fewer streams.
@@ -69,6 +74,9 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         }
         finally
         {
+            await keepStop.CancelAsync().ConfigureAwait(false);
+            await keeping.ConfigureAwait(false);
+
             // The streams have stopped: the batches' own openers go (a later run loads a batch again when it needs it).
             // Stopped in order (not by a fault: the database may be out of reach), the lines this worker added to a batch's
             // log since its last record ('Stopped loading ...') reach its timeline now, not when another worker next
@@ -140,8 +148,10 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
             WorkClaim? claim;
             try
             {
-                liveness.Ensure(); // Before a claim: one this worker holds must never look like a dead worker's.
-                claim = WorkStore.TryClaim(stream.Open(announceTo: null), options.Name, options.Lease);
+                // Before a claim: one this worker holds must never look like a dead worker's. A lock lost with its session
+                // (a database restart) is taken again here; while the database is away this throws, and nothing is claimed.
+                liveness.Ensure();
+                claim = WorkStore.TryClaim(stream.Open(announceTo: null), options.Name, options.Lease, liveness.RetakenAt);
                 (failures, outageSince) = (0, null);
             }
             catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)

@@ -51,15 +51,19 @@ internal static class WorkStore
             lease_until timestamptz,
             attempts    integer NOT NULL DEFAULT 0,
             error       text,
+            renewed_at  timestamptz,
             PRIMARY KEY (batch_id, file_key)
         );
         CREATE INDEX IF NOT EXISTS work_file_claimable ON ingest.work_file (state, lease_until);
+        -- Stores made before claims kept when they were last renewed: added in place, empty for claims made before.
+        ALTER TABLE ingest.work_file ADD COLUMN IF NOT EXISTS renewed_at timestamptz;
         """;
 
     // The last column added is there, so every table and index before it is too.
     private const string ExistsSql = """
         SELECT to_regclass('ingest.work_file_claimable') IS NOT NULL
            AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ingest.work_batch') AND attname = 'role_arn' AND NOT attisdropped)
+           AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ingest.work_file') AND attname = 'renewed_at' AND NOT attisdropped)
         """;
 
     public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
@@ -147,20 +151,26 @@ internal static class WorkStore
     /// <summary>
     /// Claims the next loadable file of any running batch, or returns null when there is none: a pending file, or
     /// one claimed by a worker whose lease ran out or whose process is gone (no session holds its
-    /// <see cref="WorkerLiveness"/> lock).
+    /// <see cref="WorkerLiveness"/> lock). A missing lock proves a worker gone at once, unless every lock was dropped
+    /// since it last renewed: a database restart (the server's start) or, as the claiming worker saw, the loss of its
+    /// own session (<paramref name="lockRetakenAt"/>; a crash of one backend ends all of them without a new server
+    /// start). A live worker takes its lock again within moments of that, before it renews (it renews only while it
+    /// holds it), so such a claim is taken only once <see cref="WorkerLiveness.TakeoverGrace"/> has passed since.
     /// </summary>
-    public static WorkClaim? TryClaim(NpgsqlConnection connection, string worker, TimeSpan lease)
+    public static WorkClaim? TryClaim(NpgsqlConnection connection, string worker, TimeSpan lease, DateTime? lockRetakenAt)
     {
         using var command = new NpgsqlCommand($$"""
             UPDATE ingest.work_file w
-            SET state = 'claimed', worker = $1, lease_until = now() + $2, attempts = w.attempts + 1
+            SET state = 'claimed', worker = $1, lease_until = now() + $2, renewed_at = now(), attempts = w.attempts + 1
             FROM (
                 SELECT f.batch_id, f.file_key, CASE WHEN f.state = 'claimed' THEN f.worker END AS previous, f.lease_until < now() AS expired
                 FROM ingest.work_file f
                 JOIN ingest.import_batch b ON b.id = f.batch_id
-                WHERE (f.state = 'pending' OR (f.state = 'claimed' AND (f.lease_until < now() OR NOT EXISTS (
+                CROSS JOIN (SELECT greatest(pg_postmaster_start_time(), $3) AS at) dropped
+                WHERE (f.state = 'pending' OR (f.state = 'claimed' AND (f.lease_until < now() OR (NOT EXISTS (
                     SELECT 1 FROM pg_locks l
-                    WHERE l.locktype = 'advisory' AND l.classid = {{WorkerLiveness.LockClass}} AND l.objid = hashtext(f.worker)::oid AND l.objsubid = 2 AND l.granted))))
+                    WHERE l.locktype = 'advisory' AND l.classid = {{WorkerLiveness.LockClass}} AND l.objid = hashtext(f.worker)::oid AND l.objsubid = 2 AND l.granted)
+                    AND (f.renewed_at > dropped.at OR now() > dropped.at + $4)))))
                   AND b.status IN ('created', 'started') AND NOT b.abort_requested
                 ORDER BY f.batch_id, f.position
                 LIMIT 1
@@ -171,6 +181,8 @@ internal static class WorkStore
             """, connection);
         command.Parameters.AddWithValue(worker);
         command.Parameters.AddWithValue(lease);
+        command.Parameters.AddWithValue(NpgsqlTypes.NpgsqlDbType.TimestampTz, lockRetakenAt is { } at ? DateTime.SpecifyKind(at, DateTimeKind.Utc) : (object)DBNull.Value);
+        command.Parameters.AddWithValue(WorkerLiveness.TakeoverGrace);
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new WorkClaim(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetBoolean(5))
@@ -208,10 +220,10 @@ internal static class WorkStore
         return settled;
     }
 
-    /// <summary>Extends the lease; false when the claim was lost (the lease ran out and another worker took it).</summary>
+    /// <summary>Extends the lease (the caller holds its liveness lock); false when the claim was lost (another worker took it).</summary>
     public static async Task<bool> RenewAsync(NpgsqlDataSource dataSource, WorkClaim claim, string worker, TimeSpan lease, CancellationToken cancellationToken)
     {
-        using var command = dataSource.CreateCommand("UPDATE ingest.work_file SET lease_until = now() + $4 WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state = 'claimed'");
+        using var command = dataSource.CreateCommand("UPDATE ingest.work_file SET lease_until = now() + $4, renewed_at = now() WHERE batch_id = $1 AND file_key = $2 AND worker = $3 AND state = 'claimed'");
         command.Parameters.AddWithValue(claim.BatchId);
         command.Parameters.AddWithValue(claim.FileKey);
         command.Parameters.AddWithValue(worker);

@@ -25,6 +25,12 @@ internal sealed partial class BatchRun
         {
             while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
             {
+                // Nothing is asked of the batch before its lease is known held: an abort must see this run live.
+                if (!await KeepLeaseAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
                 await PollAbortAsync(cancellationToken).ConfigureAwait(false);
                 var now = _clock.Elapsed;
                 if (now - lastProgress < _options.ProgressInterval)
@@ -47,6 +53,32 @@ internal sealed partial class BatchRun
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The streams are done.
+        }
+    }
+
+    /// <summary>One tick's check of the lease (<see cref="KeepsLeaseAsync"/>): false while it cannot be known held, and once the batch is lost.</summary>
+    private async Task<bool> KeepLeaseAsync(CancellationToken cancellationToken)
+    {
+        if (_superseded)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (await KeepsLeaseAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            LoseBatch();
+            return false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The database is away: the streams ride it out; the next tick asks again.
+            _ = ex;
+            return false;
         }
     }
 
@@ -81,8 +113,7 @@ internal sealed partial class BatchRun
         catch (RunSupersededException)
         {
             // Another run has the batch (this one lost its lease with a database restart): it stops here.
-            _superseded = true;
-            RequestStop(abort: false);
+            LoseBatch();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

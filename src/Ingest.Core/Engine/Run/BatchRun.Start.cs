@@ -29,6 +29,7 @@ internal sealed partial class BatchRun
         // The checks and the lease side by side; a run started while the database restarts, or has no free connection
         // slot, waits for it as the streams would.
         var (tableWarnings, existing, readUnderLease, lease, waited) = await PrepareAndLeaseAsync(cancellationToken).ConfigureAwait(false);
+        _lease = lease;
         await using (lease.ConfigureAwait(false))
         {
             // One opener for the batch: its connections are pooled across files, and its role session names the batch.

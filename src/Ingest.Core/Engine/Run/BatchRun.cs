@@ -377,7 +377,7 @@ internal sealed partial class BatchRun
         return Result(BatchStatus.Started, _log.Text, recorded ? null : Superseded) with { Interrupted = true };
     }
 
-    private const string Superseded = "another run of this batch started while this one was cut off from the database (its lease ended with its session); that run records the batch now";
+    private const string Superseded = "the batch was taken over while this run was cut off from the database (its lease ended with its session): an abort marked it, or another run started it again; this run records nothing more";
 
     /// <summary>Records the run's last status, riding out a brief outage; false when another run has taken the batch over.</summary>
     private async Task<bool> RecordEndAsync(BatchStatus status)
@@ -389,6 +389,14 @@ internal sealed partial class BatchRun
 
         try
         {
+            // The end is recorded only under the lease: a run that lost it with its session (a database restart) may
+            // have lost the batch too, to an abort that then found no run holding it and recorded the end itself.
+            if (!await _policy.RideOutAsync(() => KeepsLeaseAsync(CancellationToken.None), announce: null, CancellationToken.None).ConfigureAwait(false))
+            {
+                LoseBatch();
+                return false;
+            }
+
             await _policy.RideOutAsync(async () => await AppendAsync(status, CancellationToken.None).ConfigureAwait(false), announce: null, CancellationToken.None).ConfigureAwait(false);
             return true;
         }
