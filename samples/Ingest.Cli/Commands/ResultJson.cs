@@ -18,6 +18,7 @@ internal static class ResultJson
     {
         ["batchId"] = batchId?.ToString(),
         ["status"] = "error",
+        ["interrupted"] = false,
         ["insertCount"] = 0,
         ["invalidCount"] = 0,
         ["filesLoaded"] = 0,
@@ -38,6 +39,7 @@ internal static class ResultJson
         {
             ["batchId"] = result.BatchId.ToString(),
             ["status"] = result.Status.ToWord(),
+            ["interrupted"] = result.Interrupted, // stopped by a signal: the batch stays 'started', to resume with the same id
             ["insertCount"] = result.InsertCount,
             ["invalidCount"] = result.InvalidCount,
             ["filesLoaded"] = result.FilesLoaded,

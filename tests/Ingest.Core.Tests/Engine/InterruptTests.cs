@@ -29,17 +29,26 @@ public sealed class InterruptTests(ITestOutputHelper output)
         var done = f.WriteFile("done.csv", EngineFixture.Rows(1000));
         server.AddFile("/slow.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(20_000, 10_000)), new HttpFault { ChunkDelay = TimeSpan.FromMilliseconds(50), ChunkSize = 32 * 1024 });
         var id = Guid.NewGuid();
-        string[] args = ["import", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--streams", "2", "--batch-id", id.ToString(), "--connection", f.ConnectionString, done, server.Url("/slow.csv").ToString()];
+        string[] args = ["import", "--dataset", "plants", "--schema", RowEncoderTests.Plants, "--format", RowEncoderTests.PlantsFormat, "--streams", "2", "--batch-id", id.ToString(), "--connection", f.ConnectionString, "--json", done, server.Url("/slow.csv").ToString()];
 
         int exitCode;
+        string stdout;
         using (var process = RealProcess.Start(BuiltApp.Cli, args))
         {
             await PostgresFaultTests.WaitUntilAsync(async () => (await f.Recorder.TryGetBatchAsync(id))?.InsertCount > 1000);
             exitCode = await SignalAndWaitAsync(process, signal, "ingest import");
+            await PostgresFaultTests.WaitUntilAsync(() => Task.FromResult(process.Output.Contains("}")));
+            stdout = string.Join('\n', process.Output);
         }
 
         var interrupted = await f.Recorder.GetTimelineAsync(id);
         Assert.Equal(1, exitCode);
+        using (var json = System.Text.Json.JsonDocument.Parse(stdout))
+        {
+            // What a script reading --json needs to tell a stop it can resume from an error.
+            Assert.Equal(("started", true), (json.RootElement.GetProperty("status").GetString(), json.RootElement.GetProperty("interrupted").GetBoolean()));
+        }
+
         Assert.Equal(BatchStatus.Started, interrupted[0].Status);
         Assert.Equal(1000, interrupted[0].InsertCount);
         Assert.Contains("INFO Run interrupted: files in flight rolled back; 1 of 2 files loaded", interrupted[0].Log, StringComparison.Ordinal);
