@@ -74,6 +74,19 @@ internal sealed partial class LoadPolicy(IngestOptions options)
         _ => exception is FileErrorException ? exception : new FileErrorException(fileKey, Describe(exception), exception),
     };
 
+    /// <summary>
+    /// What to fix after <paramref name="fault"/> ended a batch: a fault of the target table (a column or the table gone,
+    /// a type changed under the load, a privilege missing: SQLSTATE class 42) is fixed in the database, not in the file.
+    /// </summary>
+    public static string WhatToFix(Exception fault) => IsTableFault(fault) ? "Fix the dataset's table (or the privileges on it)" : "Fix the file";
+
+    private static bool IsTableFault(Exception exception) => exception switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("42", StringComparison.Ordinal),
+        { InnerException: { } inner } => IsTableFault(inner),
+        _ => false,
+    };
+
     // A fault of the database being out of reach (down, restarting, out of connection slots), as opposed to one of
     // the file or the statement: within the tolerance of the first such fault of this file, the file is tried again.
     private bool WithinOutage(Exception exception, ref long? outageSince)

@@ -37,7 +37,7 @@ internal sealed partial class QueueWorker
 
             var reason = $"{claim.FileKey}: {LoadPolicy.Describe(ex)}";
             Release(claim, reason);
-            FailBatch(claim.BatchId, reason);
+            FailBatch(claim.BatchId, reason, LoadPolicy.WhatToFix(ex));
             return;
         }
         catch (OperationCanceledException)
@@ -122,7 +122,7 @@ internal sealed partial class QueueWorker
             case LoadOutcome.Failed:
                 var reason = LoadPolicy.Describe(result.Error!);
                 Release(claim, reason);
-                FailBatch(claim.BatchId, reason);
+                FailBatch(claim.BatchId, reason, LoadPolicy.WhatToFix(result.Error!));
                 break;
         }
     }

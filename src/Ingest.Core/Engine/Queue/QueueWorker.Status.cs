@@ -113,7 +113,7 @@ internal sealed partial class QueueWorker
         }
     }
 
-    private void FailBatch(Guid batchId, string reason) => UnderBatchLock(batchId, batch =>
+    private void FailBatch(Guid batchId, string reason, string fix = "Fix the file") => UnderBatchLock(batchId, batch =>
     {
         if (batch.Status.IsTerminal())
         {
@@ -121,7 +121,7 @@ internal sealed partial class QueueWorker
         }
 
         var (inserted, invalid) = Totals(batchId);
-        AppendStatus(batchId, BatchStatus.Error, inserted, invalid, BatchLogLevel.Error, reason, $"Batch job failed. Inserted: {inserted}, Invalid: {invalid}. Fix the file and submit the rest again");
+        AppendStatus(batchId, BatchStatus.Error, inserted, invalid, BatchLogLevel.Error, reason, $"Batch job failed. Inserted: {inserted}, Invalid: {invalid}. {fix} and submit the rest again");
         ForgetLocations(batchId);
     });
 

@@ -284,7 +284,7 @@ internal sealed partial class BatchRun
             _log.Error(error);
             var remedy = _fatal is DatabaseUnavailableException
                 ? "When the database is back, run the batch again with the same id to load the rest"
-                : "Fix the file and run the batch again with the same id to load the rest";
+                : $"{LoadPolicy.WhatToFix(_fatal)} and run the batch again with the same id to load the rest";
             _log.Error($"Batch job failed. Inserted: {_inserted}, Invalid: {_invalid}; {_filesDone} of {_files.Count} files loaded. {remedy}");
         }
         else if (_filesDone < _files.Count)
