@@ -9,6 +9,12 @@ internal static class BatchCommands
     public static Command Status(CliIO io) => Create(io, "status", "Print the batch's timeline as JSON, newest first.", async (engine, id, cancellationToken) =>
     {
         var timeline = await engine.Recorder.GetTimelineAsync(id, cancellationToken).ConfigureAwait(false);
+        if (timeline[0].Status == BatchStatus.Started && await engine.CountsOfAbandonedAsync(id, cancellationToken).ConfigureAwait(false) is { } committed)
+        {
+            // A dead run's last live counts held rows that never committed: what did is shown.
+            timeline = [timeline[0] with { InsertCount = committed.Inserted, InvalidCount = committed.Invalid }, .. timeline.Skip(1)];
+        }
+
         await io.Out.WriteLineAsync(StatusJson.Serialize(timeline, indented: true)).ConfigureAwait(false);
         return ExitCodes.Success;
     });
@@ -16,6 +22,11 @@ internal static class BatchCommands
     public static Command Batch(CliIO io) => Create(io, "batch", "Print the batch record as JSON.", async (engine, id, cancellationToken) =>
     {
         var batch = await engine.Recorder.GetBatchAsync(id, cancellationToken).ConfigureAwait(false);
+        if (batch.Status == BatchStatus.Started && await engine.CountsOfAbandonedAsync(id, cancellationToken).ConfigureAwait(false) is { } committed)
+        {
+            batch = batch with { InsertCount = committed.Inserted, InvalidCount = committed.Invalid };
+        }
+
         await io.Out.WriteLineAsync(StatusJson.Serialize(batch, indented: true)).ConfigureAwait(false);
         return ExitCodes.Success;
     });

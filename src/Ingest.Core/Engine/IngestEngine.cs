@@ -384,6 +384,32 @@ public sealed class IngestEngine : IAsyncDisposable
         return await LeaseFreedAsync(batchId, giveUp: null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The counts of a batch left <c>started</c> by a process that died (<c>kill -9</c>, a crash, a machine gone): its
+    /// record keeps the last live counts that process published, rows of files in flight included, which never
+    /// committed; the ledger has what did. Null when the batch is not <c>started</c>, a live process runs it, queue
+    /// workers have files of it to load (their live counts stand), or the ledger cannot be read (a role that may not).
+    /// For a read to show; nothing is written.
+    /// </summary>
+    public async Task<(long Inserted, long Invalid)?> CountsOfAbandonedAsync(Guid batchId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            if (await Recorder.TryGetBatchAsync(batchId, cancellationToken).ConfigureAwait(false) is not { Status: BatchStatus.Started }
+                || await Engine.Queue.WorkStore.HasOpenWorkAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false)
+                || await IsRunningAsync(batchId, cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return await FileLedger.TotalsAsync(_dataSource, batchId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException)
+        {
+            return null; // No ledger yet, or a role that may read the status tables only: the record's counts stand.
+        }
+    }
+
     /// <summary>True when a live process (this one or another) is running the batch now.</summary>
     public Task<bool> IsRunningAsync(Guid batchId, CancellationToken cancellationToken = default) =>
         BatchLease.IsHeldAsync(_dataSource, batchId, cancellationToken);

@@ -25,9 +25,11 @@ public sealed class CrashResumeTests
 
         using (var process = Start(cli, args))
         {
+            // f0 loaded, and f1's first rows counted live in the record (rows that will never commit).
             await PostgresFaultTests.WaitUntilAsync(async () =>
                 server.RequestCount("/f1.csv") > 0
-                && await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'") == 1);
+                && await f.ScalarAsync($"SELECT count(*) FROM ingest.import_file WHERE batch_id = '{id}' AND state = 'loaded'") == 1
+                && (await f.Recorder.GetBatchAsync(id)).InsertCount > 1000);
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
@@ -38,6 +40,19 @@ public sealed class CrashResumeTests
 
         // The lease dies with the process: its idle session ends on its own (a moment after the COPY's on a busy machine).
         await PostgresFaultTests.WaitUntilAsync(async () => !await f.Engine.IsRunningAsync(id));
+
+        // The record still has the dead run's live counts; what status and batch show is what committed.
+        Assert.True((await f.Recorder.GetBatchAsync(id)).InsertCount > 1000);
+        var status = new StringWriter();
+        var record = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["status", id.ToString(), "--connection", f.ConnectionString], status, new StringWriter()));
+        Assert.Equal(0, await CliApp.RunAsync(["batch", id.ToString(), "--connection", f.ConnectionString], record, new StringWriter()));
+        using (var shown = System.Text.Json.JsonDocument.Parse(status.ToString()))
+        using (var batch = System.Text.Json.JsonDocument.Parse(record.ToString()))
+        {
+            Assert.Equal(("started", 1000L), (shown.RootElement[0].GetProperty("status").GetString(), shown.RootElement[0].GetProperty("insertCount").GetInt64()));
+            Assert.Equal(("started", 1000L), (batch.RootElement.GetProperty("status").GetString(), batch.RootElement.GetProperty("insertCount").GetInt64()));
+        }
 
         var exit = await CliApp.RunAsync(args, new StringWriter(), new StringWriter());
 
