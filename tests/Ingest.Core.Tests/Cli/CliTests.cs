@@ -297,7 +297,7 @@ public sealed class CliTests
 
         Assert.Equal(1, exit);
         using var json = JsonDocument.Parse(stdout);
-        Assert.Equal(["batchId", "status", "insertCount", "invalidCount", "filesLoaded", "filesTotal", "error", "rowErrors"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["batchId", "status", "interrupted", "insertCount", "invalidCount", "filesLoaded", "filesTotal", "error", "rowErrors"], json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal(id, json.RootElement.GetProperty("batchId").GetGuid());
         Assert.Equal("error", json.RootElement.GetProperty("status").GetString());
         Assert.Equal(2, json.RootElement.GetProperty("filesTotal").GetInt32());
