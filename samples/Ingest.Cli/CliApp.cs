@@ -74,8 +74,7 @@ internal static class CliApp
         }
         catch (Exception ex) when (ex is UsageException or SchemaException or ArgumentException or BatchNotFoundException or BatchAlreadyRunningException or FileNotFoundException or DirectoryNotFoundException or Ingest.Sources.S3.SourceListingException)
         {
-            var message = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
-            await stderr.WriteLineAsync($"ingest: {Redactor.RedactText(InFlagTerms(message))}").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"ingest: {Redactor.RedactText(InFlagTerms(Reason(ex)))}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         catch (Exception ex) when (ex is NpgsqlException or Ingest.LocalPostgres.PostgresUnavailableException)
@@ -116,6 +115,10 @@ internal static class CliApp
         ("WorkerOptions.Streams", "--streams"),
         ("WorkerOptions.Lease", "--lease-seconds"),
     ];
+
+    /// <summary>An exception's message for a user: an <see cref="ArgumentException"/>'s without the " (Parameter 'x')" it appends.</summary>
+    internal static string Reason(Exception exception) =>
+        exception is ArgumentException { ParamName: { } name } ? exception.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : exception.Message;
 
     internal static string InFlagTerms(string message)
     {

@@ -217,9 +217,8 @@ internal static class CommonOptions
         catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
             // The driver's words alone ("Couldn't set bogus") do not say which setting or what a good one looks like.
-            var said = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
             throw new UsageException(
-                $"{(fromFlag ? "--connection" : "INGEST_CONNECTION")} is not a valid connection string ({Redactor.RedactText(said)}): "
+                $"{(fromFlag ? "--connection" : "INGEST_CONNECTION")} is not a valid connection string ({Redactor.RedactText(CliApp.Reason(ex))}): "
                 + "give one such as Host=db;Port=5432;Username=app;Database=ingest (with the user's password, if it needs one), or a URI such as postgresql://db:5432/ingest",
                 ex);
         }

@@ -26,7 +26,7 @@ internal sealed partial class BatchRun
             while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 // Nothing is asked of the batch before its lease is known held: an abort must see this run live.
-                if (!await KeepLeaseAsync(cancellationToken).ConfigureAwait(false))
+                if (!await LeaseHeldThisTickAsync(cancellationToken).ConfigureAwait(false))
                 {
                     continue;
                 }
@@ -57,7 +57,7 @@ internal sealed partial class BatchRun
     }
 
     /// <summary>One tick's check of the lease (<see cref="KeepsLeaseAsync"/>): false while it cannot be known held, and once the batch is lost.</summary>
-    private async Task<bool> KeepLeaseAsync(CancellationToken cancellationToken)
+    private async Task<bool> LeaseHeldThisTickAsync(CancellationToken cancellationToken)
     {
         if (_superseded)
         {
