@@ -77,7 +77,10 @@ public sealed class StandardStreamTests
             _ => [.. import, server.Url("/slow.csv").ToString()],
         };
 
-        var command = string.Join(' ', ((string[])["dotnet", BuiltApp.Cli, .. args]).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+        // 'script' runs the command through $SHELL -c, or /bin/sh when SHELL is unset (as under CI). dash then stays
+        // between the terminal and the process, and Ctrl+C ends dash itself: the exit status would be the shell's 130,
+        // not ingest's. 'exec' makes ingest the terminal's process whatever the shell.
+        var command = "exec " + string.Join(' ', ((string[])["dotnet", BuiltApp.Cli, .. args]).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
         var start = new ProcessStartInfo("/usr/bin/script") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in (string[])["-qec", command, "/dev/null"])
         {
