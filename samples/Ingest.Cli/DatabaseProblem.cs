@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Npgsql;
 
 namespace Ingest.Cli;
@@ -28,6 +29,28 @@ internal static class DatabaseProblem
             }
         }
 
-        return ($"cannot use the database: {exception.Message}", "Give a reachable PostgreSQL with --connection or INGEST_CONNECTION.", ExitCodes.Failed);
+        // Npgsql's own line names the endpoint ("Failed to connect to 127.0.0.1:1") but not why; the socket's reason does.
+        var socket = Innermost<SocketException>(exception);
+        var reason = socket is null || exception.Message.Contains(socket.Message, StringComparison.Ordinal) ? exception.Message : $"{exception.Message}: {socket.Message}";
+        var hint = socket?.SocketErrorCode switch
+        {
+            SocketError.HostNotFound or SocketError.NoData => "The Host of --connection or INGEST_CONNECTION does not resolve: check its spelling (and that DNS or /etc/hosts knows it).",
+            SocketError.ConnectionRefused => "Nothing accepts connections at that host and port: start PostgreSQL there, or give the Host and Port it listens on in --connection or INGEST_CONNECTION.",
+            SocketError.TimedOut or SocketError.HostUnreachable or SocketError.NetworkUnreachable => "That host did not answer: check the Host and Port of --connection or INGEST_CONNECTION, and that a firewall lets the connection through.",
+            _ => "Give a reachable PostgreSQL with --connection or INGEST_CONNECTION.",
+        };
+        return ($"cannot use the database: {reason}", hint, ExitCodes.Failed);
+    }
+
+    private static T? Innermost<T>(Exception? exception)
+        where T : Exception
+    {
+        T? found = null;
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            found = exception as T ?? found;
+        }
+
+        return found;
     }
 }

@@ -156,6 +156,22 @@ public sealed class CliTests
         Assert.Equal(0, await f.ScalarAsync("SELECT count(*) FROM pg_tables WHERE tablename = 'lim_plants'"));
     }
 
+    [Fact]
+    public async Task A_port_nothing_listens_on_is_named_with_the_reason_and_what_to_check()
+    {
+        // A port just freed: nothing listens there (loopback answers at once with a reset).
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var (exit, _, err) = await RunAsync("status", Guid.NewGuid().ToString(), "--connection", $"Host=127.0.0.1;Port={port};Username=u;Database=d");
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"ingest: cannot use the database: Failed to connect to 127.0.0.1:{port}: Connection refused", err, StringComparison.Ordinal);
+        Assert.Contains("Nothing accepts connections at that host and port", err, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("bogus", "Format of the initialization string")]
     [InlineData("Host=db;bogus=1", "Couldn't set bogus")]
