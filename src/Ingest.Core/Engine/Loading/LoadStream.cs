@@ -9,6 +9,10 @@ namespace Ingest.Engine.Loading;
 internal sealed class LoadStream(NpgsqlDataSource dataSource) : IDisposable
 {
     private NpgsqlConnection? _connection;
+    private int _processId;
+
+    /// <summary>The server process of the stream's latest connection (0 before the first): readable from any thread.</summary>
+    public int ProcessId => Volatile.Read(ref _processId);
 
     /// <summary>The stream's open connection, opened (and announced to <paramref name="announceTo"/>) when it has none.</summary>
     public NpgsqlConnection Open(ILoadSite? announceTo)
@@ -16,6 +20,7 @@ internal sealed class LoadStream(NpgsqlDataSource dataSource) : IDisposable
         if (_connection is null)
         {
             _connection = dataSource.OpenConnection();
+            Volatile.Write(ref _processId, _connection.ProcessID);
             announceTo?.Connected(_connection);
         }
 

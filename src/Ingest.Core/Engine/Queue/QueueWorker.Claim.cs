@@ -66,12 +66,17 @@ internal sealed partial class QueueWorker
     {
         using var fileStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
         using var watchStop = new CancellationTokenSource();
-        var watch = WatchAsync(claim, fileStop, watchStop.Token);
+        var site = new QueuedFile(this, context, claim);
+        var lockWatch = new LockWaitWatch(dataSource, site.Log);
+        var watch = WatchAsync(claim, fileStop, () =>
+        {
+            lockWatch.Add(stream.ProcessId);
+            return lockWatch.TickAsync(site.Moved, watchStop.Token);
+        }, watchStop.Token);
         LoadResult result;
         _loading.Value = context;
         try
         {
-            var site = new QueuedFile(this, context, claim);
             result = new FileLoad(site, new Claim(file), _policy, engine.Hooks, EngineOptions).Run(stream, fileStop.Token);
         }
         finally
@@ -79,6 +84,7 @@ internal sealed partial class QueueWorker
             _loading.Value = null;
             watchStop.Cancel();
             Quietly(() => watch);
+            lockWatch.End();
         }
 
         Settle(claim, file, result, stop);
@@ -175,15 +181,19 @@ internal sealed partial class QueueWorker
 
         public void Log(BatchLogLevel level, string message) => worker.Log(claim.BatchId, level, message);
 
+        private long _moved;
+
+        /// <summary>Rows and bytes so far: grows while the file moves (for the lock watch).</summary>
+        public long Moved => Interlocked.Read(ref _moved);
+
         public void Progress(long inserted, long invalid)
         {
+            Interlocked.Add(ref _moved, inserted + invalid);
             Quietly(async () => await worker.Recorder.AddProgressAsync(claim.BatchId, inserted, invalid).ConfigureAwait(false));
             worker.Snapshot(claim.BatchId, context);
         }
 
-        public void BytesRead(int count)
-        {
-        }
+        public void BytesRead(int count) => Interlocked.Add(ref _moved, count);
 
         public void InvalidRow(RowError error)
         {

@@ -87,6 +87,7 @@ internal sealed partial class BatchRun : ILoadSite
 
     void ILoadSite.Connected(NpgsqlConnection connection)
     {
+        _lockWatch?.Add(connection.ProcessID);
         if (Interlocked.Exchange(ref _connectedLogged, 1) == 0)
         {
             _log.Info($"Connected to database '{connection.Database}' at {connection.Host} with user '{connection.UserName}'");

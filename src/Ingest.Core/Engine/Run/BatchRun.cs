@@ -37,6 +37,7 @@ internal sealed partial class BatchRun
     private long _inserted;
     private long _invalid;
     private long _bytes;
+    private LockWaitWatch? _lockWatch;
     private int _filesDone;
     private int _connectedLogged;
     private Exception? _fatal;
@@ -163,6 +164,7 @@ internal sealed partial class BatchRun
         {
             _copier = new FileCopier(_encoder, _layout, _csvOptions, _opener);
             using var monitorStop = new CancellationTokenSource();
+            _lockWatch = new LockWaitWatch(_dataSource, _log.Add);
             var timer = new PeriodicTimer(_options.AbortPollInterval < _options.ProgressInterval ? _options.AbortPollInterval : _options.ProgressInterval);
             var monitor = MonitorAsync(progress, timer, monitorStop.Token);
             var yielding = CpuYielder.Process.TryEnter(_options.YieldCpuToLocalServer, _dataSource);
@@ -188,6 +190,7 @@ internal sealed partial class BatchRun
             }
 
             await monitor.ConfigureAwait(false);
+            _lockWatch.End();
         }
 
         return await FinishAsync(progress, ended).ConfigureAwait(false);
