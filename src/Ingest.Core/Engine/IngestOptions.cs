@@ -85,7 +85,10 @@ public sealed record IngestOptions
     /// <summary>How often live counts and log reach the recorder's batch record. Default 1 s.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How often a running batch appends a <c>started</c> snapshot to its timeline (when counts changed). Default 5 s.</summary>
+    /// <summary>
+    /// How often a running batch appends a <c>started</c> snapshot to its timeline (when counts changed). Default 5 s.
+    /// A long run spaces them out to 1/20 of its time so far (after 100 s at the default), since each holds the whole log.
+    /// </summary>
     public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often the recorder is asked whether an abort was requested (from any process). Default 250 ms.</summary>

@@ -120,8 +120,8 @@ public sealed partial class PostgresStatusRecorder
 
     /// <summary>
     /// Appends a <c>started</c> record of the batch's live counts and log to its timeline, in one statement,
-    /// when the batch is <c>started</c>, its newest record is older than <paramref name="minInterval"/>, and the
-    /// counts or log changed since: what queue workers, which each load a part of the batch, use so the
+    /// when the batch is <c>started</c>, its newest record is older than <paramref name="minInterval"/> (or, for a batch
+    /// started long ago, than 1/<see cref="RecorderShared.SnapshotSpread"/> of its time since), and the counts or log changed since: what queue workers, which each load a part of the batch, use so the
     /// timeline shows it grow (SPEC §3) as a single run's snapshots do.
     /// </summary>
     /// <returns>True when a record was appended.</returns>
@@ -157,14 +157,18 @@ public sealed partial class PostgresStatusRecorder
                     LEFT JOIN LATERAL (
                         SELECT s.insert_count, s.invalid_count, s.log, s.updated_at
                         FROM ingest.import_batch_status s WHERE s.batch_id = b.id ORDER BY s.seq DESC LIMIT 1) last ON true
+                    LEFT JOIN LATERAL (
+                        SELECT s.updated_at FROM ingest.import_batch_status s
+                        WHERE s.batch_id = b.id AND s.status = 'started' ORDER BY s.seq LIMIT 1) first ON true
                     WHERE b.id = @id
-                      AND (last.updated_at IS NULL OR last.updated_at <= @at - @interval)
+                      AND (last.updated_at IS NULL OR last.updated_at <= @at - greatest(@interval, (@at - first.updated_at) / @spread))
                       AND (last.updated_at IS NULL OR (b.insert_count, b.invalid_count) IS DISTINCT FROM (last.insert_count, last.invalid_count)
                            OR b.log IS DISTINCT FROM last.log)
                     """, connection, transaction);
                 insert.Parameters.Add(Sql.Uuid("id", batchId));
                 insert.Parameters.Add(Sql.Time("at", at));
                 insert.Parameters.Add(new NpgsqlParameter("interval", NpgsqlTypes.NpgsqlDbType.Interval) { Value = minInterval });
+                insert.Parameters.Add(new NpgsqlParameter("spread", NpgsqlTypes.NpgsqlDbType.Integer) { Value = RecorderShared.SnapshotSpread });
                 var appended = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return appended;

@@ -98,6 +98,17 @@ internal static class RecorderShared
         return new DateTimeOffset(ticks - (ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
     }
 
+    /// <summary>
+    /// A long run's snapshots are spaced out to this fraction (1/n) of its time so far: with the default 5 s interval,
+    /// every 5 s for its first 100 s, then about 20 per tenfold of its time (about 140 in ten hours, not 7,200). Each
+    /// snapshot holds the whole log so far, so a timeline at a fixed pace grows with the square of a long run's time.
+    /// </summary>
+    public const int SnapshotSpread = 20;
+
+    /// <summary>How long after its previous snapshot a run that has been going for <paramref name="running"/> appends the next.</summary>
+    public static TimeSpan SnapshotEvery(TimeSpan configured, TimeSpan running) =>
+        running / SnapshotSpread > configured ? running / SnapshotSpread : configured;
+
     /// <summary>The log of a batch aborted before it started: its log so far plus the two abort lines.</summary>
     public static string AbortedLog(string? existing, TimeProvider time)
     {

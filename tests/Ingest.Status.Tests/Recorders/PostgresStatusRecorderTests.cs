@@ -132,6 +132,42 @@ public sealed class PostgresStatusRecorderTests : StatusRecorderContract
     }
 
     [SkippableFact]
+    public async Task A_batch_started_long_ago_spaces_its_snapshots_to_a_twentieth_of_its_time()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);
+        var time = new FixedTime(DateTimeOffset.UnixEpoch.AddDays(20_000));
+        await using var recorder = PostgresStatusRecorder.Create(connectionString, time);
+        var id = Guid.NewGuid();
+        await recorder.CreateBatchAsync(new NewBatch(id, "plants", null, null));
+        await recorder.AppendStatusLinesAsync(id, BatchStatus.Started, 0, 0, "Starting");
+        var interval = TimeSpan.FromSeconds(5);
+
+        // 50 s in: the configured 5 s rules (50 s / 20 is less).
+        time.Advance(TimeSpan.FromSeconds(50));
+        await recorder.AppendLogAsync(id, "a", 1, 0);
+        Assert.True(await recorder.AppendStartedSnapshotAsync(id, interval));
+
+        // 970 s in: one more; 30 s after it, 1,000 s in: not yet (1,000 s / 20 = 50 s); 60 s after it: yes.
+        time.Advance(TimeSpan.FromSeconds(920));
+        await recorder.AppendLogAsync(id, "b", 2, 0);
+        Assert.True(await recorder.AppendStartedSnapshotAsync(id, interval));
+        await recorder.AppendLogAsync(id, "c", 3, 0);
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.False(await recorder.AppendStartedSnapshotAsync(id, interval));
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(await recorder.AppendStartedSnapshotAsync(id, interval));
+        Assert.Equal(4, (await recorder.GetTimelineAsync(id)).Count(r => r.Status == BatchStatus.Started));
+    }
+
+    [Fact]
+    public void A_runs_snapshot_pace_is_the_configured_interval_until_a_twentieth_of_its_time_is_longer()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(5), RecorderShared.SnapshotEvery(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(99)));
+        Assert.Equal(TimeSpan.FromSeconds(30), RecorderShared.SnapshotEvery(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(10)));
+        Assert.Equal(TimeSpan.FromMinutes(30), RecorderShared.SnapshotEvery(TimeSpan.FromSeconds(5), TimeSpan.FromHours(10)));
+    }
+
+    [SkippableFact]
     public async Task Snapshots_asked_for_at_once_by_many_workers_append_one_record()
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync(CancellationToken.None);

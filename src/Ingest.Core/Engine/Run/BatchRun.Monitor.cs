@@ -10,7 +10,8 @@ internal sealed partial class BatchRun
     /// <summary>
     /// While the streams work: polls for an abort request (from any process sharing the recorder),
     /// publishes live counts to the batch record and the caller's progress, and appends a <c>started</c>
-    /// snapshot to the timeline when counts changed and <see cref="IngestOptions.SnapshotInterval"/> passed.
+    /// snapshot to the timeline when counts changed and <see cref="IngestOptions.SnapshotInterval"/> passed (spaced out
+    /// over a long run: <see cref="RecorderShared.SnapshotEvery"/>).
     /// </summary>
     /// <remarks>
     /// Stopped by disposing <paramref name="timer"/> (the loop then ends without an exception, which costs a fresh
@@ -43,7 +44,7 @@ internal sealed partial class BatchRun
                 progress?.Report(Snapshot(BatchStatus.Started));
                 var counts = (Interlocked.Read(ref _inserted), Interlocked.Read(ref _invalid));
                 await TryRecordAsync(() => _recorder.UpdateProgressAsync(_batchId, counts.Item1, counts.Item2, _log.Text, cancellationToken)).ConfigureAwait(false);
-                if (now - lastSnapshot >= _options.SnapshotInterval && counts != lastSnapshotCounts && !_stop.IsCancellationRequested)
+                if (now - lastSnapshot >= RecorderShared.SnapshotEvery(_options.SnapshotInterval, now) && counts != lastSnapshotCounts && !_stop.IsCancellationRequested)
                 {
                     lastSnapshot = now;
                     lastSnapshotCounts = counts;
