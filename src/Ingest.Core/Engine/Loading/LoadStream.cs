@@ -11,7 +11,7 @@ internal sealed class LoadStream(NpgsqlDataSource dataSource) : IDisposable
     private NpgsqlConnection? _connection;
     private int _processId;
 
-    /// <summary>The server process of the stream's latest connection (0 before the first): readable from any thread.</summary>
+    /// <summary>The server process of the stream's open connection (0 when it has none): readable from any thread.</summary>
     public int ProcessId => Volatile.Read(ref _processId);
 
     /// <summary>The stream's open connection, opened (and announced to <paramref name="announceTo"/>) when it has none.</summary>
@@ -35,12 +35,14 @@ internal sealed class LoadStream(NpgsqlDataSource dataSource) : IDisposable
             return;
         }
 
+        Volatile.Write(ref _processId, 0);
         _connection.Dispose();
         _connection = null;
     }
 
     public void Dispose()
     {
+        Volatile.Write(ref _processId, 0);
         _connection?.Dispose();
         _connection = null;
     }

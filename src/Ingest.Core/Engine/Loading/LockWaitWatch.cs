@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Ingest.Status;
@@ -8,14 +7,16 @@ namespace Ingest.Engine.Loading;
 
 /// <summary>
 /// Says why a load stands still when the server makes its sessions wait for a lock: a <c>CREATE INDEX</c>, an
-/// <c>ALTER TABLE</c>, a <c>VACUUM FULL</c> or a transaction left open that holds a lock on the table a COPY must
-/// take. Without it the load shows 0 rows/s for as long as that session keeps its lock, with nothing to say which.
+/// <c>ALTER TABLE</c>, a <c>VACUUM FULL</c>, a transaction left open or a prepared one that holds a lock on the table a
+/// COPY must take. Without it the load shows 0 rows/s for as long as that lock is held, with nothing to say whose.
 /// </summary>
 /// <remarks>
-/// Costs nothing while the load moves: only after <see cref="QuietFor"/> without a row or a byte does it ask
-/// <c>pg_stat_activity</c> (once per <see cref="CheckEvery"/>) whether one of the load's own sessions waits for a lock
-/// and who blocks it. It names the blocking session by process id, user, application and state, never by its query
-/// (that may hold a secret), once per holder, and says when the wait is over.
+/// Costs nothing while the load moves: only after <see cref="QuietFor"/> without a row or a byte does it ask the server
+/// (once per <see cref="CheckEvery"/>) whether one of the load's sessions waits for a lock and which session is at the
+/// root of the wait: one that holds the lock, not one queued ahead of the load for it (an <c>ALTER TABLE</c> waiting
+/// behind an idle transaction). It names that session by process id, user, application and state, never by its query
+/// (which may hold a secret), once per holder, and says when the wait is over. It runs on a loop of its own
+/// (<see cref="RunAsync"/>), so a slow answer never holds up an abort poll or a lease renewal.
 /// </remarks>
 internal sealed class LockWaitWatch(NpgsqlDataSource dataSource, Action<BatchLogLevel, string> log)
 {
@@ -25,82 +26,112 @@ internal sealed class LockWaitWatch(NpgsqlDataSource dataSource, Action<BatchLog
     /// <summary>How often it asks again while the load stands still.</summary>
     public static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(2);
 
-    // The waiting session, the relation it waits for (none for a row's or a transaction's lock), and the first
-    // session that blocks it. Columns of sessions of other users read null without pg_read_all_stats.
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
+
+    // The sessions that block the load's waiting ones, followed up the chain of waits (a blocker may itself wait), with
+    // the relation the load waits for (schema-qualified when not on the search path). A blocker that holds the lock
+    // comes first, nearest first. Pid 0 is a prepared transaction. The relation-extension lock ('extend') is the
+    // load's own streams taking turns, not a wait on anyone else. Other users' columns read null without pg_read_all_stats.
     private const string Query = """
-        SELECT w.pid,
-               (SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = w.pid AND NOT l.granted LIMIT 1),
-               b.pid, b.usename, b.application_name, b.state,
-               extract(epoch FROM now() - b.xact_start)::bigint
-        FROM pg_stat_activity w
-        CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocker(pid)
-        LEFT JOIN pg_stat_activity b ON b.pid = blocker.pid
-        WHERE w.pid = ANY($1) AND w.wait_event_type = 'Lock'
-        ORDER BY w.pid, b.pid
+        WITH RECURSIVE waiting AS (
+            SELECT a.pid FROM pg_stat_activity a
+            WHERE a.pid = ANY($1) AND a.wait_event_type = 'Lock' AND a.wait_event IS DISTINCT FROM 'extend'),
+        chain(pid, depth) AS (
+            SELECT DISTINCT blocker, 1 FROM waiting, unnest(pg_blocking_pids(waiting.pid)) AS blocker
+            UNION
+            SELECT blocker, chain.depth + 1 FROM chain, unnest(pg_blocking_pids(chain.pid)) AS blocker
+            WHERE chain.depth < 4 AND chain.pid <> 0)
+        SELECT c.pid, b.usename, b.application_name, b.state, extract(epoch FROM now() - b.xact_start)::bigint,
+               (SELECT l.relation::regclass::text FROM pg_locks l
+                WHERE l.pid IN (SELECT pid FROM waiting) AND NOT l.granted AND l.locktype = 'relation' LIMIT 1)
+        FROM chain c
+        LEFT JOIN pg_stat_activity b ON b.pid = c.pid
+        WHERE c.pid <> ALL($1)
+        ORDER BY b.wait_event_type IS NOT DISTINCT FROM 'Lock', c.depth, c.pid
         LIMIT 1
         """;
 
-    private readonly ConcurrentDictionary<int, byte> _sessions = new();
     private long _signature = -1;
     private long _quietSince;
     private long _lastCheck;
     private long _waitingSince;
     private int? _holder;
 
-    /// <summary>A session of the load (its backend's process id), to look for among the waiting ones.</summary>
-    public void Add(int processId)
+    /// <summary>
+    /// Watches until <paramref name="cancellationToken"/> is cancelled: <paramref name="progress"/> is anything that grows
+    /// while the load moves (rows and bytes), <paramref name="sessions"/> the server process ids of the load's open
+    /// connections now. Never throws but for the cancellation; then <see cref="End"/> closes an open wait.
+    /// </summary>
+    public async Task RunAsync(Func<long> progress, Func<int[]> sessions, CancellationToken cancellationToken)
     {
-        if (processId != 0)
+        // Stopped by disposing the timer, not by a cancelled wait: an exception costs a fresh process milliseconds.
+        using var timer = new PeriodicTimer(Tick);
+        using var stop = cancellationToken.Register(timer.Dispose);
+        try
         {
-            _sessions.TryAdd(processId, 0);
+            while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                await TickAsync(progress(), sessions, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The load ended while a check was in flight.
         }
     }
 
-    /// <summary>
-    /// One tick of the load's monitor. <paramref name="progress"/> is anything that grows while the load moves (rows
-    /// and bytes); a database that cannot be asked is left to the load's own retries.
-    /// </summary>
-    public async Task TickAsync(long progress, CancellationToken cancellationToken)
+    /// <summary>One look: a database that cannot be asked, or an answer not understood, is left to the load's own retries.</summary>
+    internal async Task TickAsync(long progress, Func<int[]> sessions, CancellationToken cancellationToken)
     {
         var now = Stopwatch.GetTimestamp();
         if (progress != _signature)
         {
             _signature = progress;
             _quietSince = now;
-            EndWait();
+            EndWait("; loading goes on");
             return;
         }
 
-        if (Stopwatch.GetElapsedTime(_quietSince, now) < QuietFor || Stopwatch.GetElapsedTime(_lastCheck, now) < CheckEvery || _sessions.IsEmpty)
+        if (Stopwatch.GetElapsedTime(_quietSince, now) < QuietFor || Stopwatch.GetElapsedTime(_lastCheck, now) < CheckEvery)
         {
             return;
         }
 
         _lastCheck = now;
+        var ids = sessions();
+        if (ids.Length == 0)
+        {
+            return;
+        }
+
         try
         {
-            await CheckAsync(cancellationToken).ConfigureAwait(false);
+            await CheckAsync(ids, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            _ = ex; // The database is away or busy: the load's own retries say so.
+            _ = ex; // Only a report: it must never stop the load it watches.
         }
     }
 
-    private async Task CheckAsync(CancellationToken cancellationToken)
+    /// <summary>The load is over (its watch stopped): a wait still open ended with it, and says so.</summary>
+    public void End() => EndWait(string.Empty);
+
+    private async Task CheckAsync(int[] sessions, CancellationToken cancellationToken)
     {
         using var command = dataSource.CreateCommand(Query);
-        command.Parameters.AddWithValue(_sessions.Keys.ToArray());
+        command.CommandTimeout = 5;
+        command.Parameters.AddWithValue(sessions);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                EndWait();
+                EndWait("; loading goes on");
                 return;
             }
 
-            var holder = reader.GetInt32(2);
+            var holder = reader.GetInt32(0);
             if (_holder == holder)
             {
                 return;
@@ -114,19 +145,18 @@ internal sealed class LockWaitWatch(NpgsqlDataSource dataSource, Action<BatchLog
             }
 
             _holder = holder;
-            var table = reader.IsDBNull(1) ? "a lock" : $"a lock on table \"{reader.GetString(1)}\"";
-            var who = Describe(Text(reader, 3), Text(reader, 4), Text(reader, 5), reader.IsDBNull(6) ? null : reader.GetInt64(6));
+            var table = reader.IsDBNull(5) ? "a lock" : $"a lock on table {reader.GetString(5)}";
             var since = waited > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $" (waiting {waited.TotalSeconds:0} s)") : string.Empty;
-            log(BatchLogLevel.Warn, $"Loading waits for {table}{since}: PostgreSQL session {holder.ToString(CultureInfo.InvariantCulture)}{who} holds one that conflicts. The load goes on once that session commits, rolls back or ends");
+            var who = holder == 0
+                ? "a prepared transaction (two-phase commit: see pg_prepared_xacts; COMMIT PREPARED or ROLLBACK PREPARED ends it)"
+                : $"PostgreSQL session {holder.ToString(CultureInfo.InvariantCulture)}{Describe(Text(reader, 1), Text(reader, 2), Text(reader, 3), reader.IsDBNull(4) ? null : reader.GetInt64(4))}";
+            log(BatchLogLevel.Warn, $"Loading waits for {table}{since}: {who} holds one that conflicts. The load goes on once it commits, rolls back or ends");
         }
     }
 
     private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
-    /// <summary>The load is over (its monitor stopped): a wait still open ended with it, and says so.</summary>
-    public void End() => EndWait();
-
-    private void EndWait()
+    private void EndWait(string after)
     {
         if (_holder is null)
         {
@@ -134,7 +164,7 @@ internal sealed class LockWaitWatch(NpgsqlDataSource dataSource, Action<BatchLog
         }
 
         _holder = null;
-        log(BatchLogLevel.Info, string.Create(CultureInfo.InvariantCulture, $"The lock wait ended after {Stopwatch.GetElapsedTime(_waitingSince).TotalSeconds:0} s; loading goes on"));
+        log(BatchLogLevel.Info, string.Create(CultureInfo.InvariantCulture, $"The lock wait ended after {Stopwatch.GetElapsedTime(_waitingSince).TotalSeconds:0} s{after}"));
     }
 
     private static string Describe(string? user, string? application, string? state, long? seconds)

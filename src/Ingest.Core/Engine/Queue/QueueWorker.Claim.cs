@@ -68,11 +68,8 @@ internal sealed partial class QueueWorker
         using var watchStop = new CancellationTokenSource();
         var site = new QueuedFile(this, context, claim);
         var lockWatch = new LockWaitWatch(dataSource, site.Log);
-        var watch = WatchAsync(claim, fileStop, () =>
-        {
-            lockWatch.Add(stream.ProcessId);
-            return lockWatch.TickAsync(site.Moved, watchStop.Token);
-        }, watchStop.Token);
+        var watch = WatchAsync(claim, fileStop, watchStop.Token);
+        var lockWatching = lockWatch.RunAsync(() => site.Moved, () => stream.ProcessId is var id and not 0 ? [id] : [], watchStop.Token);
         LoadResult result;
         _loading.Value = context;
         try
@@ -84,6 +81,7 @@ internal sealed partial class QueueWorker
             _loading.Value = null;
             watchStop.Cancel();
             Quietly(() => watch);
+            Quietly(() => lockWatching);
             lockWatch.End();
         }
 

@@ -166,11 +166,8 @@ internal sealed partial class QueueWorker
         }
     }, announce: null, CancellationToken.None));
 
-    /// <summary>
-    /// While a file loads: renews its lease, stops it when the batch stops running or the claim is lost, and runs
-    /// <paramref name="tick"/> (the lock watch) after each check.
-    /// </summary>
-    private async Task WatchAsync(WorkClaim claim, CancellationTokenSource fileStop, Func<Task> tick, CancellationToken cancellationToken)
+    /// <summary>While a file loads: renews its lease, and stops it when the batch stops running or the claim is lost.</summary>
+    private async Task WatchAsync(WorkClaim claim, CancellationTokenSource fileStop, CancellationToken cancellationToken)
     {
         var renewEvery = options.Lease / 3;
         var lastRenew = DateTime.UtcNow;
@@ -198,8 +195,6 @@ internal sealed partial class QueueWorker
 
                     lastRenew = DateTime.UtcNow;
                 }
-
-                await tick().ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

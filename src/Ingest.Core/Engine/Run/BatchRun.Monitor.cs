@@ -33,7 +33,6 @@ internal sealed partial class BatchRun
                 }
 
                 await PollAbortAsync(cancellationToken).ConfigureAwait(false);
-                await _lockWatch!.TickAsync(Interlocked.Read(ref _inserted) + Interlocked.Read(ref _invalid) + Interlocked.Read(ref _bytes), cancellationToken).ConfigureAwait(false);
                 var now = _clock.Elapsed;
                 if (now - lastProgress < _options.ProgressInterval)
                 {

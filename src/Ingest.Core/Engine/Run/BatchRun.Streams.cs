@@ -30,6 +30,22 @@ internal sealed partial class BatchRun : ILoadSite
     {
         var token = _stop.Token;
         using var stream = new LoadStream(_dataSource);
+        _streams.TryAdd(stream, 0);
+        try
+        {
+            LoadQueued(stream, token);
+        }
+        finally
+        {
+            _streams.TryRemove(stream, out _);
+        }
+    }
+
+    /// <summary>The server processes of the streams' open connections: where the lock watch looks for waits.</summary>
+    private int[] StreamSessions() => [.. _streams.Keys.Select(s => s.ProcessId).Where(id => id != 0)];
+
+    private void LoadQueued(LoadStream stream, CancellationToken token)
+    {
         while (!token.IsCancellationRequested && _queue.TryDequeue(out var claim))
         {
             var result = new FileLoad(this, claim, _policy, _engine.Hooks, _options).Run(stream, token);
@@ -87,7 +103,6 @@ internal sealed partial class BatchRun : ILoadSite
 
     void ILoadSite.Connected(NpgsqlConnection connection)
     {
-        _lockWatch?.Add(connection.ProcessID);
         if (Interlocked.Exchange(ref _connectedLogged, 1) == 0)
         {
             _log.Info($"Connected to database '{connection.Database}' at {connection.Host} with user '{connection.UserName}'");

@@ -37,7 +37,7 @@ internal sealed partial class BatchRun
     private long _inserted;
     private long _invalid;
     private long _bytes;
-    private LockWaitWatch? _lockWatch;
+    private readonly ConcurrentDictionary<LoadStream, byte> _streams = new();
     private int _filesDone;
     private int _connectedLogged;
     private Exception? _fatal;
@@ -164,9 +164,10 @@ internal sealed partial class BatchRun
         {
             _copier = new FileCopier(_encoder, _layout, _csvOptions, _opener);
             using var monitorStop = new CancellationTokenSource();
-            _lockWatch = new LockWaitWatch(_dataSource, _log.Add);
             var timer = new PeriodicTimer(_options.AbortPollInterval < _options.ProgressInterval ? _options.AbortPollInterval : _options.ProgressInterval);
             var monitor = MonitorAsync(progress, timer, monitorStop.Token);
+            var lockWatch = new LockWaitWatch(_dataSource, _log.Add);
+            var lockWatching = lockWatch.RunAsync(() => Interlocked.Read(ref _inserted) + Interlocked.Read(ref _invalid) + Interlocked.Read(ref _bytes), StreamSessions, monitorStop.Token);
             var yielding = CpuYielder.Process.TryEnter(_options.YieldCpuToLocalServer, _dataSource);
             using (yielding)
             {
@@ -184,13 +185,10 @@ internal sealed partial class BatchRun
             }
 
             timer.Dispose();
-            if (!monitor.IsCompleted)
-            {
-                await monitorStop.CancelAsync().ConfigureAwait(false);
-            }
-
+            await monitorStop.CancelAsync().ConfigureAwait(false);
             await monitor.ConfigureAwait(false);
-            _lockWatch.End();
+            await lockWatching.ConfigureAwait(false);
+            lockWatch.End();
         }
 
         return await FinishAsync(progress, ended).ConfigureAwait(false);
