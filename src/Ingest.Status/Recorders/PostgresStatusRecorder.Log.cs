@@ -120,8 +120,8 @@ public sealed partial class PostgresStatusRecorder
 
     /// <summary>
     /// Appends a <c>started</c> record of the batch's live counts and log to its timeline, in one statement,
-    /// when the batch is <c>started</c>, its newest record is older than <paramref name="minInterval"/> (or, for a batch
-    /// started long ago, than 1/<see cref="RecorderShared.SnapshotSpread"/> of its time since), and the counts or log changed since: what queue workers, which each load a part of the batch, use so the
+    /// when the batch is <c>started</c>, its newest record is older than <paramref name="minInterval"/> (and, when that is not
+    /// zero, for a batch started long ago than 1/<see cref="RecorderShared.SnapshotSpread"/> of its time since), and the counts or log changed since: what queue workers, which each load a part of the batch, use so the
     /// timeline shows it grow (SPEC §3) as a single run's snapshots do.
     /// </summary>
     /// <returns>True when a record was appended.</returns>
@@ -168,7 +168,8 @@ public sealed partial class PostgresStatusRecorder
                 insert.Parameters.Add(Sql.Uuid("id", batchId));
                 insert.Parameters.Add(Sql.Time("at", at));
                 insert.Parameters.Add(new NpgsqlParameter("interval", NpgsqlTypes.NpgsqlDbType.Interval) { Value = minInterval });
-                insert.Parameters.Add(new NpgsqlParameter("spread", NpgsqlTypes.NpgsqlDbType.Integer) { Value = RecorderShared.SnapshotSpread });
+                // No spacing asked (zero): the caller wants this record (a worker stopping records what it leaves).
+                insert.Parameters.Add(new NpgsqlParameter("spread", NpgsqlTypes.NpgsqlDbType.Integer) { Value = minInterval > TimeSpan.Zero ? RecorderShared.SnapshotSpread : DBNull.Value });
                 var appended = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return appended;

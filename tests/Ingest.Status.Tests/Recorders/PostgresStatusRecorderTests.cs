@@ -156,7 +156,12 @@ public sealed class PostgresStatusRecorderTests : StatusRecorderContract
         Assert.False(await recorder.AppendStartedSnapshotAsync(id, interval));
         time.Advance(TimeSpan.FromSeconds(30));
         Assert.True(await recorder.AppendStartedSnapshotAsync(id, interval));
-        Assert.Equal(4, (await recorder.GetTimelineAsync(id)).Count(r => r.Status == BatchStatus.Started));
+
+        // No spacing asked (a worker stopping records what it leaves): appended a second after the last.
+        await recorder.AppendLogAsync(id, "d", 4, 0);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await recorder.AppendStartedSnapshotAsync(id, TimeSpan.Zero));
+        Assert.Equal(5, (await recorder.GetTimelineAsync(id)).Count(r => r.Status == BatchStatus.Started));
     }
 
     [Fact]
