@@ -32,9 +32,12 @@ internal static class DatabaseProblem
         // Npgsql's own line names the endpoint ("Failed to connect to 127.0.0.1:1") but not why; the socket's reason does.
         var socket = Innermost<SocketException>(exception);
         var reason = socket is null || exception.Message.Contains(socket.Message, StringComparison.Ordinal) ? exception.Message : $"{exception.Message}: {socket.Message}";
-        var hint = socket?.SocketErrorCode switch
+        // A connect timeout (Npgsql's, 15 s by default) comes long before the kernel's own: a TimeoutException, no socket error.
+        var cause = socket is null && Innermost<TimeoutException>(exception) is not null ? SocketError.TimedOut : socket?.SocketErrorCode;
+        var hint = cause switch
         {
             SocketError.HostNotFound or SocketError.NoData => "The Host of --connection or INGEST_CONNECTION does not resolve: check its spelling (and that DNS or /etc/hosts knows it).",
+            SocketError.TryAgain => "Name resolution failed for now (no DNS server answered): check this machine's DNS settings, or try again.",
             SocketError.ConnectionRefused => "Nothing accepts connections at that host and port: start PostgreSQL there, or give the Host and Port it listens on in --connection or INGEST_CONNECTION.",
             SocketError.TimedOut or SocketError.HostUnreachable or SocketError.NetworkUnreachable => "That host did not answer: check the Host and Port of --connection or INGEST_CONNECTION, and that a firewall lets the connection through.",
             _ => "Give a reachable PostgreSQL with --connection or INGEST_CONNECTION.",
