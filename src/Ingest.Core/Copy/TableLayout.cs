@@ -58,6 +58,7 @@ internal sealed class TableLayout
                 var table = await ReadAsync(connection, cancellationToken).ConfigureAwait(false);
                 if (table is null)
                 {
+                    Created = true;
                     await CreateAsync(connection, cancellationToken).ConfigureAwait(false);
                     table = await ReadAsync(connection, cancellationToken).ConfigureAwait(false)
                         ?? throw new InvalidOperationException($"Table {QualifiedName} was created but cannot be found.");
@@ -74,6 +75,9 @@ internal sealed class TableLayout
         }).ConfigureAwait(false);
         return warnings;
     }
+
+    /// <summary>Set by <see cref="EnsureAsync"/>: the table was not there, and was made (empty) now.</summary>
+    public bool Created { get; private set; }
 
     /// <summary>
     /// Set by <see cref="EnsureAsync"/>: the table has a unique or exclusion index, a foreign key or a trigger of its

@@ -224,4 +224,28 @@ public sealed class ImportTests
         var log = (await f.Recorder.GetBatchAsync(id)).Log!;
         Assert.Contains("Resuming batch job: 1 of 2 files already loaded, 1 to load", log, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public async Task A_resume_whose_table_was_dropped_warns_that_the_files_loaded_before_are_not_loaded_again()
+    {
+        await using var f = await EngineFixture.CreateAsync();
+        var a = f.WriteFile("a.csv", EngineFixture.Rows(100));
+        var b = f.WriteFile("b.csv", EngineFixture.Rows(50, 100));
+        var id = Guid.NewGuid();
+        await f.ImportAsync([a], id);
+        await f.ScalarAsync("DROP TABLE plants; SELECT 1");
+
+        var resumed = await f.ImportAsync([a, b], id);
+
+        Assert.Equal(BatchStatus.Finished, resumed.Status);
+        Assert.Equal(50, await f.ScalarAsync("SELECT count(*) FROM plants"));
+        Assert.Contains(
+            "WARN Table \"plants\" was not there and has been made again, empty, but ingest.import_file records 1 file(s) of this batch as loaded into it: they are not loaded again",
+            resumed.Log,
+            StringComparison.Ordinal);
+
+        // A first run that makes its table says nothing of the kind.
+        var fresh = await f.ImportAsync([f.WriteFile("c.csv", EngineFixture.Rows(5))], schema: EngineFixture.Plants("fresh_plants"));
+        Assert.DoesNotContain("was not there", fresh.Log, StringComparison.Ordinal);
+    }
 }

@@ -65,9 +65,9 @@ internal sealed partial class BatchRun
         var ledger = await FileLedger.ReadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         BatchIdentity.Check(existing, _request);
         var (sourceWarnings, listed, listingLines) = await ResolveFilesAsync(cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<string> allWarnings = [.. sourceWarnings, .. warnings];
-
         var loaded = ledger.Loaded;
+        IReadOnlyList<string> allWarnings = [.. sourceWarnings, .. warnings, .. MadeAfterLoads(loaded.Count)];
+
         BatchIdentity.CheckNoneLeftOut(existing, _files, loaded);
         var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
         (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
@@ -192,6 +192,19 @@ internal sealed partial class BatchRun
         }
 
         return await FinishAsync(progress, ended).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A resumed batch whose table had to be made again (dropped, or renamed, since files of the batch loaded into it):
+    /// the ledger still holds those files as loaded, so they are not loaded again, and the user must hear of it.
+    /// </summary>
+    private IEnumerable<string> MadeAfterLoads(int loadedFiles)
+    {
+        if (_layout.Created && loadedFiles > 0)
+        {
+            yield return $"Table {_layout.QualifiedName} was not there and has been made again, empty, but ingest.import_file records {loadedFiles} file(s) of this batch "
+                + "as loaded into it: they are not loaded again. To load them again, import them as a new batch (another --batch-id)";
+        }
     }
 
     /// <summary>
