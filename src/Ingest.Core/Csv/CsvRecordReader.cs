@@ -139,18 +139,27 @@ internal sealed class CsvRecordReader : IDisposable
                 return false;
             }
 
-            Line = _nextLine;
             var raw = _csv.GetRawRecordSpan();
+            if (_text.LeadingNewline && _nextRecordChar == 0)
+            {
+                // The line end the text reader put in front (PipeTextReader.FirstRead): not a line of the file.
+                _nextRecordChar += raw.Length;
+                continue;
+            }
+
+            Line = _nextLine;
             if (raw.Length > _options.MaxRecordChars && WithoutLineEnd(raw).Length > _options.MaxRecordChars)
             {
                 throw new FileErrorException(_fileKey, _nextLine, OverCap);
             }
 
-            _nextLine += Math.Max(1, raw.Count('\n'));
+            var lines = Math.Max(1, raw.Count('\n'));
+            _nextLine += lines;
             _nextRecordChar += raw.Length;
             if (_headersLeft > 0)
             {
-                _headersLeft--;
+                // Header lines are lines: a header record with a quoted line break is two of them.
+                _headersLeft -= lines;
                 continue;
             }
 
@@ -195,6 +204,7 @@ internal sealed class CsvRecordReader : IDisposable
             CsvInvalidCharacterException invalid when invalid.Message.Contains("after a closing quote", StringComparison.Ordinal) =>
                 AfterClosingQuote(invalid, invalid.InvalidCharacter),
             CsvFormatException format => new FileErrorException(_fileKey, _nextLine, $"malformed CSV: {format.Message}", inner),
+            InvalidDataException text => new FileErrorException(_fileKey, _nextLine, text.Message, inner),
             _ => inner,
         };
     }

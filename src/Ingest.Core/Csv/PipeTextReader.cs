@@ -37,9 +37,15 @@ internal sealed class PipeTextReader(PipeReader reader, Action? fill = null) : T
     /// <summary>The place in the text of <see cref="LastBuffer"/>'s first char.</summary>
     public long LastBufferStartChar => CharsRead - LastBufferEnd;
 
+    /// <summary>
+    /// True when the text begins with a line end this reader put there (<see cref="FirstRead"/>): the first record the
+    /// CSV reader returns is that blank line, not a line of the file.
+    /// </summary>
+    public bool LeadingNewline { get; private set; }
+
     public override int Read(char[] buffer, int index, int count)
     {
-        var read = Decode(buffer.AsSpan(index, count));
+        var read = FirstRead(buffer.AsSpan(index, count));
         CharsRead += read;
         LastBuffer = buffer;
         LastBufferEnd = index + read;
@@ -48,10 +54,75 @@ internal sealed class PipeTextReader(PipeReader reader, Action? fill = null) : T
 
     public override int Read(Span<char> buffer)
     {
-        var read = Decode(buffer);
+        var read = FirstRead(buffer);
         CharsRead += read;
         LastBuffer = null;
         return read;
+    }
+
+    /// <summary>
+    /// Sylvan 1.4.4 takes a file's line ends from the first CR or LF of its first read, quotes or not: a lone CR there
+    /// makes it read CR as the only line end for the whole file (old Mac files), and LF as data. A quoted CR in the
+    /// first record (a value with a line break typed on a Mac, say) then turned the rest of an LF file into fields of
+    /// a few huge records: rows lost without an error. The first read is decoded one char in and looked at as Sylvan
+    /// will: when its first line end is a lone CR that is not where the first record really ends (it is quoted, or the
+    /// record ends at an LF), an LF goes in front, so Sylvan reads LF and CR LF line ends; the CSV reader skips that
+    /// blank line. A file whose records do end in a lone CR is left to Sylvan's old-Mac reading.
+    /// </summary>
+    private int FirstRead(Span<char> buffer)
+    {
+        if (_firstReadDone || buffer.Length < 2)
+        {
+            return Decode(buffer);
+        }
+
+        _firstReadDone = true;
+        var read = Decode(buffer[1..]);
+        var text = buffer.Slice(1, read);
+        if (read > 0 && FirstLineEndMisleads(text))
+        {
+            buffer[0] = '\n';
+            LeadingNewline = true;
+            return read + 1;
+        }
+
+        text.CopyTo(buffer);
+        return read;
+    }
+
+    private bool _firstReadDone;
+
+    /// <summary>The first CR or LF of <paramref name="text"/> is a lone CR, and the first record does not end there.</summary>
+    internal static bool FirstLineEndMisleads(ReadOnlySpan<char> text)
+    {
+        var first = text.IndexOfAny('\r', '\n');
+        if (first < 0 || text[first] == '\n' || (first + 1 < text.Length && text[first + 1] == '\n'))
+        {
+            return false; // No line end yet, or LF / CR LF first: Sylvan reads LF and CR LF line ends.
+        }
+
+        if (text[first..].Contains('\n'))
+        {
+            return true; // An LF file (old-Mac files have none): its line ends are LF or CR LF, whatever that CR is.
+        }
+
+        // No LF in this read: where does the first record end? Quotes toggle (a doubled quote toggles twice).
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (!quoted && (c == '\n' || c == '\r'))
+            {
+                // A lone CR ending the record: an old-Mac file, read as Sylvan reads it. Anything else: Sylvan would be misled.
+                return !(c == '\r' && i + 1 < text.Length && text[i + 1] != '\n');
+            }
+        }
+
+        return true; // The lone CR is inside a record that goes on past this read: not a line end.
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -110,6 +181,11 @@ internal sealed class PipeTextReader(PipeReader reader, Action? fill = null) : T
                 if (StartsWithBom(bytes))
                 {
                     bytes = bytes.Slice(3);
+                }
+                else if (StartsWithUtf16Bom(bytes))
+                {
+                    // Read as UTF-8, every value would fail on its NUL bytes: one clear file error instead.
+                    throw new InvalidDataException("the file is UTF-16 text (it starts with a UTF-16 byte order mark): convert it to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)");
                 }
             }
 
@@ -201,6 +277,18 @@ internal sealed class PipeTextReader(PipeReader reader, Action? fill = null) : T
     public override int Peek() => throw new NotSupportedException("The CSV reader reads blocks, never single characters.");
 
     public override int Read() => throw new NotSupportedException("The CSV reader reads blocks, never single characters.");
+
+    private static bool StartsWithUtf16Bom(ReadOnlySequence<byte> bytes)
+    {
+        if (bytes.Length < 2)
+        {
+            return false;
+        }
+
+        Span<byte> head = stackalloc byte[2];
+        bytes.Slice(0, 2).CopyTo(head);
+        return head.SequenceEqual((ReadOnlySpan<byte>)[0xFF, 0xFE]) || head.SequenceEqual((ReadOnlySpan<byte>)[0xFE, 0xFF]);
+    }
 
     private static bool StartsWithBom(ReadOnlySequence<byte> bytes)
     {

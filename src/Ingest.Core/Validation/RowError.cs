@@ -41,10 +41,28 @@ public sealed record RowError(string FileKey, long Line, string Field, RowErrorK
         };
     }
 
+    /// <summary>
+    /// The value as a report shows it: cut at 60 chars, control characters written out (<c>\n</c>, <c>\r</c>, <c>\t</c>,
+    /// <c>\0</c>, <c>\u001B</c>), so a line break in a quoted value can neither break a report's lines nor pass for one.
+    /// </summary>
     private static string Show(ReadOnlySpan<char> value)
     {
         const int Max = 60;
-        var text = value.Length > Max ? string.Concat(value[..Max], "...") : value.ToString();
-        return $"'{text.Replace("\0", "\\0", StringComparison.Ordinal)}'";
+        var cut = value.Length > Max ? value[..Max] : value;
+        var text = new System.Text.StringBuilder(cut.Length + 8).Append('\'');
+        foreach (var c in cut)
+        {
+            _ = c switch
+            {
+                '\n' => text.Append("\\n"),
+                '\r' => text.Append("\\r"),
+                '\t' => text.Append("\\t"),
+                '\0' => text.Append("\\0"),
+                _ when char.IsControl(c) => text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:X4}"),
+                _ => text.Append(c),
+            };
+        }
+
+        return text.Append(value.Length > Max ? "...'" : "'").ToString();
     }
 }

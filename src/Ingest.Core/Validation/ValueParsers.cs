@@ -16,7 +16,26 @@ internal static class ValueParsers
     private const long MinUnixMs = -62135596800000L;
     private const long MaxUnixMs = 253402300799999L;
 
-    public static bool TryParseUuid(ReadOnlySpan<char> s, out Guid value) => Guid.TryParse(s, out value);
+    public static bool TryParseUuid(ReadOnlySpan<char> s, out Guid value)
+    {
+        // The forms PostgreSQL's uuid type takes: hyphenated, 32 digits, or either in braces; not .NET's own
+        // "(...)" and "{0x...,{...}}" forms, which Guid.TryParse would take. Surrounding spaces are trimmed, as for numbers.
+        s = s.Trim();
+        return s.Length switch
+        {
+            36 => Guid.TryParseExact(s, "D", out value),
+            32 => Guid.TryParseExact(s, "N", out value),
+            38 when s[0] == '{' && s[^1] == '}' => Guid.TryParseExact(s, "B", out value),
+            34 when s[0] == '{' && s[^1] == '}' => Guid.TryParseExact(s[1..^1], "N", out value),
+            _ => Fail(out value),
+        };
+
+        static bool Fail(out Guid value)
+        {
+            value = default;
+            return false;
+        }
+    }
 
     /// <summary>Parses like <c>double.TryParse(s, NumberStyles.Float, InvariantCulture)</c> (bit for bit), finite values only.</summary>
     public static bool TryParseDouble(ReadOnlySpan<char> s, out double value) =>

@@ -129,6 +129,64 @@ public sealed class CsvRecordReaderTests : IDisposable
         Assert.Equal($"a record is longer than the record size cap of {cap} characters (raise the cap if the file is right)", overCap.Reason);
     }
 
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    public async Task A_quoted_CR_in_the_first_record_is_data_and_every_later_row_is_read_on_its_own_line(string lineEnd)
+    {
+        // Sylvan took its line ends from the first CR or LF it saw, quoted or not: this file lost rows 2..100.
+        var csv = $"1,\"a\rb\"{lineEnd}" + string.Concat(Enumerable.Range(2, 99).Select(i => $"{i},x{lineEnd}"));
+
+        var records = await ReadRecordsAsync(csv);
+
+        Assert.Equal(100, records.Count);
+        Assert.Equal((1L, "1|a\rb"), records[0]);
+        Assert.Equal((100L, "100|x"), records[^1]);
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), records.Select(r => r.Line));
+    }
+
+    [Fact]
+    public async Task A_quoted_CR_in_a_first_record_longer_than_the_first_read_is_data_too()
+    {
+        var csv = $"1,\"a\r{new string('b', 500)}\"\n2,x\n3,y\n";
+
+        var records = await ReadRecordsAsync(csv, bufferChars: 128);
+
+        Assert.Equal([1L, 2L, 3L], records.Select(r => r.Line));
+        Assert.Equal("3|y", records[^1].Fields);
+    }
+
+    [Fact]
+    public async Task An_old_mac_file_whose_lines_end_in_a_lone_CR_is_still_read_line_by_line()
+    {
+        var records = await ReadRecordsAsync("1,a\r2,\"b\"\r3,c\r");
+
+        Assert.Equal(["1|a", "2|b", "3|c"], records.Select(r => r.Fields));
+    }
+
+    [Fact]
+    public async Task Header_lines_are_lines_a_header_with_a_quoted_line_break_counts_two()
+    {
+        var records = await ReadRecordsAsync("name,\"note\nmore\",x\n1,a\n2,b\n", headerLines: 2);
+
+        Assert.Equal([(3L, "1|a"), (4L, "2|b")], records);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xFF, 0xFE, (byte)'1', 0, (byte)',', 0, (byte)'2', 0, (byte)'\n', 0 })]
+    [InlineData(new byte[] { 0xFE, 0xFF, 0, (byte)'1', 0, (byte)',', 0, (byte)'2', 0, (byte)'\n' })]
+    public void A_UTF_16_file_is_one_file_error_saying_to_convert_it(byte[] bytes)
+    {
+        var error = Assert.Throws<FileErrorException>(() =>
+        {
+            using var reader = new CsvRecordReader(new MemoryStream(bytes), "t.csv", new CsvReadOptions(0, 1 << 20), null, CancellationToken.None);
+            ReadAll(reader);
+        });
+
+        Assert.Equal("the file is UTF-16 text (it starts with a UTF-16 byte order mark): convert it to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)", error.Reason);
+        Assert.Equal(1, error.Line);
+    }
+
     private static string AfterQuote(int column, string found) =>
         $"malformed CSV: characters after a closing quote in column {column} ({found}): a quoted value must end at a comma or the end of the line";
 
@@ -161,10 +219,10 @@ public sealed class CsvRecordReaderTests : IDisposable
     }
 
     /// <summary>Reads every record both ways; both must give the same records (line, fields joined by '|').</summary>
-    private async Task<List<(long Line, string Fields)>> ReadRecordsAsync(string csv, int maxRecordChars = 1 << 20)
+    private async Task<List<(long Line, string Fields)>> ReadRecordsAsync(string csv, int maxRecordChars = 1 << 20, int headerLines = 0, int bufferChars = 64 * 1024)
     {
         var bytes = Encoding.UTF8.GetBytes(csv);
-        var options = new CsvReadOptions(0, maxRecordChars);
+        var options = new CsvReadOptions(headerLines, maxRecordChars, bufferChars);
 
         using var pumped = new CsvRecordReader(new MemoryStream(bytes), "t.csv", options, null, CancellationToken.None);
         var fromStream = Records(pumped);

@@ -49,6 +49,29 @@ public sealed class DryRunTests
         }
     }
 
+    [Fact]
+    public async Task A_line_break_or_control_character_in_a_value_is_written_out_so_it_cannot_break_or_fake_report_lines()
+    {
+        var folder = Directory.CreateTempSubdirectory("ingest-dry-").FullName;
+        try
+        {
+            var file = Path.Combine(folder, "c.csv");
+            await File.WriteAllTextAsync(file, EngineFixture.Row(1) + "3c1243c4-a532-4487-9662-5655a23dec3a,0,1,2,,5,,\"cab\nValid rows: 99\r\t\u001b\",\n");
+
+            var result = await IngestEngine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file]), null);
+
+            Assert.Equal(
+                "Valid rows: 1\nInvalid rows dropped: 1\n\nErrors:\n" +
+                "plantCultivar: lines 2\n  line 2: 'cab\\nValid rows: 99\\r\\t\\u001B' is not one of the values 'broccoli', 'brussel sprouts', 'cabbage'\n" +
+                $"Source: {file}",
+                result.Report);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [SkippableFact]
     public async Task A_schema_error_makes_the_dry_run_status_error()
     {

@@ -84,4 +84,26 @@ public sealed class ValueParsersTests
         Assert.True(ValueParsers.IsOverlongInteger("99999999999999999999999"));
         Assert.False(ValueParsers.IsOverlongInteger("12x"));
     }
+
+    [Theory]
+    [InlineData("3c1243c4-a532-4487-9662-5655a23dec3a")]
+    [InlineData("3C1243C4-A532-4487-9662-5655A23DEC3A")]
+    [InlineData("3c1243c4a532448796625655a23dec3a")]
+    [InlineData("{3c1243c4-a532-4487-9662-5655a23dec3a}")]
+    [InlineData("{3c1243c4a532448796625655a23dec3a}")]
+    [InlineData(" 3c1243c4-a532-4487-9662-5655a23dec3a ")]
+    public void Uuids_parse_in_the_forms_postgresql_takes(string text)
+    {
+        Assert.True(ValueParsers.TryParseUuid(text, out var value));
+        Assert.Equal(Guid.Parse("3c1243c4-a532-4487-9662-5655a23dec3a"), value);
+    }
+
+    [Theory]
+    [InlineData("(3c1243c4-a532-4487-9662-5655a23dec3a)")]
+    [InlineData("{0x3c1243c4,0xa532,0x4487,{0x96,0x62,0x56,0x55,0xa2,0x3d,0xec,0x3a}}")]
+    [InlineData("urn:uuid:3c1243c4-a532-4487-9662-5655a23dec3a")]
+    [InlineData("3c1243c4-a532-4487-9662-5655a23dec3")]
+    [InlineData("{3c1243c4-a532-4487-9662-5655a23dec3a")]
+    [InlineData("")]
+    public void Uuids_in_other_forms_are_not_uuids(string text) => Assert.False(ValueParsers.TryParseUuid(text, out _));
 }
