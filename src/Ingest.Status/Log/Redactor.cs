@@ -17,6 +17,13 @@ public static partial class Redactor
     public static string RedactUrl(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
+        if (url.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) && !url.AsSpan(5, Math.Max(0, (url.IndexOf('/', 5) is var slash and > 0 ? slash : url.Length) - 5)).Contains('@'))
+        {
+            // An object's location holds no credential (they come from the AWS chain), and '#' and '?' are characters of
+            // object keys there, not a fragment and a query: s3://bucket/a#1.csv is that object's key, whole.
+            return url;
+        }
+
         if (Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
             var query = url.AsSpan().IndexOfAny('?', '#');

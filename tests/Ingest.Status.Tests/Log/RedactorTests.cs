@@ -15,7 +15,10 @@ public sealed class RedactorTests
     [InlineData("ftp://x/y.csv?X-Amz-Signature=secret", "ftp://x/y.csv")] // ftp: has no query: Uri keeps '?...' in its path
     [InlineData("ftp://u:pw@x/y.csv?X-Amz-Signature=secret", "ftp://x/y.csv")]
     [InlineData("gs://bucket/y.csv?X-Goog-Signature=secret", "gs://bucket/y.csv")]
-    public void Url_loses_user_info_query_and_fragment(string url, string expected)
+    [InlineData("s3://bucket/dir/bad#1.csv", "s3://bucket/dir/bad#1.csv")] // an object key holds '#' and '?' as characters
+    [InlineData("s3://bucket/dir/a?v=1.csv", "s3://bucket/dir/a?v=1.csv")]
+    [InlineData("s3://u:pw@bucket/dir/a.csv", "s3://bucket/dir/a.csv")]
+    public void Url_loses_user_info_query_and_fragment_but_an_object_keeps_its_key(string url, string expected)
     {
         Assert.Equal(expected, Redactor.RedactUrl(url));
     }
