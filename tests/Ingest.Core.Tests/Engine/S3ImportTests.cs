@@ -153,6 +153,26 @@ public sealed class S3ImportTests
     }
 
     [SkippableFact]
+    public async Task A_resume_that_leaves_out_the_pattern_is_refused_naming_the_objects_it_matched_that_are_not_loaded()
+    {
+        var s3 = await TestS3.GetServerAsync();
+        var bucket = await s3.CreateBucketAsync("leftout");
+        await s3.PutAsync(bucket, "in/a.csv", Encoding.UTF8.GetBytes(EngineFixture.Rows(10)));
+        await s3.PutAsync(bucket, "in/b.csv", Encoding.UTF8.GetBytes("\"unterminated,\n"));
+        await using var f = await EngineFixture.CreateAsync(EngineFixture.FastOptions with { Streams = 1, Source = S3TestKit.Options(s3.Endpoint) });
+        var id = Guid.NewGuid();
+        var first = await f.ImportAsync([$"s3://{bucket}/in/*.csv"], id);
+        Assert.Equal(BatchStatus.Error, first.Status);
+
+        // Resumed with one object's key only: the other object the pattern matched would never load.
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => f.ImportAsync([$"s3://{bucket}/in/a.csv"], id));
+
+        Assert.Contains($"s3://{bucket}/in/b.csv", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("give that pattern again", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(BatchStatus.Error, (await f.Recorder.GetBatchAsync(id)).Status);
+    }
+
+    [SkippableFact]
     public async Task No_access_key_secret_or_session_token_reaches_a_log_a_record_or_any_ingest_table()
     {
         const string IssuedSecret = "LEAKCHECK-ISSUED-SECRET-3";

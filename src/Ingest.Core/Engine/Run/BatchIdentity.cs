@@ -46,23 +46,43 @@ internal static class BatchIdentity
     /// from the record. Files already loaded may be left out.
     /// </summary>
     /// <exception cref="ArgumentException">The batch lists files that are neither loaded nor in <paramref name="files"/>.</exception>
-    public static void CheckNoneLeftOut(BatchRecord? existing, IReadOnlyList<SourceFile> files, IReadOnlyDictionary<string, (long Inserted, long Invalid)> loaded)
+    public static void CheckNoneLeftOut(
+        BatchRecord? existing,
+        IReadOnlyList<SourceFile> files,
+        IReadOnlyDictionary<string, (long Inserted, long Invalid)> loaded,
+        IReadOnlyCollection<string>? listedObjects = null)
     {
+        // The objects its patterns matched when it first started are files of the batch too (kept in ingest.import_listing).
+        var objects = new HashSet<string>((listedObjects ?? []).Select(location => SourceFile.Parse(location).Key), StringComparer.Ordinal);
         if (Keys(existing?.Source) is not { } listed)
         {
-            return;
+            if (existing is null || objects.Count == 0)
+            {
+                return;
+            }
+
+            listed = [];
         }
 
+        listed.UnionWith(objects);
         listed.ExceptWith(files.Select(f => f.Key));
         var missing = listed.Where(key => !loaded.ContainsKey(key)).Order(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
         {
             var shown = string.Join(", ", missing.Take(5)) + (missing.Count > 5 ? $" and {missing.Count - 5} more" : "");
+            var patterns = missing.Any(objects.Contains) ? " (objects a pattern of the batch matched: give that pattern again)" : string.Empty;
             throw new ArgumentException(
-                $"Batch {existing!.Id} lists {missing.Count} file(s) not loaded yet that this run does not give: {shown}. "
+                $"Batch {existing!.Id} lists {missing.Count} file(s) not loaded yet that this run does not give: {shown}{patterns}. "
                 + "Give them too to resume the batch (URLs with their query strings, if they had one); files already loaded may be left out.");
         }
     }
+
+    /// <summary>Whether the batch's record names an object-store pattern or source, whose listing is kept.</summary>
+    public static bool MayHaveListing(BatchRecord? existing) =>
+        existing?.Source is { ValueKind: JsonValueKind.Object } source
+        && (source.TryGetProperty("s3", out _)
+            || (source.TryGetProperty("urls", out var urls) && urls.ValueKind == JsonValueKind.Array
+                && urls.EnumerateArray().Any(url => url.ValueKind == JsonValueKind.String && SourceFile.IsPattern(url.GetString()!))));
 
     // The mapping of a recorded {"csv": {...}}; null when the record holds none it can be compared with.
     private static Dictionary<string, int>? Columns(JsonElement? format)

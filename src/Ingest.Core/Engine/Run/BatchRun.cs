@@ -68,7 +68,14 @@ internal sealed partial class BatchRun
         var loaded = ledger.Loaded;
         IReadOnlyList<string> allWarnings = [.. sourceWarnings, .. warnings, .. MadeAfterLoads(loaded.Count)];
 
-        BatchIdentity.CheckNoneLeftOut(existing, _files, loaded);
+        IReadOnlyCollection<string> listedBefore = [];
+        if (BatchIdentity.MayHaveListing(existing))
+        {
+            await BatchListing.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+            listedBefore = [.. (await BatchListing.LoadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false)).Values.SelectMany(objects => objects)];
+        }
+
+        BatchIdentity.CheckNoneLeftOut(existing, _files, loaded, listedBefore);
         var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
         (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
         _filesDone = _files.Count - pending.Count;
