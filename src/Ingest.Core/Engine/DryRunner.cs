@@ -84,9 +84,11 @@ internal static class DryRunner
             }
             catch (ArgumentException ex)
             {
+                // The reason only: ArgumentException appends " (Parameter 'locationOrPath')", a name of the code, not of the input.
+                var reason = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
                 failed = true;
-                log.Error(ex.Message);
-                blocks.Add($"Valid rows: 0\nInvalid rows dropped: 0\n\nErrors:\nFile error: {Redactor.RedactText(ex.Message)}\nSource: {Redactor.RedactUrl(location)}");
+                log.Error(reason);
+                blocks.Add($"Valid rows: 0\nInvalid rows dropped: 0\n\nErrors:\nFile error: {Redactor.RedactText(reason)}\nSource: {Redactor.RedactUrl(location)}");
                 continue;
             }
 

@@ -162,12 +162,6 @@ public sealed class DatasetSchema
             throw new SchemaException("The dataset name is empty.");
         }
 
-        if (name.Contains('"', StringComparison.Ordinal) || name.Any(char.IsControl))
-        {
-            // Every identifier is quoted by Ingest itself: quotes typed around a name would become part of it.
-            throw new SchemaException($"The dataset name '{string.Concat(name.Select(c => char.IsControl(c) ? '?' : c))}' holds a double quote or a control character: give the bare name ('table' or 'schema.table'); Ingest quotes it, so letters keep their case.");
-        }
-
         if (name.Count(c => c == '.') > 1)
         {
             throw new SchemaException($"The dataset name '{name}' has more than one '.': name a table as 'table' or 'schema.table' (a database is chosen by the connection).");

@@ -139,4 +139,14 @@ public sealed class DryRunTests
         Assert.EndsWith("Source: /nonexistent/ingest/file.csv", result.Report, StringComparison.Ordinal);
         Assert.Contains("ERROR", result.Log, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_source_that_names_no_file_is_reported_without_the_codes_parameter_name()
+    {
+        var result = await IngestEngine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, ["s3://bucket"]), null);
+
+        Assert.Equal("error", result.Status);
+        Assert.Contains("File error: ", result.Report, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", result.Report + result.Log, StringComparison.Ordinal);
+    }
 }
