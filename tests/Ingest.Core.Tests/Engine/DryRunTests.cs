@@ -27,44 +27,38 @@ public sealed class DryRunTests
     [Fact]
     public async Task A_row_bad_in_several_fields_is_listed_under_each_and_counted_once()
     {
-        var folder = Directory.CreateTempSubdirectory("ingest-dry-").FullName;
-        try
-        {
-            var file = Path.Combine(folder, "m.csv");
-            await File.WriteAllTextAsync(file, EngineFixture.Row(1) + "3c1243c4-a532-4487-9662-5655a23dec3a,0,200,100,,5,1.2.3.999,zz,\n");
+        var (result, file) = await DryRunOfAsync("m.csv", EngineFixture.Row(1) + "3c1243c4-a532-4487-9662-5655a23dec3a,0,200,100,,5,1.2.3.999,zz,\n");
 
-            var result = await IngestEngine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file]), null);
-
-            Assert.Equal(
-                "Valid rows: 1\nInvalid rows dropped: 1\n\nErrors:\n" +
-                "longitude: lines 2\n  line 2: '200' is out of range -180..180\n" +
-                "latitude: lines 2\n  line 2: '100' is out of range -90..90\n" +
-                "plantIPv4: lines 2\n  line 2: '1.2.3.999' is not an IPv4 address (dotted quad such as 192.168.0.1)\n" +
-                $"plantCultivar: lines 2\n  line 2: 'zz' is not one of the values 'broccoli', 'brussel sprouts', 'cabbage'\nSource: {file}",
-                result.Report);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.Equal(
+            "Valid rows: 1\nInvalid rows dropped: 1\n\nErrors:\n" +
+            "longitude: lines 2\n  line 2: '200' is out of range -180..180\n" +
+            "latitude: lines 2\n  line 2: '100' is out of range -90..90\n" +
+            "plantIPv4: lines 2\n  line 2: '1.2.3.999' is not an IPv4 address (dotted quad such as 192.168.0.1)\n" +
+            $"plantCultivar: lines 2\n  line 2: 'zz' is not one of the values 'broccoli', 'brussel sprouts', 'cabbage'\nSource: {file}",
+            result.Report);
     }
 
     [Fact]
     public async Task A_line_break_or_control_character_in_a_value_is_written_out_so_it_cannot_break_or_fake_report_lines()
     {
+        var (result, file) = await DryRunOfAsync("c.csv", EngineFixture.Row(1) + "3c1243c4-a532-4487-9662-5655a23dec3a,0,1,2,,5,,\"cab\nValid rows: 99\r\t\u001b\",\n");
+
+        Assert.Equal(
+            "Valid rows: 1\nInvalid rows dropped: 1\n\nErrors:\n" +
+            "plantCultivar: lines 2\n  line 2: 'cab\\nValid rows: 99\\r\\t\\u001B' is not one of the values 'broccoli', 'brussel sprouts', 'cabbage'\n" +
+            $"Source: {file}",
+            result.Report);
+    }
+
+    /// <summary>A dry run (no database) of one file holding <paramref name="csv"/>, in a folder deleted after; and the file's path.</summary>
+    private static async Task<(DryRunResult Result, string File)> DryRunOfAsync(string name, string csv)
+    {
         var folder = Directory.CreateTempSubdirectory("ingest-dry-").FullName;
         try
         {
-            var file = Path.Combine(folder, "c.csv");
-            await File.WriteAllTextAsync(file, EngineFixture.Row(1) + "3c1243c4-a532-4487-9662-5655a23dec3a,0,1,2,,5,,\"cab\nValid rows: 99\r\t\u001b\",\n");
-
-            var result = await IngestEngine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file]), null);
-
-            Assert.Equal(
-                "Valid rows: 1\nInvalid rows dropped: 1\n\nErrors:\n" +
-                "plantCultivar: lines 2\n  line 2: 'cab\\nValid rows: 99\\r\\t\\u001B' is not one of the values 'broccoli', 'brussel sprouts', 'cabbage'\n" +
-                $"Source: {file}",
-                result.Report);
+            var file = Path.Combine(folder, name);
+            await File.WriteAllTextAsync(file, csv);
+            return (await IngestEngine.DryRunAsync(new ImportRequest(EngineFixture.Plants(), EngineFixture.PlantsFormat, [file]), null), file);
         }
         finally
         {
