@@ -71,12 +71,17 @@ internal sealed class PipeTextReader(PipeReader reader, Action? fill = null) : T
     /// </summary>
     private int FirstRead(Span<char> buffer)
     {
-        if (_firstReadDone || buffer.Length < 2)
+        if (_firstReadDone)
         {
             return Decode(buffer);
         }
 
         _firstReadDone = true;
+        if (buffer.Length < 2)
+        {
+            return Decode(buffer); // No room to look: never put a line end anywhere but at the very start.
+        }
+
         var read = Decode(buffer[1..]);
         var text = buffer.Slice(1, read);
         if (read > 0 && FirstLineEndMisleads(text))
