@@ -51,9 +51,11 @@ public sealed class CsvFormat
     public static CsvFormat FromJson(JsonElement element)
     {
         var mapping = element;
+        var bare = true;
         if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("csv", out var csv))
         {
             mapping = csv;
+            bare = false;
         }
 
         if (mapping.ValueKind != JsonValueKind.Object)
@@ -64,6 +66,12 @@ public sealed class CsvFormat
         var columns = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var property in mapping.EnumerateObject())
         {
+            if (bare && property.Value.ValueKind == JsonValueKind.Object)
+            {
+                // {"parquet": {...}} read as a bare mapping would say "format.csv.parquet: expected a column number".
+                throw new SchemaException($"The format is {{\"{property.Name}\": {{...}}}}, which Ingest does not read: CSV is the only format; give {{\"csv\": {{\"entityId\": 0, \"timestamp\": 1, ...}}}}.");
+            }
+
             if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out var column) || column < 0)
             {
                 throw new SchemaException($"format.csv.{property.Name}: expected a 0-based column number, found {property.Value.GetRawText()}.");
