@@ -57,12 +57,12 @@ internal sealed partial class BatchRun
     /// The batch's files under its lease: its URLs and paths, and the objects of its <c>s3://</c> patterns as they were
     /// listed when the batch first started (a resume reads the stored listing; only a pattern never listed is listed
     /// now, and kept). Returns the files, the repeats dropped, the locations that came from listings, and log lines.
+    /// <paramref name="stored"/>: the batch's stored listings when already read; else they are read when a pattern needs them.
     /// </summary>
-    private async Task<(List<string> Warnings, HashSet<string> Listed, List<string> Lines)> ResolveFilesAsync(CancellationToken cancellationToken)
+    private async Task<(List<string> Warnings, HashSet<string> Listed, List<string> Lines)> ResolveFilesAsync(Dictionary<string, List<string>>? stored, CancellationToken cancellationToken)
     {
         var listed = new HashSet<string>(StringComparer.Ordinal);
         var lines = new List<string>();
-        Dictionary<string, List<string>>? stored = null;
         var locations = await BatchFiles.LocationsAsync(_request, async listing =>
         {
             if (stored is null)

@@ -64,18 +64,19 @@ internal sealed partial class BatchRun
         var existing = await ExistingUnderLeaseAsync(existed, readUnderLease, cancellationToken).ConfigureAwait(false);
         var ledger = await FileLedger.ReadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         BatchIdentity.Check(existing, _request);
-        var (sourceWarnings, listed, listingLines) = await ResolveFilesAsync(cancellationToken).ConfigureAwait(false);
-        var loaded = ledger.Loaded;
-        IReadOnlyList<string> allWarnings = [.. sourceWarnings, .. warnings, .. MadeAfterLoads(loaded.Count)];
-
-        IReadOnlyCollection<string> listedBefore = [];
+        // A batch that was listed before: its listings are read once, for the files and for what a resume leaves out.
+        Dictionary<string, List<string>>? stored = null;
         if (BatchIdentity.MayHaveListing(existing))
         {
             await BatchListing.EnsureAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-            listedBefore = [.. (await BatchListing.LoadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false)).Values.SelectMany(objects => objects)];
+            stored = await BatchListing.LoadAsync(_dataSource, _batchId, cancellationToken).ConfigureAwait(false);
         }
 
-        BatchIdentity.CheckNoneLeftOut(existing, _files, loaded, listedBefore);
+        var (sourceWarnings, listed, listingLines) = await ResolveFilesAsync(stored, cancellationToken).ConfigureAwait(false);
+        var loaded = ledger.Loaded;
+        IReadOnlyList<string> allWarnings = [.. sourceWarnings, .. warnings, .. MadeAfterLoads(loaded.Count)];
+
+        BatchIdentity.CheckNoneLeftOut(existing, _files, loaded, [.. stored?.Values.SelectMany(objects => objects) ?? []]);
         var pending = _files.Where(f => !loaded.ContainsKey(f.Key)).ToList();
         (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
         _filesDone = _files.Count - pending.Count;
