@@ -54,16 +54,7 @@ internal static class BatchIdentity
     {
         // The objects its patterns matched when it first started are files of the batch too (kept in ingest.import_listing).
         var objects = new HashSet<string>((listedObjects ?? []).Select(location => SourceFile.Parse(location).Key), StringComparer.Ordinal);
-        if (Keys(existing?.Source) is not { } listed)
-        {
-            if (existing is null || objects.Count == 0)
-            {
-                return;
-            }
-
-            listed = [];
-        }
-
+        var listed = Keys(existing?.Source) ?? new HashSet<string>(StringComparer.Ordinal);
         listed.UnionWith(objects);
         listed.ExceptWith(files.Select(f => f.Key));
         var missing = listed.Where(key => !loaded.ContainsKey(key)).Order(StringComparer.Ordinal).ToList();
