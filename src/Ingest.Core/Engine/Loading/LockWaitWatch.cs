@@ -60,7 +60,7 @@ internal sealed class LockWaitWatch(NpgsqlDataSource dataSource, Action<BatchLog
     /// <summary>
     /// Watches until <paramref name="cancellationToken"/> is cancelled: <paramref name="progress"/> is anything that grows
     /// while the load moves (rows and bytes), <paramref name="sessions"/> the server process ids of the load's open
-    /// connections now. Never throws but for the cancellation; then <see cref="End"/> closes an open wait.
+    /// connections now. Never throws; when it stops, a wait still open is closed in the log (<see cref="End"/>).
     /// </summary>
     public async Task RunAsync(Func<long> progress, Func<int[]> sessions, CancellationToken cancellationToken)
     {
@@ -77,6 +77,10 @@ internal sealed class LockWaitWatch(NpgsqlDataSource dataSource, Action<BatchLog
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The load ended while a check was in flight.
+        }
+        finally
+        {
+            End();
         }
     }
 
@@ -115,7 +119,7 @@ internal sealed class LockWaitWatch(NpgsqlDataSource dataSource, Action<BatchLog
     }
 
     /// <summary>The load is over (its watch stopped): a wait still open ended with it, and says so.</summary>
-    public void End() => EndWait(string.Empty);
+    private void End() => EndWait(string.Empty);
 
     private async Task CheckAsync(int[] sessions, CancellationToken cancellationToken)
     {

@@ -82,7 +82,6 @@ internal sealed partial class QueueWorker
             watchStop.Cancel();
             Quietly(() => watch);
             Quietly(() => lockWatching);
-            lockWatch.End();
         }
 
         Settle(claim, file, result, stop);

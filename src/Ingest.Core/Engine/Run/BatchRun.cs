@@ -196,7 +196,6 @@ internal sealed partial class BatchRun
             await monitorStop.CancelAsync().ConfigureAwait(false);
             await monitor.ConfigureAwait(false);
             await lockWatching.ConfigureAwait(false);
-            lockWatch.End();
         }
 
         return await FinishAsync(progress, ended).ConfigureAwait(false);
