@@ -59,11 +59,9 @@ internal static class WorkStore
         ALTER TABLE ingest.work_file ADD COLUMN IF NOT EXISTS renewed_at timestamptz;
         """;
 
-    // The last column added is there, so every table and index before it is too.
+    // The last column added is there, so every table, index and column before it is too (the script runs whole).
     private const string ExistsSql = """
-        SELECT to_regclass('ingest.work_file_claimable') IS NOT NULL
-           AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ingest.work_batch') AND attname = 'role_arn' AND NOT attisdropped)
-           AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ingest.work_file') AND attname = 'renewed_at' AND NOT attisdropped)
+        SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ingest.work_file') AND attname = 'renewed_at' AND NOT attisdropped)
         """;
 
     public static Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
