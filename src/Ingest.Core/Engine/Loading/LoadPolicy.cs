@@ -78,7 +78,10 @@ internal sealed partial class LoadPolicy(IngestOptions options)
     /// What to fix after <paramref name="fault"/> ended a batch: a fault of the target table (a column or the table gone,
     /// a type changed under the load, a privilege missing: SQLSTATE class 42) is fixed in the database, not in the file.
     /// </summary>
-    public static string WhatToFix(Exception fault) => IsTableFault(fault) ? "Fix the dataset's table (or the privileges on it)" : "Fix the file";
+    public static string WhatToFix(Exception fault) => IsTableFault(fault) ? "Fix the dataset's table (or the privileges on it)" : FixTheFile;
+
+    /// <summary>The remedy of a fault of the file itself.</summary>
+    public const string FixTheFile = "Fix the file";
 
     private static bool IsTableFault(Exception exception) => exception switch
     {

@@ -113,7 +113,7 @@ internal sealed partial class QueueWorker
         }
     }
 
-    private void FailBatch(Guid batchId, string reason, string fix = "Fix the file") => UnderBatchLock(batchId, batch =>
+    private void FailBatch(Guid batchId, string reason, string fix = LoadPolicy.FixTheFile) => UnderBatchLock(batchId, batch =>
     {
         if (batch.Status.IsTerminal())
         {
