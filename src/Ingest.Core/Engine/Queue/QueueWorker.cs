@@ -27,6 +27,8 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
     // they read but not for which batch.
     private readonly AsyncLocal<BatchContext?> _loading = new();
     private int _idleStreams;
+    // This worker's liveness lock, held while it runs (set at the start of RunAsync): the streams re-take it before a
+    // claim, the watch of a claim before each renewal.
     private WorkerLiveness? _liveness;
 
     private PostgresStatusRecorder Recorder => recorder;
@@ -65,7 +67,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         var streams = new Task[options.Streams];
         for (var i = 0; i < streams.Length; i++)
         {
-            streams[i] = Task.Factory.StartNew(() => RunStream(opener, liveness, stopAll), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            streams[i] = Task.Factory.StartNew(() => RunStream(opener, stopAll), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
         try
@@ -103,11 +105,11 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         await WorkStore.EnsureAsync(dataSource, cancellationToken).ConfigureAwait(false);
     }
 
-    private void RunStream(SourceOpener opener, WorkerLiveness liveness, CancellationTokenSource stopAll)
+    private void RunStream(SourceOpener opener, CancellationTokenSource stopAll)
     {
         try
         {
-            StreamLoop(opener, liveness, stopAll.Token);
+            StreamLoop(opener, stopAll.Token);
         }
         catch
         {
@@ -121,7 +123,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
     /// A claim the database cannot answer is asked again under the <see cref="LoadPolicy"/>: past
     /// <see cref="IngestOptions.DatabaseOutageTolerance"/> the stream stops with the fault.
     /// </summary>
-    private void StreamLoop(SourceOpener opener, WorkerLiveness liveness, CancellationToken cancellationToken)
+    private void StreamLoop(SourceOpener opener, CancellationToken cancellationToken)
     {
         using var stream = new LoadStream(dataSource);
 
@@ -130,7 +132,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         CpuYielder.Lease? yielding = null;
         try
         {
-            StreamLoop(stream, opener, liveness, ref yielding, cancellationToken);
+            StreamLoop(stream, opener, ref yielding, cancellationToken);
         }
         finally
         {
@@ -138,7 +140,7 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
         }
     }
 
-    private void StreamLoop(LoadStream stream, SourceOpener opener, WorkerLiveness liveness, ref CpuYielder.Lease? yielding, CancellationToken cancellationToken)
+    private void StreamLoop(LoadStream stream, SourceOpener opener, ref CpuYielder.Lease? yielding, CancellationToken cancellationToken)
     {
         var idle = false;
         var failures = 0;
@@ -150,8 +152,8 @@ internal sealed partial class QueueWorker(IngestEngine engine, NpgsqlDataSource 
             {
                 // Before a claim: one this worker holds must never look like a dead worker's. A lock lost with its session
                 // (a database restart) is taken again here; while the database is away this throws, and nothing is claimed.
-                liveness.Ensure();
-                claim = WorkStore.TryClaim(stream.Open(announceTo: null), options.Name, options.Lease, liveness.RetakenAt);
+                _liveness!.Ensure();
+                claim = WorkStore.TryClaim(stream.Open(announceTo: null), options.Name, options.Lease, _liveness.RetakenAt);
                 (failures, outageSince) = (0, null);
             }
             catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
