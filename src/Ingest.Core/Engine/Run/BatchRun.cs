@@ -261,27 +261,17 @@ internal sealed partial class BatchRun
         // The ledger is the truth: counts of files that committed, whatever happened to the others (as the streams' last
         // pass read it after they all ended, or read now). The server may be coming back from a restart: the end of the
         // batch rides it out as the start and the streams do.
+        // When the streams gave up on the database, the end still rides it out saying so (the ledger, not this process's
+        // counts, says what committed), and when it stays away the run ends with the way on instead of an exception.
+        var databaseGone = _fatal is DatabaseUnavailableException;
         FileLedger.State ledger;
-        if (ended is not null)
+        try
         {
-            ledger = ended;
+            ledger = ended ?? await _policy.RideOutAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None), announce: databaseGone ? _log.Warn : null, CancellationToken.None).ConfigureAwait(false);
         }
-        else if (_fatal is DatabaseUnavailableException)
+        catch (Exception ex) when (databaseGone && LoadPolicy.IsDatabaseUnavailable(ex))
         {
-            // The streams gave up on the database: the end still rides it out (the ledger, not this process's counts, says
-            // what committed), saying so, and when it stays away the run ends with the way on instead of an exception.
-            try
-            {
-                ledger = await _policy.RideOutAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None), announce: _log.Warn, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (LoadPolicy.IsDatabaseUnavailable(ex))
-            {
-                return Unrecorded(progress);
-            }
-        }
-        else
-        {
-            ledger = await _policy.RideOutAsync(() => FileLedger.ReadAsync(_dataSource, _batchId, CancellationToken.None), announce: null, CancellationToken.None).ConfigureAwait(false);
+            return Unrecorded(progress);
         }
 
         (_inserted, _invalid) = (ledger.Inserted, ledger.Invalid);
